@@ -1,0 +1,200 @@
+package aip
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var testRecord = Record{
+	ID:           MustParseID("urn:uuid:01937a3b-6c2e-7cc0-8a1b-3f4e5d6c7b8a"),
+	Version:      1,
+	Created:      time.Date(2026, 11, 28, 14, 3, 7, 0, time.UTC),
+	Zone:         time.UTC,
+	Organization: "Kreis Musterland, Kreisarchiv",
+	Software:     "archivd",
+	SoftVersion:  "test",
+	Events: []Event{
+		{ID: "0c4f3c1e-2a5b-4f6e-9d1a-1b2c3d4e5f60", Type: "ingestion", Time: time.Date(2026, 11, 28, 14, 3, 7, 0, time.UTC), Outcome: "success", Detail: "case folder ingested"},
+	},
+}
+
+func memFile(path, content string, mtime time.Time) InputFile {
+	return InputFile{Path: path, Size: int64(len(content)), ModTime: mtime,
+		Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(content)), nil }}
+}
+
+func testInput() Input {
+	mt := time.Date(2024, 3, 1, 9, 30, 0, 123456789, time.UTC)
+	return Input{
+		Files: []InputFile{
+			memFile("Antrag.pdf", "%PDF-1.7 fake", mt),
+			memFile("Bescheide/Bescheid 2024.txt", "Bescheid\n", mt),
+			memFile("leer.txt", "", mt),
+			memFile("Pru\u0308fung%1.txt", "NFD and percent", mt),
+			memFile("back\\slash\nnewline.txt", "odd", mt),
+		},
+		EmptyDirs: []string{"Anlagen/leer"},
+		Sidecar:   &Sidecar{Name: "case.yaml", Data: []byte("title: Bauantrag\n"), ModTime: mt},
+		Meta:      Metadata{Title: "Bauantrag Musterweg 1", Reference: "63-01/2024-017", Agency: "Bauamt"},
+	}
+}
+
+func build(t *testing.T) ([]byte, *Result) {
+	t.Helper()
+	var buf bytes.Buffer
+	res, err := Write(context.Background(), &buf, testRecord, testInput(), Options{FrameSize: 64})
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	return buf.Bytes(), res
+}
+
+func TestWriteIsDeterministic(t *testing.T) {
+	a, _ := build(t)
+	b, _ := build(t)
+	if !bytes.Equal(a, b) {
+		t.Fatal("two packages from one record and input differ")
+	}
+}
+
+func TestVerifyIntactAndDamaged(t *testing.T) {
+	pkg, res := build(t)
+	exp := Expect{Root: testRecord.ID.PackageRoot(1), Package: &res.Package.SHA512, Size: res.Size}
+	rep, err := Verify(context.Background(), bytes.NewReader(pkg), exp)
+	if err != nil || !rep.OK() {
+		t.Fatalf("intact package: err=%v problems=%v", err, rep.Problems)
+	}
+	if rep.Members != len(res.Members)-1 { // the empty dir is not a file member
+		t.Errorf("verified %d members, package has %d files", rep.Members, len(res.Members)-1)
+	}
+	if len(res.Frames) < 2 {
+		t.Errorf("want several frames with a 64-byte frame size, got %d", len(res.Frames))
+	}
+	frames, err := ReadSeekTable(bytes.NewReader(pkg), int64(len(pkg)))
+	if err != nil || len(frames) != len(res.Frames) {
+		t.Fatalf("seek table: %v (%d frames, want %d)", err, len(frames), len(res.Frames))
+	}
+	// Flip one byte at a time in several places: every flip must be found.
+	for _, at := range []int{10, len(pkg) / 3, len(pkg) / 2, len(pkg) - 30} {
+		bad := bytes.Clone(pkg)
+		bad[at] ^= 0x01
+		rep, err := Verify(context.Background(), bytes.NewReader(bad), exp)
+		if err != nil {
+			t.Fatalf("flip at %d: %v", at, err)
+		}
+		if rep.OK() {
+			t.Errorf("flip at %d not detected", at)
+		}
+	}
+}
+
+func TestNamesAreMappedAndRecorded(t *testing.T) {
+	_, res := build(t)
+	paths := string(res.Small[TagPaths])
+	for _, want := range []string{
+		"file data/representations/rep-001/data/Antrag.pdf Antrag.pdf",
+		"dir data/representations/rep-001/data/Anlagen/leer Anlagen/leer",
+		"Pru%CC%88fung%251.txt",
+		"back%5Cslash%0Anewline.txt",
+	} {
+		if !strings.Contains(paths, want) {
+			t.Errorf("original-paths.txt lacks %q:\n%s", want, paths)
+		}
+	}
+	for _, m := range res.Members {
+		if strings.ContainsAny(m.Path, "%\\\n") {
+			t.Errorf("unsafe bag path %q", m.Path)
+		}
+	}
+}
+
+func TestEmptyCaseRefused(t *testing.T) {
+	_, err := Write(context.Background(), io.Discard, testRecord, Input{}, Options{})
+	if err == nil || !strings.Contains(err.Error(), "no files") {
+		t.Fatalf("empty case: %v", err)
+	}
+}
+
+func TestChangingFileRefused(t *testing.T) {
+	in := testInput()
+	in.Files[0].Size += 5 // the file "shrank" between listing and reading
+	_, err := Write(context.Background(), io.Discard, testRecord, in, Options{})
+	if err == nil || !strings.Contains(err.Error(), "Antrag.pdf") || !strings.Contains(err.Error(), "shrank") {
+		t.Fatalf("want an error naming Antrag.pdf, got %v", err)
+	}
+}
+
+// TestAuditorProcedure extracts a package with tar and zstd and checks it
+// with sha512sum and sha256sum only, as docs/verify-without-archivd.md says.
+func TestAuditorProcedure(t *testing.T) {
+	for _, tool := range []string{"tar", "zstd", "sha512sum", "sha256sum"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is needed for the auditor procedure: %v", tool, err)
+		}
+	}
+	pkg, res := build(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, testRecord.ID.PackageFile(1))
+	if err := os.WriteFile(file, pkg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := `set -e
+cd "$1"
+echo "$2  $3" | sha512sum -c --quiet
+zstd -q -t "$3"
+mkdir out && zstd -dc "$3" | tar -xf - -C out
+cd "out/$4"
+sha512sum -c --quiet manifest-sha512.txt
+sha256sum -c --quiet manifest-sha256.txt
+sha512sum -c --quiet tagmanifest-sha512.txt
+sha256sum -c --quiet tagmanifest-sha256.txt
+`
+	out, err := exec.Command("bash", "-c", script, "x", dir, res.Package.SHA512.String(), filepath.Base(file), testRecord.ID.PackageRoot(1)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("auditor procedure failed: %v\n%s", err, out)
+	}
+	// The same procedure must fail on a damaged payload file.
+	victim := filepath.Join(dir, "out", testRecord.ID.PackageRoot(1), "data/representations/rep-001/data/Antrag.pdf")
+	if err := os.WriteFile(victim, []byte("%PDF-1.7 fakf"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sha512sum", "-c", "--quiet", "manifest-sha512.txt")
+	cmd.Dir = filepath.Join(dir, "out", testRecord.ID.PackageRoot(1))
+	if err := cmd.Run(); err == nil {
+		t.Fatal("sha512sum -c accepted a damaged file")
+	}
+}
+
+func TestMETSAndPREMISValidate(t *testing.T) {
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		t.Fatalf("xmllint is needed (Debian libxml2-utils; .ci/run installs it): %v", err)
+	}
+	_, res := build(t)
+	xsd, _ := filepath.Abs("../../shared/data/xsd")
+	dir := t.TempDir()
+	catalog := filepath.Join(dir, "catalog.xml")
+	os.WriteFile(catalog, []byte(`<?xml version="1.0"?>
+<catalog xmlns="urn:oasis:names:tc:entity:xmlns:xml:catalog">
+  <system systemId="http://www.loc.gov/standards/xlink/xlink.xsd" uri="file://`+xsd+`/data_specs_xlink.xsd"/>
+  <uri name="http://www.loc.gov/standards/xlink/xlink.xsd" uri="file://`+xsd+`/data_specs_xlink.xsd"/>
+  <system systemId="http://www.loc.gov/standards/mets/xlink.xsd" uri="file://`+xsd+`/data_specs_xlink.xsd"/>
+  <uri name="http://www.loc.gov/standards/mets/xlink.xsd" uri="file://`+xsd+`/data_specs_xlink.xsd"/>
+</catalog>`), 0o644)
+	for name, schema := range map[string]string{PathMETS: "data_specs_mets.xsd", PathPREMIS: "data_specs_loc.gov_standards_premis_v3_premis-v3-0.xsd"} {
+		f := filepath.Join(dir, filepath.Base(name))
+		os.WriteFile(f, res.Small[name], 0o644)
+		cmd := exec.Command(xmllint, "--noout", "--nonet", "--schema", filepath.Join(xsd, schema), f)
+		cmd.Env = append(os.Environ(), "XML_CATALOG_FILES="+catalog)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s does not validate against %s: %v\n%s", name, schema, err, out)
+		}
+	}
+}

@@ -1,0 +1,185 @@
+package aip
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// The seekable zstd format (zstd contrib/seekable_format): independent zstd
+// frames followed by a skippable frame holding the seek table. Any zstd
+// decoder reads the whole stream and ignores the table; a reader that wants
+// one member fetches the table from the end and decodes only its frames.
+const (
+	skippableMagic = 0x184D2A5E
+	seekableMagic  = 0x8F92EAB1
+	// DefaultFrameSize is the uncompressed size of one independent frame:
+	// a bit flip damages at most this much, and a range read fetches at
+	// least one frame.
+	DefaultFrameSize = 8 << 20
+)
+
+// Frame is one entry of the seek table.
+type Frame struct {
+	CompressedOffset   int64
+	CompressedSize     uint32
+	DecompressedOffset int64
+	DecompressedSize   uint32
+}
+
+// seekableWriter compresses what is written to it into independent frames
+// of frameSize uncompressed bytes and appends the seek table on Close.
+type seekableWriter struct {
+	w         io.Writer
+	enc       *zstd.Encoder
+	buf, out  []byte
+	frameSize int
+	frames    []Frame
+	cOff, dOff int64
+}
+
+// EncoderLevel maps archivd's compression setting to klauspost's speed
+// levels: 1 fastest, 2 default (about zstd -3), 3 better (about zstd -7),
+// 4 best (about zstd -11).
+func newSeekableWriter(w io.Writer, level, frameSize int) (*seekableWriter, error) {
+	if frameSize <= 0 {
+		frameSize = DefaultFrameSize
+	}
+	enc, err := zstd.NewWriter(nil,
+		zstd.WithEncoderLevel(zstd.EncoderLevel(level)),
+		zstd.WithEncoderCRC(true),
+		zstd.WithEncoderConcurrency(1),
+		zstd.WithZeroFrames(true))
+	if err != nil {
+		return nil, fmt.Errorf("zstd encoder: %w", err)
+	}
+	return &seekableWriter{w: w, enc: enc, frameSize: frameSize, buf: make([]byte, 0, frameSize)}, nil
+}
+
+func (s *seekableWriter) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		k := min(len(p), s.frameSize-len(s.buf))
+		s.buf = append(s.buf, p[:k]...)
+		p = p[k:]
+		n += k
+		if len(s.buf) == s.frameSize {
+			if err := s.flush(); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}
+
+// Offset is the number of uncompressed bytes written so far.
+func (s *seekableWriter) Offset() int64 { return s.dOff + int64(len(s.buf)) }
+
+func (s *seekableWriter) flush() error {
+	if len(s.buf) == 0 {
+		return nil
+	}
+	s.out = s.enc.EncodeAll(s.buf, s.out[:0])
+	if _, err := s.w.Write(s.out); err != nil {
+		return err
+	}
+	s.frames = append(s.frames, Frame{s.cOff, uint32(len(s.out)), s.dOff, uint32(len(s.buf))})
+	s.cOff += int64(len(s.out))
+	s.dOff += int64(len(s.buf))
+	s.buf = s.buf[:0]
+	return nil
+}
+
+// Close writes the last frame and the seek table. It does not close w.
+func (s *seekableWriter) Close() error {
+	if err := s.flush(); err != nil {
+		return err
+	}
+	s.enc.Close()
+	return writeSeekTable(s.w, s.frames)
+}
+
+func writeSeekTable(w io.Writer, frames []Frame) error {
+	size := len(frames)*8 + 9
+	b := make([]byte, 0, 8+size)
+	b = binary.LittleEndian.AppendUint32(b, skippableMagic)
+	b = binary.LittleEndian.AppendUint32(b, uint32(size))
+	for _, f := range frames {
+		b = binary.LittleEndian.AppendUint32(b, f.CompressedSize)
+		b = binary.LittleEndian.AppendUint32(b, f.DecompressedSize)
+	}
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(frames)))
+	b = append(b, 0) // descriptor: no per-frame checksums (each frame carries its own XXH64)
+	b = binary.LittleEndian.AppendUint32(b, seekableMagic)
+	_, err := w.Write(b)
+	return err
+}
+
+// ReadSeekTable reads the seek table at the end of a seekable zstd package
+// of the given size.
+func ReadSeekTable(r io.ReaderAt, size int64) ([]Frame, error) {
+	if size < 17 {
+		return nil, errors.New("seek table: package too small")
+	}
+	foot := make([]byte, 9)
+	if _, err := r.ReadAt(foot, size-9); err != nil {
+		return nil, fmt.Errorf("seek table: %w", err)
+	}
+	if binary.LittleEndian.Uint32(foot[5:]) != seekableMagic {
+		return nil, errors.New("seek table: no seekable zstd footer")
+	}
+	if foot[4]&0x7c != 0 {
+		return nil, errors.New("seek table: reserved descriptor bits set")
+	}
+	n := int64(binary.LittleEndian.Uint32(foot[:4]))
+	entry := int64(8)
+	if foot[4]&0x80 != 0 {
+		entry = 12
+	}
+	tableSize := n*entry + 9
+	if tableSize+8 > size {
+		return nil, errors.New("seek table: larger than the package")
+	}
+	b := make([]byte, tableSize+8)
+	if _, err := r.ReadAt(b, size-int64(len(b))); err != nil {
+		return nil, fmt.Errorf("seek table: %w", err)
+	}
+	if binary.LittleEndian.Uint32(b) != skippableMagic || int64(binary.LittleEndian.Uint32(b[4:])) != tableSize {
+		return nil, errors.New("seek table: bad skippable frame header")
+	}
+	frames := make([]Frame, n)
+	var c, d int64
+	for i := range frames {
+		e := b[8+int64(i)*entry:]
+		frames[i] = Frame{c, binary.LittleEndian.Uint32(e), d, binary.LittleEndian.Uint32(e[4:])}
+		c += int64(frames[i].CompressedSize)
+		d += int64(frames[i].DecompressedSize)
+	}
+	if c+int64(len(b)) != size {
+		return nil, errors.New("seek table: frame sizes do not add up to the package size")
+	}
+	return frames, nil
+}
+
+// FrameAt returns the index of the frame holding uncompressed offset off.
+func FrameAt(frames []Frame, off int64) int {
+	lo, hi := 0, len(frames)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if frames[m].DecompressedOffset+int64(frames[m].DecompressedSize) <= off {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// NewDecoder returns a streaming decoder with bounded memory for packages.
+func NewDecoder(r io.Reader) (*zstd.Decoder, error) {
+	return zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+		zstd.WithDecoderMaxWindow(64<<20))
+}

@@ -1,0 +1,430 @@
+package aip
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/archivd/archivd/digest"
+)
+
+// FormatVersion is the AIP format this code writes; see docs/aip-format.md.
+const FormatVersion = 1
+
+// ProfileIdentifier names the BagIt profile AIP format 1 packages follow.
+const ProfileIdentifier = "https://archivd.org/profiles/aip-format-1.json"
+
+//go:embed AIP-FORMAT.md
+var formatDoc []byte
+
+// FormatDoc returns the text stored in every package as
+// data/documentation/AIP-FORMAT.md.
+func FormatDoc() []byte { return bytes.Clone(formatDoc) }
+
+// Metadata describes a case file; it comes from the sidecar or from the
+// configured defaults.
+type Metadata struct {
+	Title       string
+	Reference   string // Aktenzeichen
+	Agency      string // abgebende Stelle
+	RecordClass string // Aktenplan / record class
+	Opened      string // civil date YYYY-MM-DD, or ""
+	Closed      string // civil date YYYY-MM-DD, or ""
+	Extra       map[string]string
+}
+
+// Event is a PREMIS event recorded in the package.
+type Event struct {
+	ID      string // UUID
+	Type    string // PREMIS event type label, e.g. "ingestion"
+	Time    time.Time
+	Outcome string // "success" or "failure"
+	Detail  string
+}
+
+// Record is the persisted ingest record: everything that is not read from
+// the input but decided by archivd. The package bytes are a function of the
+// input, the record and the pinned library versions.
+type Record struct {
+	ID           ID
+	Version      int
+	Created      time.Time // ingest time, also the mtime of generated files
+	Zone         *time.Location
+	Organization string // Source-Organization
+	Software     string // e.g. "archivd"
+	SoftVersion  string
+	Events       []Event
+}
+
+// InputFile is one original file. Open must return exactly Size bytes and
+// fail on Close if the file changed while it was read.
+type InputFile struct {
+	Path    string // relative path with '/' separators, as delivered (any bytes)
+	Size    int64
+	ModTime time.Time
+	Open    func() (io.ReadCloser, error)
+}
+
+// Sidecar is the descriptive metadata file as delivered.
+type Sidecar struct {
+	Name    string
+	Data    []byte
+	ModTime time.Time
+}
+
+// Input is a case file ready for packaging.
+type Input struct {
+	Files     []InputFile
+	EmptyDirs []string
+	Sidecar   *Sidecar
+	Meta      Metadata
+}
+
+// Options tune compression; they do not change the bag.
+type Options struct {
+	Level     int // 1 fastest .. 4 best; 0 means 2
+	FrameSize int // uncompressed bytes per zstd frame; 0 means DefaultFrameSize
+}
+
+// Member kinds.
+const (
+	KindPayload  = "payload"  // an original file
+	KindDir      = "dir"      // an empty original folder
+	KindMetadata = "metadata" // generated or delivered metadata under data/
+	KindTag      = "tag"      // a BagIt tag file
+)
+
+// Member describes one entry of a package.
+type Member struct {
+	Path     string // relative to the package root, e.g. data/METS.xml
+	Original string // original relative path (payload and dirs)
+	Kind     string
+	Size     int64
+	ModTime  time.Time
+	Digests  digest.Pair
+	Offset   int64 // offset of the member's data in the uncompressed tar
+	Frame    int   // zstd frame holding Offset
+}
+
+// Result is what Write produced.
+type Result struct {
+	Package     digest.Pair
+	Size        int64
+	Frames      []Frame
+	Members     []Member
+	PayloadOxum string
+	// Small holds the tag files, METS.xml and premis.xml by path relative to
+	// the package root, to be stored beside the package.
+	Small map[string][]byte
+}
+
+// Tag file names, in package order.
+const (
+	TagBagIt        = "bagit.txt"
+	TagBagInfo      = "bag-info.txt"
+	TagManifest512  = "manifest-sha512.txt"
+	TagManifest256  = "manifest-sha256.txt"
+	TagPaths        = "original-paths.txt"
+	TagTagMan512    = "tagmanifest-sha512.txt"
+	TagTagMan256    = "tagmanifest-sha256.txt"
+	PathMETS        = "data/METS.xml"
+	PathPREMIS      = "data/metadata/preservation/premis.xml"
+	PathDescriptive = "data/metadata/descriptive/"
+	PathFormatDoc   = "data/documentation/AIP-FORMAT.md"
+)
+
+const bagitTxt = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+
+// planned is a payload entry after name mapping.
+type planned struct {
+	bagPath string
+	file    *InputFile
+	dir     string // original path of an empty dir
+}
+
+// Plan maps every original path to its bag path and refuses what cannot be
+// archived; it is run before anything is written.
+func Plan(in Input) ([]planned, error) {
+	var errs []error
+	var out []planned
+	seen := map[string]string{}
+	add := func(orig string, p planned) {
+		safe, _, err := MapPath(orig)
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		p.bagPath = RepresentationDir + safe
+		if other, dup := seen[p.bagPath]; dup {
+			errs = append(errs, &PathError{orig, fmt.Sprintf("maps to the same archive name as %q", other)})
+			return
+		}
+		seen[p.bagPath] = orig
+		out = append(out, p)
+	}
+	for i := range in.Files {
+		add(in.Files[i].Path, planned{file: &in.Files[i]})
+	}
+	for _, d := range in.EmptyDirs {
+		add(d, planned{dir: d})
+	}
+	if len(in.Files) == 0 && len(in.EmptyDirs) == 0 {
+		errs = append(errs, errors.New("the case file contains no files"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].bagPath < out[j].bagPath })
+	return out, nil
+}
+
+// packer writes members into the tar stream and remembers them.
+type packer struct {
+	ctx  context.Context
+	root string
+	tw   *tar.Writer
+	sw   *seekableWriter
+	res  *Result
+}
+
+func (p *packer) header(name string, size int64, mtime time.Time, dir bool) error {
+	h := &tar.Header{
+		Name: p.root + "/" + name, Size: size, Mode: 0o644, ModTime: mtime.UTC(),
+		Typeflag: tar.TypeReg, Format: tar.FormatPAX,
+	}
+	if dir {
+		h.Name += "/"
+		h.Mode = 0o755
+		h.Typeflag = tar.TypeDir
+		h.Size = 0
+	}
+	return p.tw.WriteHeader(h)
+}
+
+// add writes a member whose bytes are in memory.
+func (p *packer) add(name, kind string, data []byte, mtime time.Time) error {
+	if err := p.header(name, int64(len(data)), mtime, false); err != nil {
+		return fmt.Errorf("package %s: %w", name, err)
+	}
+	off := p.sw.Offset()
+	if _, err := p.tw.Write(data); err != nil {
+		return fmt.Errorf("package %s: %w", name, err)
+	}
+	p.res.Members = append(p.res.Members, Member{Path: name, Kind: kind, Size: int64(len(data)),
+		ModTime: mtime.UTC(), Digests: digest.Of(data), Offset: off})
+	if kind == KindTag || name == PathMETS || name == PathPREMIS {
+		p.res.Small[name] = data
+	}
+	return nil
+}
+
+// addFile streams an original file into the package, hashing it on the way.
+func (p *packer) addFile(name string, f *InputFile) error {
+	if err := p.ctx.Err(); err != nil {
+		return err
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return fmt.Errorf("%q: %w", f.Path, err)
+	}
+	defer rc.Close()
+	if err := p.header(name, f.Size, f.ModTime, false); err != nil {
+		return fmt.Errorf("package %q: %w", f.Path, err)
+	}
+	off := p.sw.Offset()
+	h := digest.NewHasher()
+	n, err := io.Copy(io.MultiWriter(p.tw, h), io.LimitReader(rc, f.Size))
+	if err != nil {
+		return fmt.Errorf("read %q: %w", f.Path, err)
+	}
+	if n < f.Size {
+		return &PathError{f.Path, fmt.Sprintf("file shrank while it was read: %d bytes expected, %d read", f.Size, n)}
+	}
+	var one [1]byte
+	if k, _ := rc.Read(one[:]); k > 0 {
+		return &PathError{f.Path, "file grew while it was read"}
+	}
+	if err := rc.Close(); err != nil {
+		return fmt.Errorf("%q: %w", f.Path, err)
+	}
+	p.res.Members = append(p.res.Members, Member{Path: name, Original: f.Path, Kind: KindPayload,
+		Size: f.Size, ModTime: f.ModTime.UTC(), Digests: h.Sum(), Offset: off})
+	return nil
+}
+
+// Write packages in into w as AIP format 1. It reads every input byte once.
+// On error the bytes written to w are not a package and must be discarded.
+func Write(ctx context.Context, w io.Writer, rec Record, in Input, opt Options) (*Result, error) {
+	plan, err := Plan(in)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Version < 1 || rec.ID.IsZero() {
+		return nil, errors.New("package: record has no id or version")
+	}
+	if opt.Level == 0 {
+		opt.Level = 2
+	}
+	ph := digest.NewHasher()
+	sw, err := newSeekableWriter(io.MultiWriter(w, ph), opt.Level, opt.FrameSize)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Small: map[string][]byte{}}
+	p := &packer{ctx: ctx, root: rec.ID.PackageRoot(rec.Version), tw: tar.NewWriter(sw), sw: sw, res: res}
+	created := rec.Created.UTC()
+
+	// 1. Original files and empty folders, sorted by bag path.
+	for _, e := range plan {
+		if e.file != nil {
+			err = p.addFile(e.bagPath, e.file)
+		} else {
+			if err = p.header(e.bagPath, 0, created, true); err == nil {
+				res.Members = append(res.Members, Member{Path: e.bagPath, Original: e.dir, Kind: KindDir, ModTime: created, Offset: sw.Offset()})
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	// 2. Descriptive metadata as delivered.
+	if in.Sidecar != nil {
+		if err := p.add(PathDescriptive+in.Sidecar.Name, KindMetadata, in.Sidecar.Data, in.Sidecar.ModTime); err != nil {
+			return nil, err
+		}
+	}
+	// 3. PREMIS, 4. METS, 5. documentation.
+	premis, err := renderPREMIS(rec, in.Meta, res.Members)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.add(PathPREMIS, KindMetadata, premis, created); err != nil {
+		return nil, err
+	}
+	mets, err := renderMETS(rec, in.Meta, res.Members)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.add(PathMETS, KindMetadata, mets, created); err != nil {
+		return nil, err
+	}
+	if err := p.add(PathFormatDoc, KindMetadata, formatDoc, created); err != nil {
+		return nil, err
+	}
+	// 6. Tag files.
+	var octets int64
+	var streams int
+	for _, m := range res.Members {
+		if m.Kind != KindDir {
+			octets += m.Size
+			streams++
+		}
+	}
+	res.PayloadOxum = fmt.Sprintf("%d.%d", octets, streams)
+	tags := []struct{ name, body string }{
+		{TagBagIt, bagitTxt},
+		{TagBagInfo, bagInfo(rec, in.Meta, res.PayloadOxum)},
+		{TagManifest512, manifest(res.Members, func(d digest.Pair) string { return d.SHA512.String() })},
+		{TagManifest256, manifest(res.Members, func(d digest.Pair) string { return d.SHA256.String() })},
+		{TagPaths, originalPaths(res.Members)},
+	}
+	for _, t := range tags {
+		if err := p.add(t.name, KindTag, []byte(t.body), created); err != nil {
+			return nil, err
+		}
+	}
+	n := len(res.Members)
+	for _, alg := range []struct {
+		name string
+		hex  func(digest.Pair) string
+	}{{TagTagMan512, func(d digest.Pair) string { return d.SHA512.String() }}, {TagTagMan256, func(d digest.Pair) string { return d.SHA256.String() }}} {
+		var b strings.Builder
+		for _, m := range res.Members[n-len(tags) : n] {
+			fmt.Fprintf(&b, "%s  %s\n", alg.hex(m.Digests), m.Path)
+		}
+		if err := p.add(alg.name, KindTag, []byte(b.String()), created); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.tw.Close(); err != nil {
+		return nil, fmt.Errorf("package: %w", err)
+	}
+	if err := sw.Close(); err != nil {
+		return nil, fmt.Errorf("package: %w", err)
+	}
+	res.Package = ph.Sum()
+	res.Size = ph.Size()
+	res.Frames = sw.frames
+	for i := range res.Members {
+		res.Members[i].Frame = FrameAt(res.Frames, res.Members[i].Offset)
+	}
+	return res, nil
+}
+
+// manifest lists every file under data/ in package order.
+func manifest(ms []Member, hex func(digest.Pair) string) string {
+	var b strings.Builder
+	for _, m := range ms {
+		if m.Kind == KindPayload || m.Kind == KindMetadata {
+			fmt.Fprintf(&b, "%s  %s\n", hex(m.Digests), m.Path)
+		}
+	}
+	return b.String()
+}
+
+// originalPaths records, for every original file and empty folder, its bag
+// path and its original relative path (escaped by EscapePath).
+func originalPaths(ms []Member) string {
+	var b strings.Builder
+	b.WriteString("# AIP format 1: <kind> <bag path> <original path, %XX-escaped bytes>\n")
+	for _, m := range ms {
+		switch m.Kind {
+		case KindPayload:
+			fmt.Fprintf(&b, "file %s %s\n", EscapePath(m.Path), EscapePath(m.Original))
+		case KindDir:
+			fmt.Fprintf(&b, "dir %s %s\n", EscapePath(m.Path), EscapePath(m.Original))
+		}
+	}
+	return b.String()
+}
+
+func bagInfo(rec Record, meta Metadata, oxum string) string {
+	zone := rec.Zone
+	if zone == nil {
+		zone = time.UTC
+	}
+	var b strings.Builder
+	line := func(k, v string) {
+		if v == "" {
+			return
+		}
+		v = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(v)
+		fmt.Fprintf(&b, "%s: %s\n", k, v)
+	}
+	line("Source-Organization", rec.Organization)
+	line("Bagging-Date", rec.Created.In(zone).Format("2006-01-02"))
+	line("External-Identifier", rec.ID.String())
+	line("External-Description", strings.TrimSpace(meta.Reference+" "+meta.Title))
+	line("Bag-Group-Identifier", rec.ID.String())
+	line("Bag-Software-Agent", strings.TrimSpace(rec.Software+" "+rec.SoftVersion))
+	line("BagIt-Profile-Identifier", ProfileIdentifier)
+	line("Payload-Oxum", oxum)
+	line("AIP-Format-Version", strconv.Itoa(FormatVersion))
+	line("AIP-Version", "v"+strconv.Itoa(rec.Version))
+	line("AIP-Package-Type", "full")
+	line("Case-Reference", meta.Reference)
+	line("Case-Title", meta.Title)
+	line("Case-Agency", meta.Agency)
+	line("Case-Record-Class", meta.RecordClass)
+	line("Case-Opened", meta.Opened)
+	line("Case-Closed", meta.Closed)
+	return b.String()
+}

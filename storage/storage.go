@@ -1,0 +1,165 @@
+// Package storage defines where AIPs live: the Store interface every
+// location implements (local folder, S3), the rules for building OCFL
+// versions on it, and the errors callers branch on. Each location is an
+// OCFL 1.1 storage root using layout extension 0003.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/archivd/archivd/digest"
+	"github.com/archivd/archivd/ocfl"
+)
+
+var (
+	// ErrNotFound: the object, file or extension file does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the object's head is not the version the commit builds on.
+	ErrConflict = errors.New("object head moved: concurrent or repeated commit")
+	// ErrDigest: bytes written or read do not have the expected digest.
+	ErrDigest = errors.New("digest mismatch")
+	// ErrUnavailable: the location cannot be reached or used right now;
+	// the operation may succeed later.
+	ErrUnavailable = errors.New("storage unavailable")
+)
+
+// File is a content file of a new version.
+type File struct {
+	Path    string      // content path relative to vN/content/
+	Source  string      // local file to copy from, or ""
+	Data    []byte      // the bytes, when Source is ""
+	Size    int64       // expected size
+	Digests digest.Pair // expected digests; the store verifies them while writing
+}
+
+// Commit is one new OCFL version of one object.
+type Commit struct {
+	Inventory *ocfl.Inventory // the object's inventory after this version (head = the new version)
+	Files     []File          // the new version's content files
+}
+
+// Store is one storage location. Implementations must be safe for use by
+// one writer at a time per object (the data directory lock guarantees it).
+type Store interface {
+	// Name identifies the location in messages and the catalog.
+	Name() string
+
+	// Commit writes a new version: content first, then the version
+	// inventory, then the root inventory as the commit point. The content
+	// is verified against File.Digests while written (ErrDigest). When
+	// Commit returns nil the version is durable; on any error no reader
+	// sees the new version, and a later Commit of the same version may be
+	// retried. Committing a version that is already committed with the
+	// identical inventory returns nil (idempotent retry); a head other than
+	// the previous version returns ErrConflict.
+	Commit(ctx context.Context, c *Commit) error
+
+	// Inventory returns the root inventory of object id after checking it
+	// against its sidecar (ErrDigest). ErrNotFound if there is no such object.
+	Inventory(ctx context.Context, id string) ([]byte, error)
+
+	// Open streams a file of object id; p is relative to the object root
+	// (e.g. "v1/content/x.tar.zst"). ErrNotFound if it does not exist. The
+	// caller hashes what it reads: the store does not vouch for the bytes.
+	Open(ctx context.Context, id, p string) (io.ReadCloser, error)
+
+	// Objects lists the ids of all objects in the storage root.
+	Objects(ctx context.Context) ([]string, error)
+
+	// PutExtension stores a write-once file under the storage root's
+	// extensions/<ExtensionDir>/ folder. Storing identical bytes again is a
+	// no-op; different bytes under an existing name is an error.
+	PutExtension(ctx context.Context, name string, data []byte) error
+
+	// GetExtension reads a file stored by PutExtension (ErrNotFound).
+	GetExtension(ctx context.Context, name string) ([]byte, error)
+
+	// ListExtension lists names stored by PutExtension below prefix, sorted.
+	ListExtension(ctx context.Context, prefix string) ([]string, error)
+}
+
+// ExtensionDir is the storage root extension folder for archivd's own files
+// (sealed audit log segments).
+const ExtensionDir = "archivd-audit-log"
+
+// NextVersion builds the inventory of the next version of an object from
+// the previous inventory (nil for a new object) and the new version's files.
+// Files carry forward from the previous state; new files are added at
+// logical paths equal to their content paths.
+func NextVersion(prev *ocfl.Inventory, id string, files []File, created time.Time, message string, user ocfl.User) (*ocfl.Inventory, error) {
+	inv := &ocfl.Inventory{ID: id, Type: ocfl.InventoryType, DigestAlgorithm: "sha512",
+		Manifest: map[string][]string{}, Versions: map[string]*ocfl.Version{},
+		Fixity: map[string]map[string][]string{"sha256": {}}}
+	n := 1
+	state := map[string][]string{}
+	if prev != nil {
+		if prev.ID != id {
+			return nil, fmt.Errorf("next version of %s: previous inventory is of %s", id, prev.ID)
+		}
+		n = prev.HeadNumber() + 1
+		for d, ps := range prev.Manifest {
+			inv.Manifest[d] = append([]string(nil), ps...)
+		}
+		for k, v := range prev.Versions {
+			inv.Versions[k] = v
+		}
+		for alg, m := range prev.Fixity {
+			inv.Fixity[alg] = map[string][]string{}
+			for d, ps := range m {
+				inv.Fixity[alg][d] = append([]string(nil), ps...)
+			}
+		}
+		for d, ps := range prev.Versions[prev.Head].State {
+			state[d] = append([]string(nil), ps...)
+		}
+	}
+	vn := ocfl.VersionName(n)
+	seen := map[string]bool{}
+	for _, f := range files {
+		if err := CheckPath(f.Path); err != nil {
+			return nil, err
+		}
+		if seen[f.Path] {
+			return nil, fmt.Errorf("next version of %s: %s given twice", id, f.Path)
+		}
+		seen[f.Path] = true
+		// A new file at an existing logical path replaces the old one.
+		for od, lps := range state {
+			for i, lp := range lps {
+				if lp == f.Path {
+					state[od] = append(lps[:i:i], lps[i+1:]...)
+					if len(state[od]) == 0 {
+						delete(state, od)
+					}
+					break
+				}
+			}
+		}
+		d := f.Digests.SHA512.String()
+		cp := vn + "/content/" + f.Path
+		inv.Manifest[d] = append(inv.Manifest[d], cp)
+		inv.Fixity["sha256"][f.Digests.SHA256.String()] = append(inv.Fixity["sha256"][f.Digests.SHA256.String()], cp)
+		state[d] = append(state[d], f.Path)
+	}
+	for _, ps := range state {
+		sort.Strings(ps)
+	}
+	inv.Head = vn
+	inv.Versions[vn] = &ocfl.Version{Created: created.UTC().Format(time.RFC3339), State: state, Message: message, User: &user}
+	return inv, nil
+}
+
+// CheckPath refuses content paths that could escape their folder.
+func CheckPath(p string) error {
+	if p == "" || strings.HasPrefix(p, "/") || path.Clean(p) != p || strings.HasPrefix(p, "../") || p == ".." || strings.ContainsAny(p, "\\\x00") {
+		return fmt.Errorf("invalid storage path %q", p)
+	}
+	return nil
+}
