@@ -33,11 +33,11 @@ type Frame struct {
 // seekableWriter compresses what is written to it into independent frames
 // of frameSize uncompressed bytes and appends the seek table on Close.
 type seekableWriter struct {
-	w         io.Writer
-	enc       *zstd.Encoder
-	buf, out  []byte
-	frameSize int
-	frames    []Frame
+	w          io.Writer
+	enc        *zstd.Encoder
+	buf, out   []byte
+	frameSize  int
+	frames     []Frame
 	cOff, dOff int64
 }
 

@@ -306,4 +306,3 @@ func hrefEscape(p string) string {
 	}
 	return b.String()
 }
-

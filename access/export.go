@@ -1,0 +1,144 @@
+// Package access gives back what archivd keeps: export restores the
+// original files of an AIP version under their original names, checking
+// every digest while writing.
+package access
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/archivd/archivd/aip"
+	"github.com/archivd/archivd/catalog"
+	"github.com/archivd/archivd/digest"
+	"github.com/archivd/archivd/storage"
+)
+
+// ErrTargetNotEmpty: export refuses to write into a folder with content.
+var ErrTargetNotEmpty = errors.New("target folder is not empty")
+
+// Summary describes a finished export.
+type Summary struct {
+	Files, Dirs int
+	Bytes       int64
+}
+
+const partial = ".archivd-partial"
+
+// Export writes version v of AIP id from store into target, which must be
+// empty or not exist. Each file is written under a temporary name, checked
+// against the catalog's digests and then renamed; modification times are
+// restored. The delivered sidecar (case.yaml) is restored too.
+func Export(ctx context.Context, store storage.Store, cat *catalog.DB, id aip.ID, v int, target string) (*Summary, error) {
+	files, err := cat.Files(ctx, id.String(), v)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("aip %s v%d: %w", id, v, catalog.ErrNotFound)
+	}
+	if err := os.MkdirAll(target, 0o755); err != nil {
+		return nil, err
+	}
+	if ents, err := os.ReadDir(target); err != nil {
+		return nil, err
+	} else if len(ents) > 0 {
+		return nil, fmt.Errorf("export to %s: %w", target, ErrTargetNotEmpty)
+	}
+	root, err := os.OpenRoot(target)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+
+	want := map[string]catalog.File{}
+	sum := &Summary{}
+	for _, f := range files {
+		switch {
+		case f.Kind == aip.KindPayload:
+			want[f.Path] = f
+		case f.Kind == aip.KindDir:
+			if err := root.MkdirAll(filepath.FromSlash(f.Original), 0o755); err != nil {
+				return nil, fmt.Errorf("export %q: %w", f.Original, err)
+			}
+			sum.Dirs++
+		case f.Kind == aip.KindMetadata && strings.HasPrefix(f.Path, aip.PathDescriptive):
+			f.Original = strings.TrimPrefix(f.Path, aip.PathDescriptive)
+			want[f.Path] = f
+		}
+	}
+	var mtimes []catalog.File
+	rc, err := store.Open(ctx, id.String(), fmt.Sprintf("v%d/content/%s", v, id.PackageFile(v)))
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	prefix := id.PackageRoot(v) + "/"
+	_, _, err = aip.Walk(ctx, rc, func(h *tar.Header, body io.Reader) error {
+		f, ok := want[strings.TrimPrefix(h.Name, prefix)]
+		if !ok || h.Typeflag != tar.TypeReg {
+			return nil
+		}
+		delete(want, f.Path)
+		if err := writeChecked(root, f, body); err != nil {
+			return err
+		}
+		sum.Files++
+		sum.Bytes += f.Size
+		mtimes = append(mtimes, f)
+		return nil
+	})
+	if err != nil {
+		return sum, fmt.Errorf("export %s v%d: %w", id, v, err)
+	}
+	for p := range want {
+		return sum, fmt.Errorf("export %s v%d: %s is recorded in the catalog but not in the package", id, v, p)
+	}
+	for _, f := range mtimes {
+		t, err := time.Parse(time.RFC3339Nano, f.MTime)
+		if err == nil {
+			err = root.Chtimes(filepath.FromSlash(f.Original), t, t)
+		}
+		if err != nil {
+			return sum, fmt.Errorf("export %q: restore modification time: %w", f.Original, err)
+		}
+	}
+	return sum, nil
+}
+
+func writeChecked(root *os.Root, f catalog.File, body io.Reader) error {
+	name := filepath.FromSlash(f.Original)
+	if dir := filepath.Dir(name); dir != "." {
+		if err := root.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("export %q: %w", f.Original, err)
+		}
+	}
+	out, err := root.OpenFile(name+partial, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("export %q: %w", f.Original, err)
+	}
+	h := digest.NewHasher()
+	_, err = io.Copy(io.MultiWriter(out, h), body)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		root.Remove(name + partial)
+		return fmt.Errorf("export %q: %w", f.Original, err)
+	}
+	got := h.Sum()
+	if got.SHA512.String() != f.SHA512 || got.SHA256.String() != f.SHA256 || h.Size() != f.Size {
+		root.Remove(name + partial)
+		return fmt.Errorf("export %q: %w: expected sha512 %s, package holds %s", f.Original, storage.ErrDigest, f.SHA512, got.SHA512)
+	}
+	if err := root.Rename(name+partial, name); err != nil {
+		return fmt.Errorf("export %q: %w", f.Original, err)
+	}
+	return nil
+}

@@ -1,0 +1,145 @@
+// Package rebuild reconstructs the catalog's derived tables from what is
+// in storage (inventories, member indexes, bag-info) and from the audit
+// log. It reads kilobytes per AIP, never the packages themselves.
+package rebuild
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/archivd/archivd/aip"
+	"github.com/archivd/archivd/audit"
+	"github.com/archivd/archivd/catalog"
+	"github.com/archivd/archivd/digest"
+	"github.com/archivd/archivd/ingest"
+	"github.com/archivd/archivd/ocfl"
+	"github.com/archivd/archivd/storage"
+)
+
+// Stats counts what a rebuild restored.
+type Stats struct {
+	AIPs, Versions, Events int
+}
+
+// Run empties the derived tables and fills them again.
+func Run(ctx context.Context, store storage.Store, cat *catalog.DB, log *audit.Log) (*Stats, error) {
+	st := &Stats{}
+	if err := cat.ClearDerived(ctx); err != nil {
+		return nil, err
+	}
+	// Events first: the copies' verification times come from them.
+	verified := map[string]string{} // "aip location" -> time of the last successful check
+	n, err := log.Verify(func(e audit.Entry) error {
+		if e.Outcome == "success" && (e.Type == "ingestion" || e.Type == "fixity check") && e.AIP != "" {
+			verified[e.AIP+" "+e.Location] = e.Time
+		}
+		return cat.PutEvent(ctx, catalog.Event{Seq: e.Seq, Hash: e.Hash(), Time: e.Time, Type: e.Type, AIP: e.AIP,
+			Location: e.Location, Outcome: e.Outcome, Detail: e.Detail})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rebuild events: %w", err)
+	}
+	st.Events = int(n)
+	ids, err := store.Objects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range ids {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		id, err := aip.ParseID(s)
+		if err != nil {
+			return nil, fmt.Errorf("object %q is not an archivd AIP: %w", s, err)
+		}
+		invBytes, err := store.Inventory(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		inv, err := ocfl.ParseInventory(invBytes)
+		if err != nil {
+			return nil, fmt.Errorf("object %s: %w", s, err)
+		}
+		for v := 1; v <= inv.HeadNumber(); v++ {
+			if err := rebuildVersion(ctx, store, cat, id, inv, v, verified); err != nil {
+				return nil, fmt.Errorf("object %s v%d: %w", s, v, err)
+			}
+			st.Versions++
+		}
+		st.AIPs++
+	}
+	return st, nil
+}
+
+func rebuildVersion(ctx context.Context, store storage.Store, cat *catalog.DB, id aip.ID, inv *ocfl.Inventory, v int, verified map[string]string) error {
+	vn := ocfl.VersionName(v)
+	vinv, err := read(ctx, store, inv, id, vn+"/"+ocfl.InventoryFile, "")
+	if err != nil {
+		return err
+	}
+	root := id.PackageRoot(v)
+	idx, err := read(ctx, store, inv, id, vn+"/content/"+root+".index.tsv", vn)
+	if err != nil {
+		return err
+	}
+	res, err := aip.ParseIndex(idx)
+	if err != nil {
+		return err
+	}
+	info, err := read(ctx, store, inv, id, vn+"/content/"+root+"/"+aip.TagBagInfo, vn)
+	if err != nil {
+		return err
+	}
+	meta := metaFromBagInfo(info)
+	ver := inv.Versions[vn]
+	a, vr, p, files := ingest.Rows(id, v, ver.Created, meta, res, digest.Of(vinv).SHA512.String(), ver.Message)
+	a.Head = inv.HeadNumber()
+	cp := catalog.Copy{AIP: id.String(), Version: v, Location: store.Name(),
+		ObjectKey: ocfl.ObjectPath(id.String()) + "/" + vn + "/content/" + id.PackageFile(v),
+		Size:      res.Size, SHA512: res.Package.SHA512.String(), VerifiedAt: verified[id.String()+" "+store.Name()]}
+	return cat.PutVersionRows(ctx, a, vr, p, files, cp)
+}
+
+// read fetches a small content file and checks it against the inventory
+// manifest (when inManifest is a version name) before trusting it.
+func read(ctx context.Context, store storage.Store, inv *ocfl.Inventory, id aip.ID, p, inManifest string) ([]byte, error) {
+	rc, err := store.Open(ctx, id.String(), p)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, 256<<20))
+	if err != nil {
+		return nil, err
+	}
+	if inManifest != "" {
+		d := digest.Of(b).SHA512.String()
+		ok := false
+		for _, cp := range inv.Manifest[d] {
+			ok = ok || cp == p
+		}
+		if !ok {
+			return nil, fmt.Errorf("%s does not match its inventory digest", p)
+		}
+	}
+	return b, nil
+}
+
+// metaFromBagInfo reads the case metadata archivd writes into bag-info.txt.
+func metaFromBagInfo(b []byte) aip.Metadata {
+	var m aip.Metadata
+	fields := map[string]*string{"Case-Reference": &m.Reference, "Case-Title": &m.Title, "Case-Agency": &m.Agency,
+		"Case-Record-Class": &m.RecordClass, "Case-Opened": &m.Opened, "Case-Closed": &m.Closed}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ": ")
+		if dst, known := fields[k]; ok && known {
+			*dst = v
+		}
+	}
+	return m
+}

@@ -1,0 +1,277 @@
+// Package config loads archivd's one YAML configuration file strictly:
+// unknown keys are errors, every problem is reported at once with its line,
+// and relative paths are taken relative to the file itself.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration. Defaults are documented in
+// examples/archivd.yaml, which the tests load.
+type Config struct {
+	DataDir      string       `yaml:"data_dir"`
+	Archive      Archive      `yaml:"archive"`
+	Package      Package      `yaml:"package"`
+	Locations    []Location   `yaml:"locations"`
+	CaseDefaults CaseDefaults `yaml:"case_defaults"`
+	Log          Log          `yaml:"log"`
+
+	// Path is the file this was loaded from ("" for the embedded default).
+	Path string `yaml:"-"`
+	// Zone is Archive.TimeZone resolved.
+	Zone *time.Location `yaml:"-"`
+}
+
+// Archive describes the archive itself.
+type Archive struct {
+	Organization string `yaml:"organization"`
+	Contact      string `yaml:"contact"`
+	TimeZone     string `yaml:"time_zone"`
+}
+
+// Package tunes package writing.
+type Package struct {
+	CompressionLevel int `yaml:"compression_level"`
+	FrameSizeMiB     int `yaml:"frame_size_mib"`
+}
+
+// Location is one storage location.
+type Location struct {
+	Name string `yaml:"name"`
+	Type string `yaml:"type"`
+	Path string `yaml:"path"`
+}
+
+// CaseDefaults fill in metadata a case file's sidecar does not give.
+type CaseDefaults struct {
+	Agency      string `yaml:"agency"`
+	RecordClass string `yaml:"record_class"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Problem is one configuration error with its place.
+type Problem struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (p Problem) String() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+	}
+	return fmt.Sprintf("%s: %s", p.File, p.Msg)
+}
+
+// Error lists every problem found in a configuration.
+type Error struct{ Problems []Problem }
+
+func (e *Error) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Default returns the embedded default: everything under dataDir, one local
+// location, no server needed.
+func Default(dataDir string) *Config {
+	c := &Config{DataDir: dataDir}
+	c.applyDefaults()
+	c.Zone, _ = time.LoadLocation(c.Archive.TimeZone)
+	return c
+}
+
+func (c *Config) applyDefaults() {
+	if c.Archive.TimeZone == "" {
+		c.Archive.TimeZone = "Europe/Berlin"
+	}
+	if c.Package.CompressionLevel == 0 {
+		c.Package.CompressionLevel = 2
+	}
+	if c.Package.FrameSizeMiB == 0 {
+		c.Package.FrameSizeMiB = 8
+	}
+	if len(c.Locations) == 0 {
+		c.Locations = []Location{{Name: "local", Type: "local", Path: filepath.Join(c.DataDir, "storage")}}
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "console"
+	}
+}
+
+var typeErrLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// Load reads and checks the file at path.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{[]Problem{{File: path, Msg: err.Error()}}}
+	}
+	return Parse(path, b)
+}
+
+// Parse checks configuration bytes; name is used in messages and to
+// resolve relative paths.
+func Parse(name string, b []byte) (*Config, error) {
+	var probs []Problem
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return nil, &Error{[]Problem{{File: name, Msg: err.Error()}}}
+	}
+	c := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, e := range te.Errors {
+				if m := typeErrLine.FindStringSubmatch(e); m != nil {
+					n, _ := strconv.Atoi(m[1])
+					probs = append(probs, Problem{name, n, strings.Replace(m[2], " in type config.", " in section ", 1)})
+				} else {
+					probs = append(probs, Problem{File: name, Msg: e})
+				}
+			}
+		} else if err.Error() != "EOF" {
+			return nil, &Error{[]Problem{{File: name, Msg: err.Error()}}}
+		}
+	}
+	line := func(path ...string) int { return lineOf(&root, path...) }
+	add := func(l int, format string, args ...any) {
+		probs = append(probs, Problem{name, l, fmt.Sprintf(format, args...)})
+	}
+	base := filepath.Dir(name)
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(base, p)
+	}
+	if c.DataDir == "" {
+		add(1, "data_dir is required: the folder for the catalog, audit log, staging area and lock")
+	}
+	c.DataDir = abs(c.DataDir)
+	for i := range c.Locations {
+		c.Locations[i].Path = abs(c.Locations[i].Path)
+	}
+	c.applyDefaults()
+	c.Path = name
+	zone, err := time.LoadLocation(c.Archive.TimeZone)
+	if err != nil {
+		add(line("archive", "time_zone"), "archive.time_zone %q is not a known time zone", c.Archive.TimeZone)
+	}
+	c.Zone = zone
+	if l := c.Package.CompressionLevel; l < 1 || l > 4 {
+		add(line("package", "compression_level"), "package.compression_level %d: must be 1 (fastest) to 4 (smallest)", l)
+	}
+	if f := c.Package.FrameSizeMiB; f < 1 || f > 256 {
+		add(line("package", "frame_size_mib"), "package.frame_size_mib %d: must be 1 to 256", f)
+	}
+	if c.Archive.Contact != "" && !strings.Contains(c.Archive.Contact, ":") {
+		add(line("archive", "contact"), "archive.contact %q must be a URI such as mailto:archiv@example.org", c.Archive.Contact)
+	}
+	names := map[string]bool{}
+	for i, loc := range c.Locations {
+		l := lineOfIndex(&root, "locations", i)
+		switch {
+		case loc.Name == "":
+			add(l, "locations[%d]: name is required", i)
+		case names[loc.Name]:
+			add(l, "locations[%d]: name %q is used twice", i, loc.Name)
+		}
+		names[loc.Name] = true
+		switch loc.Type {
+		case "local":
+			if loc.Path == "" {
+				add(l, "locations[%d] (%s): a local location needs a path", i, loc.Name)
+			}
+		case "":
+			add(l, "locations[%d] (%s): type is required (local)", i, loc.Name)
+		default:
+			add(l, "locations[%d] (%s): unknown type %q (this version supports: local)", i, loc.Name, loc.Type)
+		}
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		add(line("log", "level"), "log.level %q: must be debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "console", "json":
+	default:
+		add(line("log", "format"), "log.format %q: must be console or json", c.Log.Format)
+	}
+	if len(probs) > 0 {
+		sort.SliceStable(probs, func(i, j int) bool { return probs[i].Line < probs[j].Line })
+		return nil, &Error{probs}
+	}
+	return c, nil
+}
+
+// lineOf finds the line of a key path in a YAML document, or the nearest
+// ancestor's line.
+func lineOf(root *yaml.Node, path ...string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	l := n.Line
+	for _, key := range path {
+		found := false
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == key {
+					l = n.Content[i].Line
+					n = n.Content[i+1]
+					found = true
+					break
+				}
+			}
+		}
+		if !found {
+			return l
+		}
+	}
+	return l
+}
+
+func lineOfIndex(root *yaml.Node, key string, i int) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	if n.Kind == yaml.MappingNode {
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			if n.Content[j].Value == key {
+				seq := n.Content[j+1]
+				if seq.Kind == yaml.SequenceNode && i < len(seq.Content) {
+					return seq.Content[i].Line
+				}
+				return n.Content[j].Line
+			}
+		}
+	}
+	return 0
+}

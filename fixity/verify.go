@@ -1,0 +1,190 @@
+// Package fixity checks that what archivd keeps is still what it stored:
+// every version of an AIP on every copy, against the catalog and the
+// OCFL inventory, not only against itself.
+package fixity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/archivd/archivd/aip"
+	"github.com/archivd/archivd/catalog"
+	"github.com/archivd/archivd/digest"
+	"github.com/archivd/archivd/ocfl"
+	"github.com/archivd/archivd/storage"
+)
+
+// Finding is one piece of damage on one copy.
+type Finding struct {
+	Location string
+	Version  int
+	Problem  string
+}
+
+func (f Finding) String() string {
+	return fmt.Sprintf("%s v%d: %s", f.Location, f.Version, f.Problem)
+}
+
+// Result is the outcome of checking one AIP.
+type Result struct {
+	AIP      string
+	Findings []Finding
+	Checked  []string // "location vN" of every copy checked
+	Bytes    int64
+}
+
+// OK reports whether no damage was found.
+func (r *Result) OK() bool { return len(r.Findings) == 0 }
+
+// VerifyAIP checks every version of the AIP id on store, reading every
+// byte once. Damage goes into the Result; an error means the check could
+// not be done (storage unavailable, AIP unknown).
+func VerifyAIP(ctx context.Context, store storage.Store, cat *catalog.DB, id aip.ID) (*Result, error) {
+	a, err := cat.GetAIP(ctx, id.String())
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{AIP: id.String()}
+	loc := store.Name()
+	bad := func(v int, format string, args ...any) {
+		res.Findings = append(res.Findings, Finding{loc, v, fmt.Sprintf(format, args...)})
+	}
+	rootInv, err := store.Inventory(ctx, id.String())
+	switch {
+	case errors.Is(err, storage.ErrDigest) || errors.Is(err, storage.ErrNotFound):
+		bad(a.Head, "root inventory: %v", err)
+		return res, nil
+	case err != nil:
+		return nil, err
+	}
+	for v := 1; v <= a.Head; v++ {
+		res.Checked = append(res.Checked, fmt.Sprintf("%s v%d", loc, v))
+		if err := verifyVersion(ctx, store, cat, id, v, v == a.Head, rootInv, res, bad); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func verifyVersion(ctx context.Context, store storage.Store, cat *catalog.DB, id aip.ID, v int, head bool, rootInv []byte, res *Result, bad func(int, string, ...any)) error {
+	ver, err := cat.GetVersion(ctx, id.String(), v)
+	if err != nil {
+		return err
+	}
+	pkg, err := cat.GetPackage(ctx, id.String(), v)
+	if err != nil {
+		return err
+	}
+	files, err := cat.Files(ctx, id.String(), v)
+	if err != nil {
+		return err
+	}
+	vn := ocfl.VersionName(v)
+	invBytes, err := readAll(ctx, store, id, vn+"/"+ocfl.InventoryFile)
+	if err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			bad(v, "version inventory is missing")
+			return nil
+		}
+		return err
+	}
+	if got := digest.Of(invBytes).SHA512.String(); got != ver.InventorySHA512 {
+		bad(v, "version inventory differs from the one recorded at commit (expected sha512 %s, found %s)", ver.InventorySHA512, got)
+	}
+	if head && string(invBytes) != string(rootInv) {
+		bad(v, "root inventory differs from the head version's inventory")
+	}
+	inv, err := ocfl.ParseInventory(invBytes)
+	if err != nil {
+		bad(v, "version inventory unreadable: %v", err)
+		return nil
+	}
+	members := map[string]digest.Pair{}
+	for _, f := range files {
+		if f.Kind == aip.KindDir {
+			continue
+		}
+		var p digest.Pair
+		p.SHA512, _ = digest.ParseSHA512(f.SHA512)
+		p.SHA256, _ = digest.ParseSHA256(f.SHA256)
+		members[f.Path] = p
+	}
+	// Every content file of this version, against the inventory and the catalog.
+	prefix := vn + "/content/"
+	for d, paths := range inv.Manifest {
+		for _, cp := range paths {
+			if !strings.HasPrefix(cp, prefix) {
+				continue
+			}
+			name := strings.TrimPrefix(cp, prefix)
+			if name == pkg.Name {
+				if err := verifyPackage(ctx, store, id, v, cp, d, pkg, members, res, bad); err != nil {
+					return err
+				}
+				continue
+			}
+			b, err := readAll(ctx, store, id, cp)
+			if errors.Is(err, storage.ErrNotFound) {
+				bad(v, "%s is missing", cp)
+				continue
+			} else if err != nil {
+				return err
+			}
+			res.Bytes += int64(len(b))
+			got := digest.Of(b)
+			if got.SHA512.String() != d {
+				bad(v, "%s: SHA-512 differs from the inventory (expected %s, found %s)", cp, d, got.SHA512)
+			}
+			// Small copies of tag files, METS and PREMIS must equal the package's.
+			if inner, ok := strings.CutPrefix(name, id.PackageRoot(v)+"/"); ok {
+				if want, ok := members[inner]; ok && want != got {
+					bad(v, "%s: differs from the same file inside the package (expected %s, found %s)", cp, want.SHA512, got.SHA512)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func verifyPackage(ctx context.Context, store storage.Store, id aip.ID, v int, cp, invDigest string, pkg catalog.Package, members map[string]digest.Pair, res *Result, bad func(int, string, ...any)) error {
+	want, err := digest.ParseSHA512(pkg.SHA512)
+	if err != nil {
+		return fmt.Errorf("catalog package digest: %w", err)
+	}
+	if invDigest != pkg.SHA512 {
+		bad(v, "%s: inventory digest %s differs from the catalog's %s", cp, invDigest, pkg.SHA512)
+	}
+	rc, err := store.Open(ctx, id.String(), cp)
+	if errors.Is(err, storage.ErrNotFound) {
+		bad(v, "%s is missing", cp)
+		return nil
+	} else if err != nil {
+		return err
+	}
+	defer rc.Close()
+	rep, err := aip.Verify(ctx, rc, aip.Expect{Root: id.PackageRoot(v), Package: &want, Size: pkg.Size, Members: members})
+	if err != nil {
+		return fmt.Errorf("%s: %w: %v", cp, storage.ErrUnavailable, err)
+	}
+	res.Bytes += rep.PackageSize
+	for _, p := range rep.Problems {
+		bad(v, "%s: %s", id.PackageFile(v), p)
+	}
+	return nil
+}
+
+func readAll(ctx context.Context, store storage.Store, id aip.ID, p string) ([]byte, error) {
+	rc, err := store.Open(ctx, id.String(), p)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, 1<<30))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", p, storage.ErrUnavailable, err)
+	}
+	return b, nil
+}

@@ -1,0 +1,249 @@
+package ingest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/archivd/archivd/aip"
+)
+
+// SidecarName is the optional metadata file in a case folder.
+const SidecarName = "case.yaml"
+
+// maxSidecar bounds the sidecar file read into memory.
+const maxSidecar = 1 << 20
+
+// sidecar is the schema of case.yaml.
+type sidecar struct {
+	Title       string            `yaml:"title"`
+	Reference   string            `yaml:"reference"`
+	Agency      string            `yaml:"agency"`
+	RecordClass string            `yaml:"record_class"`
+	Opened      string            `yaml:"opened"`
+	Closed      string            `yaml:"closed"`
+	Extra       map[string]string `yaml:"extra"`
+}
+
+// InputError lists every reason a case folder cannot be ingested, each
+// naming the file. The folder is left untouched.
+type InputError struct {
+	Folder   string
+	Problems []string
+}
+
+func (e *InputError) Error() string {
+	return fmt.Sprintf("case folder %s cannot be ingested:\n  %s", e.Folder, strings.Join(e.Problems, "\n  "))
+}
+
+// Scan walks a case folder and returns the input for packaging. It reads
+// nothing but the sidecar; files are opened later, once, for packaging.
+func Scan(folder string, defaults aip.Metadata) (aip.Input, error) {
+	var in aip.Input
+	var probs []string
+	st, err := os.Lstat(folder)
+	if err != nil {
+		return in, &InputError{folder, []string{err.Error()}}
+	}
+	if !st.IsDir() {
+		return in, &InputError{folder, []string{"not a folder"}}
+	}
+	err = filepath.WalkDir(folder, func(p string, d fs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(folder, p)
+		rel = filepath.ToSlash(rel)
+		if err != nil {
+			probs = append(probs, fmt.Sprintf("%q: %v", rel, err))
+			return nil
+		}
+		if rel == "." {
+			return nil
+		}
+		if strings.ContainsRune(rel, 0) {
+			probs = append(probs, fmt.Sprintf("%q: name contains a NUL byte", rel))
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			probs = append(probs, fmt.Sprintf("%q: %v", rel, err))
+			return nil
+		}
+		switch {
+		case info.Mode()&fs.ModeSymlink != 0:
+			probs = append(probs, fmt.Sprintf("%q: is a symbolic link; archive the file it points to instead", rel))
+		case info.IsDir():
+			ents, err := os.ReadDir(p)
+			if err != nil {
+				probs = append(probs, fmt.Sprintf("%q: %v", rel, err))
+			} else if len(ents) == 0 {
+				in.EmptyDirs = append(in.EmptyDirs, rel)
+			}
+		case !info.Mode().IsRegular():
+			probs = append(probs, fmt.Sprintf("%q: is a %s, not a regular file", rel, kind(info.Mode())))
+		case rel == SidecarName:
+			b, err := readLimited(p, maxSidecar)
+			if err != nil {
+				probs = append(probs, fmt.Sprintf("%q: %v", rel, err))
+				return nil
+			}
+			in.Sidecar = &aip.Sidecar{Name: SidecarName, Data: b, ModTime: info.ModTime()}
+		default:
+			in.Files = append(in.Files, aip.InputFile{Path: rel, Size: info.Size(), ModTime: info.ModTime(), Open: opener(p, rel, info)})
+		}
+		return nil
+	})
+	if err != nil {
+		probs = append(probs, err.Error())
+	}
+	in.Meta = defaults
+	if in.Sidecar != nil {
+		meta, errs := parseSidecar(in.Sidecar.Data, defaults)
+		for _, e := range errs {
+			probs = append(probs, fmt.Sprintf("%q: %s", SidecarName, e))
+		}
+		in.Meta = meta
+	}
+	if len(in.Files) == 0 && len(probs) == 0 {
+		probs = append(probs, "the case file contains no files (an empty case is refused)")
+	}
+	// Name mapping problems are found before anything is written.
+	if len(probs) == 0 {
+		if _, err := aip.Plan(in); err != nil {
+			for _, e := range strings.Split(err.Error(), "\n") {
+				probs = append(probs, e)
+			}
+		}
+	}
+	if len(probs) > 0 {
+		sort.Strings(probs)
+		return in, &InputError{folder, probs}
+	}
+	return in, nil
+}
+
+func kind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeDevice != 0:
+		return "device file"
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	}
+	return "special file"
+}
+
+func readLimited(p string, limit int64) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("larger than %d bytes", limit)
+	}
+	return b, nil
+}
+
+// parseSidecar reads case.yaml strictly; values missing there come from
+// defaults. Dates are civil dates YYYY-MM-DD.
+func parseSidecar(b []byte, defaults aip.Metadata) (aip.Metadata, []string) {
+	var s sidecar
+	var errs []string
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
+		errs = append(errs, err.Error())
+	}
+	m := defaults
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&m.Title, s.Title)
+	set(&m.Reference, s.Reference)
+	set(&m.Agency, s.Agency)
+	set(&m.RecordClass, s.RecordClass)
+	for name, d := range map[string]string{"opened": s.Opened, "closed": s.Closed} {
+		if d == "" {
+			continue
+		}
+		if _, err := time.Parse("2006-01-02", d); err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %q is not a date YYYY-MM-DD", name, d))
+		}
+	}
+	m.Opened, m.Closed = s.Opened, s.Closed
+	if m.Opened != "" && m.Closed != "" && m.Closed < m.Opened {
+		errs = append(errs, fmt.Sprintf("closed %s is before opened %s", m.Closed, m.Opened))
+	}
+	m.Extra = s.Extra
+	sort.Strings(errs)
+	return m, errs
+}
+
+// opener returns a function that opens a file for its one read and fails
+// on Close if the file changed (size, mtime, inode) while it was read.
+func opener(p, rel string, before fs.FileInfo) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		if changed(before, st) {
+			f.Close()
+			return nil, &aip.PathError{Path: rel, Reason: "file changed between listing and reading (size or modification time)"}
+		}
+		return &checkedFile{File: f, rel: rel, path: p, before: st}, nil
+	}
+}
+
+type checkedFile struct {
+	*os.File
+	rel, path string
+	before    fs.FileInfo
+	closed    bool
+}
+
+func (c *checkedFile) Close() error {
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	err := c.File.Close()
+	after, serr := os.Lstat(c.path)
+	if serr != nil {
+		return &aip.PathError{Path: c.rel, Reason: "file disappeared while it was read"}
+	}
+	if changed(c.before, after) {
+		return &aip.PathError{Path: c.rel, Reason: "file changed while it was read (size or modification time)"}
+	}
+	return err
+}
+
+func changed(a, b fs.FileInfo) bool {
+	if a.Size() != b.Size() || !a.ModTime().Equal(b.ModTime()) {
+		return true
+	}
+	sa, ok1 := a.Sys().(*syscall.Stat_t)
+	sb, ok2 := b.Sys().(*syscall.Stat_t)
+	return ok1 && ok2 && (sa.Ino != sb.Ino || sa.Dev != sb.Dev)
+}
