@@ -116,7 +116,7 @@ func Scan(folder string, defaults aip.Metadata) (aip.Input, error) {
 		probs = append(probs, "the case file contains no files (an empty case is refused)")
 	}
 	// Name mapping problems are found before anything is written.
-	if len(probs) == 0 {
+	if len(in.Files) > 0 {
 		if _, err := aip.Plan(in); err != nil {
 			for _, e := range strings.Split(err.Error(), "\n") {
 				probs = append(probs, e)
@@ -166,7 +166,14 @@ func parseSidecar(b []byte, defaults aip.Metadata) (aip.Metadata, []string) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
-		errs = append(errs, err.Error())
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, e := range te.Errors {
+				errs = append(errs, strings.Replace(e, " in type ingest.sidecar", " (known: title, reference, agency, record_class, opened, closed, extra)", 1))
+			}
+		} else {
+			errs = append(errs, err.Error())
+		}
 	}
 	m := defaults
 	set := func(dst *string, v string) {

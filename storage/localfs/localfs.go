@@ -82,8 +82,21 @@ func (s *Store) initRoot() error {
 	if _, err := os.Stat(filepath.Join(s.root, ocfl.RootDeclaration)); err == nil {
 		return nil
 	}
-	if ents, err := os.ReadDir(s.root); err == nil && len(ents) > 0 {
-		return fmt.Errorf("%s is not empty and not an OCFL storage root", s.root)
+	emptyDir := false
+	if st, err := os.Stat(s.root); err == nil {
+		if !st.IsDir() {
+			return fmt.Errorf("%s is not a folder", s.root)
+		}
+		ents, err := os.ReadDir(s.root)
+		if err != nil {
+			return err
+		}
+		if len(ents) > 0 {
+			return fmt.Errorf("%s is not empty and not an OCFL storage root", s.root)
+		}
+		emptyDir = true
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	tmp, err := os.MkdirTemp(s.staging, "root-")
 	if err != nil {
@@ -105,7 +118,11 @@ func (s *Store) initRoot() error {
 	if err := atomicfile.SyncTree(tmp); err != nil {
 		return err
 	}
-	os.Remove(s.root) // an empty folder made by the admin
+	if emptyDir {
+		if err := os.Remove(s.root); err != nil { // an empty folder made by the admin
+			return err
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(s.root), 0o755); err != nil {
 		return err
 	}
