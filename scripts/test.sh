@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs archivd's whole test suite on a fresh machine: installs the tools the
+# tests call (xmllint, zstd, GNU tar, coreutils), checks the static build,
+# runs every test with the race detector, then each fuzz target briefly.
+# Usage: scripts/test.sh        (FUZZTIME=30s scripts/test.sh for longer fuzzing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v xmllint >/dev/null || need+=(libxml2-utils)
+command -v zstd >/dev/null || need+=(zstd)
+command -v mkfifo >/dev/null || need+=(coreutils)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "== installing ${need[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if [ ! -d ../shared/data ]; then
+  echo "scripts/test.sh: ../shared/data (the test corpus) must sit beside the checkout" >&2
+  exit 1
+fi
+
+echo "== static build (CGO_ENABLED=0)"
+CGO_ENABLED=0 go build -o /dev/null ./cmd/archivd
+echo "== go vet"
+go vet ./...
+echo "== go test -race"
+go test -race -count=1 ./...
+
+echo "== fuzzing (${FUZZTIME:=10s} per target)"
+fuzz() { go test "$1" -run '^$' -fuzz "^$2\$" -fuzztime "$FUZZTIME" >/dev/null || { echo "fuzz $2 failed"; go test "$1" -run "^$2\$"; exit 1; }; echo "fuzz $2 ok"; }
+fuzz ./aip FuzzMapPath
+fuzz ./aip FuzzEscapePath
+fuzz ./aip FuzzParseManifest
+fuzz ./aip FuzzParseIndex
+fuzz ./ocfl FuzzValidateInventory
+echo "== all tests passed"
