@@ -4,7 +4,9 @@
 package fixity
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -143,6 +145,9 @@ func verifyVersion(ctx context.Context, store storage.Store, cat *catalog.DB, id
 				if want, ok := members[inner]; ok && want != got {
 					bad(v, "%s: differs from the same file inside the package (expected %s, found %s)", cp, want.SHA512, got.SHA512)
 				}
+				if inner == aip.PathPREMIS && v == 1 {
+					checkIngestRecord(ctx, cat, id, b, func(msg string) { bad(v, "%s: %s", cp, msg) })
+				}
 			}
 		}
 	}
@@ -187,4 +192,25 @@ func readAll(ctx context.Context, store storage.Store, id aip.ID, p string) ([]b
 		return nil, fmt.Errorf("%s: %w: %v", p, storage.ErrUnavailable, err)
 	}
 	return b, nil
+}
+
+// checkIngestRecord compares PREMIS with the persisted ingest record: the
+// events the record names must be the ones in the package.
+func checkIngestRecord(ctx context.Context, cat *catalog.DB, id aip.ID, premis []byte, bad func(string)) {
+	in, err := cat.GetIngest(ctx, id.String())
+	if err != nil {
+		return // a rebuilt catalog has no ingest records; storage is the truth then
+	}
+	var rec struct {
+		EventIDs []string `json:"event_ids"`
+	}
+	if err := json.Unmarshal([]byte(in.Record), &rec); err != nil {
+		bad("ingest record unreadable: " + err.Error())
+		return
+	}
+	for _, e := range rec.EventIDs {
+		if !bytes.Contains(premis, []byte("<premis:eventIdentifierValue>"+e+"<")) {
+			bad("PREMIS lacks event " + e + " of the ingest record")
+		}
+	}
 }
