@@ -70,6 +70,11 @@ type Store interface {
 	// caller hashes what it reads: the store does not vouch for the bytes.
 	Open(ctx context.Context, id, p string) (io.ReadCloser, error)
 
+	// Stat describes a file of object id (ErrNotFound): its size, the
+	// storage version id where the location keeps versions, and the SHA-512
+	// archivd recorded with it where the location keeps metadata.
+	Stat(ctx context.Context, id, p string) (Info, error)
+
 	// Objects lists the ids of all objects in the storage root.
 	Objects(ctx context.Context) ([]string, error)
 
@@ -84,6 +89,30 @@ type Store interface {
 	// ListExtension lists names stored by PutExtension below prefix, sorted.
 	ListExtension(ctx context.Context, prefix string) ([]string, error)
 }
+
+// Info describes one stored file.
+type Info struct {
+	Size      int64
+	VersionID string // "" where the location does not version
+	SHA512    string // archivd's digest stored with the file, "" if none
+}
+
+// Locker is implemented by locations with S3 Object Lock.
+type Locker interface {
+	// Retain protects every file of version v of object id, as stored, until
+	// the given time (retention can only be extended, never shortened).
+	Retain(ctx context.Context, id string, v int, until time.Time) error
+	// LegalHold sets or clears the legal hold on every file of every
+	// version of object id.
+	LegalHold(ctx context.Context, id string, on bool) error
+}
+
+// ErrLocked: the location refused a change because of Object Lock
+// retention or a legal hold.
+var ErrLocked = errors.New("refused by object lock")
+
+// ErrAccess: the location refused the credentials or the permission.
+var ErrAccess = errors.New("access denied")
 
 // ExtensionDir is the storage root extension folder for archivd's own files
 // (sealed audit log segments).

@@ -422,6 +422,21 @@ func (s *Store) Open(ctx context.Context, id, p string) (io.ReadCloser, error) {
 	return f, nil
 }
 
+// Stat implements storage.Store.
+func (s *Store) Stat(ctx context.Context, id, p string) (storage.Info, error) {
+	if err := storage.CheckPath(p); err != nil {
+		return storage.Info{}, err
+	}
+	st, err := os.Stat(filepath.Join(s.objectDir(id), filepath.FromSlash(p)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return storage.Info{}, fmt.Errorf("object %s file %s: %w", id, p, storage.ErrNotFound)
+	}
+	if err != nil {
+		return storage.Info{}, fmt.Errorf("object %s file %s: %w: %v", id, p, storage.ErrUnavailable, err)
+	}
+	return storage.Info{Size: st.Size()}, nil
+}
+
 // Objects implements storage.Store.
 func (s *Store) Objects(ctx context.Context) ([]string, error) {
 	var ids []string

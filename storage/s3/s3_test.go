@@ -1,0 +1,82 @@
+package s3_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/archivd/archivd/ocfl"
+	"github.com/archivd/archivd/storage"
+	"github.com/archivd/archivd/storage/s3"
+	"github.com/archivd/archivd/storage/s3/s3test"
+	"github.com/archivd/archivd/storage/storagetest"
+)
+
+var bucketN atomic.Int32
+
+func newBucket(t *testing.T, srv *s3test.Server, lock bool) (*s3.Store, string) {
+	t.Helper()
+	name := fmt.Sprintf("b%03d", bucketN.Add(1))
+	srv.MakeBucket(t, name, lock)
+	cfg := srv.Config(name)
+	cfg.Prefix = "archiv/aips"
+	st, err := s3.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, name
+}
+
+func TestConformanceVersitygw(t *testing.T) {
+	srv := s3test.Start(t)
+	buckets := map[storage.Store]string{}
+	storagetest.Run(t, storagetest.Env{
+		Open: func(t *testing.T) storage.Store {
+			st, b := newBucket(t, srv, false)
+			buckets[st] = b
+			return st
+		},
+		// The posix backend keeps each key as a file: validate the bucket
+		// prefix as an OCFL storage root on disk.
+		Validate: func(t *testing.T, s storage.Store) {
+			dir := srv.ObjectPath(buckets[s], "archiv/aips")
+			if _, err := os.Stat(dir); err != nil {
+				return // nothing written yet
+			}
+			r := ocfl.ValidateRoot(os.DirFS(dir))
+			if !r.Valid() {
+				t.Fatalf("S3 storage root is not valid OCFL: %v", r.Errors)
+			}
+		},
+	})
+}
+
+func TestProbe(t *testing.T) {
+	srv := s3test.Start(t)
+	ctx := context.Background()
+	st, _ := newBucket(t, srv, true)
+	c := st.Probe(ctx)
+	if !c.Reachable || !c.BucketFound || !c.Writable || !c.ObjectLock || len(c.Problems) > 0 {
+		t.Errorf("probe of a lock bucket: %+v", c)
+	}
+	cfg := srv.Config("no-such-bucket")
+	missing, _ := s3.New(cfg)
+	if c := missing.Probe(ctx); c.BucketFound || len(c.Problems) == 0 || !strings.Contains(c.Problems[0], "does not exist") {
+		t.Errorf("probe of a missing bucket: %+v", c)
+	}
+	cfg = srv.Config("b001")
+	cfg.SecretKey = "wrong"
+	bad, _ := s3.New(cfg)
+	if c := bad.Probe(ctx); len(c.Problems) == 0 || !strings.Contains(c.Problems[0], "credentials") {
+		t.Errorf("probe with wrong credentials: %+v", c)
+	}
+	cfg = srv.Config("b001")
+	cfg.CAFile = ""
+	untrusted, _ := s3.New(cfg)
+	if c := untrusted.Probe(ctx); len(c.Problems) == 0 || !strings.Contains(c.Problems[0], "TLS certificate is not trusted") {
+		t.Errorf("probe without the CA: %+v", c)
+	}
+}

@@ -1,0 +1,257 @@
+// Package s3test starts a real S3 server for tests: versitygw (Apache-2.0),
+// built from the Go module proxy by the harness itself, on loopback, over
+// TLS with a CA the harness generates, with versioning and Object Lock.
+package s3test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/archivd/archivd/storage/s3"
+)
+
+// versitygwVersion is pinned in tools/go.mod; the harness builds that one.
+const binName = "versitygw"
+
+// Server is one running versitygw.
+type Server struct {
+	Endpoint             string
+	CAFile               string
+	AccessKey, SecretKey string
+	Root                 string // posix backend folder: <Root>/<bucket>/<key>
+	addr                 string
+	dir, cert, key       string
+	versions             string
+	bin                  string
+	cmd                  *exec.Cmd
+	logFile              *os.File
+}
+
+// moduleRoot finds the folder holding go.mod.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			if _, err := os.Stat(filepath.Join(dir, "tools", "go.mod")); err == nil {
+				return dir, nil
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("module root with tools/go.mod not found")
+		}
+		dir = parent
+	}
+}
+
+// Binary returns the path of the versitygw binary, building it once (under
+// a file lock, since test packages run in parallel processes).
+func Binary() (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(root, ".tools", "bin", binName)
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		return "", err
+	}
+	lock, err := os.OpenFile(filepath.Join(root, ".tools", "build.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
+	cmd := exec.Command("go", "build", "-o", bin+".tmp", "github.com/versity/versitygw/cmd/versitygw")
+	cmd.Dir = filepath.Join(root, "tools")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build versitygw: %v\n%s", err, out)
+	}
+	return bin, os.Rename(bin+".tmp", bin)
+}
+
+// Start builds (if needed) and starts a server; it is stopped when the test ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	bin, err := Binary()
+	if err != nil {
+		t.Fatalf("the S3 test server is required: %v", err)
+	}
+	dir := t.TempDir()
+	s := &Server{bin: bin, dir: dir, Root: filepath.Join(dir, "root"), versions: filepath.Join(dir, "versions"),
+		AccessKey: "archivd-test", SecretKey: "archivd-test-secret-key"}
+	os.MkdirAll(s.Root, 0o755)
+	os.MkdirAll(s.versions, 0o755)
+	if err := s.makeCerts(); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addr = l.Addr().String()
+	l.Close()
+	s.Endpoint = "https://" + s.addr
+	if err := s.start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func (s *Server) start() error {
+	logf, err := os.OpenFile(filepath.Join(s.dir, "versitygw.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	s.logFile = logf
+	cmd := exec.Command(s.bin, "--port", s.addr, "--cert", s.cert, "--key", s.key,
+		"posix", "--versioning-dir", s.versions, s.Root)
+	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+s.AccessKey, "ROOT_SECRET_KEY="+s.SecretKey)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start versitygw: %w", err)
+	}
+	s.cmd = cmd
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", s.addr, 200*time.Millisecond); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.Stop()
+	log, _ := os.ReadFile(filepath.Join(s.dir, "versitygw.log"))
+	return fmt.Errorf("versitygw did not listen on %s within 30s:\n%s", s.addr, log)
+}
+
+// Stop kills the server (as a crash would) and waits for it.
+func (s *Server) Stop() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		s.cmd.Process.Kill()
+		s.cmd.Wait()
+		s.cmd = nil
+	}
+	if s.logFile != nil {
+		s.logFile.Close()
+		s.logFile = nil
+	}
+}
+
+// Restart starts a stopped server again on the same address and data.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	if err := s.start(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Client returns a minio client for test setup (buckets).
+func (s *Server) Client(t testing.TB) *minio.Client {
+	t.Helper()
+	pool := x509.NewCertPool()
+	b, _ := os.ReadFile(s.CAFile)
+	pool.AppendCertsFromPEM(b)
+	c, err := minio.New(s.addr, &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""),
+		Secure: true, Transport: transport(pool), BucketLookup: minio.BucketLookupPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// MakeBucket creates a bucket, with Object Lock (and so versioning) if lock.
+func (s *Server) MakeBucket(t testing.TB, name string, lock bool) {
+	t.Helper()
+	c := s.Client(t)
+	if err := c.MakeBucket(context.Background(), name, minio.MakeBucketOptions{ObjectLocking: lock}); err != nil {
+		t.Fatalf("make bucket %s: %v", name, err)
+	}
+}
+
+// Config returns a location configuration for bucket on this server.
+func (s *Server) Config(bucket string) s3.Config {
+	return s3.Config{Name: "s3-" + bucket, Endpoint: s.Endpoint, Bucket: bucket, Region: "us-east-1",
+		PathStyle: true, CAFile: s.CAFile, AccessKey: s.AccessKey, SecretKey: s.SecretKey,
+		PartSize: 5 << 20, Timeout: 20 * time.Second}
+}
+
+// ObjectPath is where the posix backend keeps the current bytes of a key.
+func (s *Server) ObjectPath(bucket, key string) string {
+	return filepath.Join(s.Root, bucket, filepath.FromSlash(key))
+}
+
+func (s *Server) makeCerts() error {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "archivd test CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return err
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	srvTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, ca, &srvKey.PublicKey, caKey)
+	if err != nil {
+		return err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(srvKey)
+	if err != nil {
+		return err
+	}
+	s.CAFile = filepath.Join(s.dir, "ca.pem")
+	s.cert = filepath.Join(s.dir, "server.pem")
+	s.key = filepath.Join(s.dir, "server-key.pem")
+	write := func(p, typ string, der []byte) error {
+		return os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600)
+	}
+	if err := write(s.CAFile, "CERTIFICATE", caDER); err != nil {
+		return err
+	}
+	if err := write(s.cert, "CERTIFICATE", srvDER); err != nil {
+		return err
+	}
+	return write(s.key, "EC PRIVATE KEY", keyDER)
+}
+
