@@ -92,3 +92,17 @@ func ParseIndex(data []byte) (*Result, error) {
 	res.Members = out
 	return res, nil
 }
+
+// MetadataFromBagInfo reads back the case metadata written into bag-info.txt.
+func MetadataFromBagInfo(b []byte) Metadata {
+	var m Metadata
+	fields := map[string]*string{"Case-Reference": &m.Reference, "Case-Title": &m.Title, "Case-Agency": &m.Agency,
+		"Case-Record-Class": &m.RecordClass, "Case-Opened": &m.Opened, "Case-Closed": &m.Closed}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(strings.TrimSuffix(line, "\r"), ": ")
+		if dst, known := fields[k]; ok && known {
+			*dst = v
+		}
+	}
+	return m
+}

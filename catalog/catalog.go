@@ -198,12 +198,12 @@ type Execer interface {
 
 // PutVersionRows records a committed AIP version with its package, files
 // and copy in one transaction.
-func (c *DB) PutVersionRows(ctx context.Context, a AIP, v Version, p Package, files []File, cp Copy) error {
-	return c.Tx(ctx, func(tx *sql.Tx) error { return PutVersionRows(ctx, tx, a, v, p, files, cp) })
+func (c *DB) PutVersionRows(ctx context.Context, a AIP, v Version, p Package, files []File, copies ...Copy) error {
+	return c.Tx(ctx, func(tx *sql.Tx) error { return PutVersionRows(ctx, tx, a, v, p, files, copies...) })
 }
 
 // PutVersionRows is the transaction body of DB.PutVersionRows.
-func PutVersionRows(ctx context.Context, tx Execer, a AIP, v Version, p Package, files []File, cp Copy) error {
+func PutVersionRows(ctx context.Context, tx Execer, a AIP, v Version, p Package, files []File, copies ...Copy) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO aips (id, reference, title, agency, record_class, opened, closed, created, head)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET head = excluded.head`,
 		a.ID, a.Reference, a.Title, a.Agency, a.RecordClass, a.Opened, a.Closed, a.Created, a.Head); err != nil {
@@ -224,8 +224,16 @@ func PutVersionRows(ctx context.Context, tx Execer, a AIP, v Version, p Package,
 			return fmt.Errorf("catalog file %s: %w", f.Path, err)
 		}
 	}
-	return PutCopy(ctx, tx, cp)
+	for _, cp := range copies {
+		if err := PutCopy(ctx, tx, cp); err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+// PutCopyRow records or updates one copy outside a version commit.
+func (c *DB) PutCopyRow(ctx context.Context, cp Copy) error { return PutCopy(ctx, c.db, cp) }
 
 // PutCopy records (or updates) a verified copy.
 func PutCopy(ctx context.Context, tx Execer, cp Copy) error {
@@ -273,6 +281,19 @@ func (c *DB) PutIngest(ctx context.Context, in Ingest) error {
 		return fmt.Errorf("catalog ingest %s: %w", in.AIP, err)
 	}
 	return nil
+}
+
+// UnfinishedIngest returns the newest ingest of source that was packaged
+// but not committed (ErrNotFound if none).
+func (c *DB) UnfinishedIngest(ctx context.Context, source string) (Ingest, error) {
+	var in Ingest
+	err := c.db.QueryRowContext(ctx, `SELECT aip, state, source, record, error, updated FROM ingests
+		WHERE source = ? AND state IN ('packaged', 'stored-partial') ORDER BY updated DESC LIMIT 1`, source).
+		Scan(&in.AIP, &in.State, &in.Source, &in.Record, &in.Error, &in.Updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return in, fmt.Errorf("unfinished ingest of %s: %w", source, ErrNotFound)
+	}
+	return in, err
 }
 
 // GetIngest returns the ingest record of an AIP.

@@ -25,6 +25,7 @@ type Config struct {
 	Archive      Archive      `yaml:"archive"`
 	Package      Package      `yaml:"package"`
 	Locations    []Location   `yaml:"locations"`
+	Copies       Copies       `yaml:"copies"`
 	CaseDefaults CaseDefaults `yaml:"case_defaults"`
 	Log          Log          `yaml:"log"`
 
@@ -47,11 +48,49 @@ type Package struct {
 	FrameSizeMiB     int `yaml:"frame_size_mib"`
 }
 
-// Location is one storage location.
+// Location is one storage location: a local folder or an S3 bucket prefix.
 type Location struct {
 	Name string `yaml:"name"`
-	Type string `yaml:"type"`
-	Path string `yaml:"path"`
+	Type string `yaml:"type"` // local or s3
+	Path string `yaml:"path"` // local: the storage root folder
+
+	// s3 only:
+	Endpoint        string      `yaml:"endpoint"` // https://host:port
+	Bucket          string      `yaml:"bucket"`
+	Prefix          string      `yaml:"prefix"`
+	Region          string      `yaml:"region"`
+	Addressing      string      `yaml:"addressing"` // path (default) or virtual-host
+	CAFile          string      `yaml:"ca_file"`
+	Credentials     Credentials `yaml:"credentials"`
+	PartSizeMiB     int         `yaml:"part_size_mib"`
+	MultipartMaxAge string      `yaml:"multipart_max_age"`
+	ObjectLock      *ObjectLock `yaml:"object_lock"`
+
+	// Resolved at load time.
+	AccessKey, SecretKey string        `yaml:"-"`
+	MultipartAge         time.Duration `yaml:"-"`
+}
+
+// Credentials say where an S3 location's keys come from; never inline.
+type Credentials struct {
+	File    string `yaml:"file"`    // a file with access_key_id= and secret_access_key= lines
+	Env     string `yaml:"env"`     // prefix P: read P_ACCESS_KEY_ID and P_SECRET_ACCESS_KEY
+	Systemd string `yaml:"systemd"` // a credential name under $CREDENTIALS_DIRECTORY (systemd LoadCredential=)
+}
+
+// ObjectLock is the retention archivd sets on each verified version.
+type ObjectLock struct {
+	Mode string `yaml:"mode"` // governance (default) or compliance
+	Days int    `yaml:"days"`
+}
+
+// Copies is the copy policy: which locations must hold a verified copy
+// before a case file counts as archived.
+type Copies struct {
+	Required []string `yaml:"required"` // default: every location
+	// AllowMissing lets an ingest complete when at least one required copy
+	// exists; the missing ones are recorded and archivd replicate fills them.
+	AllowMissing bool `yaml:"allow_missing"`
 }
 
 // CaseDefaults fill in metadata a case file's sidecar does not give.
@@ -112,6 +151,31 @@ func (c *Config) applyDefaults() {
 	}
 	if len(c.Locations) == 0 {
 		c.Locations = []Location{{Name: "local", Type: "local", Path: filepath.Join(c.DataDir, "storage")}}
+	}
+	if len(c.Copies.Required) == 0 {
+		for _, l := range c.Locations {
+			c.Copies.Required = append(c.Copies.Required, l.Name)
+		}
+	}
+	for i := range c.Locations {
+		l := &c.Locations[i]
+		if l.Type == "s3" {
+			if l.Region == "" {
+				l.Region = "us-east-1"
+			}
+			if l.Addressing == "" {
+				l.Addressing = "path"
+			}
+			if l.PartSizeMiB == 0 {
+				l.PartSizeMiB = 64
+			}
+			if l.MultipartMaxAge == "" {
+				l.MultipartMaxAge = "24h"
+			}
+			if l.ObjectLock != nil && l.ObjectLock.Mode == "" {
+				l.ObjectLock.Mode = "governance"
+			}
+		}
 	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
@@ -207,10 +271,19 @@ func Parse(name string, b []byte) (*Config, error) {
 			if loc.Path == "" {
 				add(l, "locations[%d] (%s): a local location needs a path", i, loc.Name)
 			}
+		case "s3":
+			for _, p := range checkS3(&c.Locations[i], base) {
+				add(l, "locations[%d] (%s): %s", i, loc.Name, p)
+			}
 		case "":
-			add(l, "locations[%d] (%s): type is required (local)", i, loc.Name)
+			add(l, "locations[%d] (%s): type is required (local or s3)", i, loc.Name)
 		default:
-			add(l, "locations[%d] (%s): unknown type %q (this version supports: local)", i, loc.Name, loc.Type)
+			add(l, "locations[%d] (%s): unknown type %q (known: local, s3)", i, loc.Name, loc.Type)
+		}
+	}
+	for _, r := range c.Copies.Required {
+		if !names[r] {
+			add(line("copies", "required"), "copies.required names %q, which is not a location", r)
 		}
 	}
 	switch c.Log.Level {

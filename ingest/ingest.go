@@ -1,17 +1,21 @@
 // Package ingest turns a finished case file into a verified AIP: scan the
-// folder, persist the ingest record, package (one read of every input
-// byte), store as a new OCFL object, verify the stored copy, commit the
-// catalog and the audit event. The input folder is never modified.
+// folder, persist the ingest record, package into the staging area (one read
+// of every input byte), verify the package, store it as a new OCFL object on
+// every location the copy policy requires, commit the catalog and the audit
+// event. The input folder is never modified. An ingest interrupted after
+// packaging resumes with the same AIP id and the same spool.
 package ingest
 
 import (
 	"context"
 	"encoding/json"
-
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,8 +33,8 @@ import (
 // Ingest states, recorded before each step is acted on.
 const (
 	StateDescribed = "described" // record persisted, nothing written yet
-	StatePackaged  = "packaged"  // package spooled in staging
-	StateStored    = "stored"    // committed to the location and verified
+	StatePackaged  = "packaged"  // package spooled and verified in staging
+	StatePartial   = "stored-partial"
 	StateCommitted = "committed" // catalog and audit trail committed
 	StateFailed    = "failed"
 )
@@ -40,9 +44,16 @@ type Recorder interface {
 	Record(ctx context.Context, e audit.Entry) (audit.Entry, error)
 }
 
+// retainer is implemented by locations that set Object Lock retention.
+type retainer interface {
+	RetainFor(ctx context.Context, id string, v int, now time.Time) error
+}
+
 // Ingester holds what an ingest needs.
 type Ingester struct {
-	Store        storage.Store
+	Stores       []storage.Store // every configured location
+	Required     []string        // names of the locations that must hold a copy
+	AllowMissing bool            // complete with at least one copy; replicate fills the rest
 	Catalog      *catalog.DB
 	Trail        Recorder
 	Staging      string // data directory's staging folder
@@ -63,6 +74,52 @@ type record struct {
 	Source   string    `json:"source"`
 	Created  time.Time `json:"created"`
 	EventIDs []string  `json:"event_ids"`
+	Stored   []string  `json:"stored,omitempty"` // locations holding a verified copy
+}
+
+// job is one ingest in progress: its record and its spool.
+type job struct {
+	rec      record
+	id       aip.ID
+	dir      string // staging/<name>/: content/ and inventory.json
+	inv      *ocfl.Inventory
+	invBytes []byte
+	res      *aip.Result
+	meta     aip.Metadata
+	files    int
+	octets   int64
+}
+
+// IncompleteError says which required copies could not be made; the case
+// folder stays, and the next ingest of it resumes.
+type IncompleteError struct {
+	ID      aip.ID
+	Missing map[string]error
+}
+
+func (e *IncompleteError) Error() string {
+	var parts []string
+	for _, name := range mapsKeys(e.Missing) {
+		parts = append(parts, fmt.Sprintf("%s: %v", name, e.Missing[name]))
+	}
+	return fmt.Sprintf("ingest %s is not archived: required copies missing (%s); the case folder is untouched and the next ingest of it resumes", e.ID, strings.Join(parts, "; "))
+}
+
+func (e *IncompleteError) Unwrap() []error {
+	var out []error
+	for _, err := range e.Missing {
+		out = append(out, err)
+	}
+	return out
+}
+
+func mapsKeys(m map[string]error) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (in *Ingester) now() time.Time {
@@ -72,8 +129,11 @@ func (in *Ingester) now() time.Time {
 	return time.Now().UTC()
 }
 
-// Ingest archives the case folder and returns the new AIP's id. Bad input
-// is an *InputError naming each file; the folder is left as it was.
+func (in *Ingester) agent() string { return in.Software + " " + in.Version }
+
+// Ingest archives the case folder and returns the AIP's id. Bad input is an
+// *InputError naming each file; missing copies an *IncompleteError. The
+// folder is left as it was in every case.
 func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 	abs, err := filepath.Abs(folder)
 	if err != nil {
@@ -84,61 +144,317 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 		in.fail(ctx, aip.ID{}, abs, err)
 		return aip.ID{}, err
 	}
+	j, err := in.resume(ctx, abs, input)
+	if err != nil {
+		return aip.ID{}, err
+	}
+	if j == nil {
+		if j, err = in.prepare(ctx, abs, input); err != nil {
+			return j.idOrZero(), err
+		}
+	}
+	log := in.Log.With().Str("aip", j.id.String()).Str("case", abs).Logger()
+
+	missing := in.distribute(ctx, j, log)
+	var required []string
+	for _, name := range in.Required {
+		if !slices.Contains(j.rec.Stored, name) {
+			required = append(required, name)
+		}
+	}
+	if len(required) > 0 && (!in.AllowMissing || len(j.rec.Stored) == 0) {
+		err := &IncompleteError{ID: j.id, Missing: missing}
+		in.saveState(ctx, j.rec, j.state(), err)
+		in.fail(ctx, j.id, abs, err)
+		return j.id, err
+	}
+	if err := in.complete(ctx, j, missing, log); err != nil {
+		return j.id, err
+	}
+	return j.id, nil
+}
+
+func (j *job) idOrZero() aip.ID {
+	if j == nil {
+		return aip.ID{}
+	}
+	return j.id
+}
+
+func (j *job) state() string {
+	if len(j.rec.Stored) > 0 {
+		return StatePartial
+	}
+	return StatePackaged
+}
+
+// prepare assigns the id, persists the record and builds the spool.
+func (in *Ingester) prepare(ctx context.Context, abs string, input aip.Input) (*job, error) {
 	id, err := aip.NewID()
 	if err != nil {
-		return id, err
+		return nil, err
 	}
-	log := in.Log.With().Str("aip", id.String()).Str("case", abs).Logger()
-	created := in.now().Truncate(time.Second)
-	rec := record{ID: id.String(), Source: abs, Created: created,
+	j := &job{id: id, meta: input.Meta, dir: filepath.Join(in.Staging, id.Name())}
+	j.rec = record{ID: id.String(), Source: abs, Created: in.now().Truncate(time.Second),
 		EventIDs: []string{uuid.NewString(), uuid.NewString(), uuid.NewString()}}
-	if err := in.saveState(ctx, rec, StateDescribed, nil); err != nil {
-		return id, err
-	}
-	res, pkgPath, err := in.pack(ctx, rec, id, input)
-	if err != nil {
-		in.fail(ctx, id, abs, err)
-		in.saveState(ctx, rec, StateFailed, err)
-		return id, err
-	}
-	defer os.Remove(pkgPath)
-	if err := in.saveState(ctx, rec, StatePackaged, nil); err != nil {
-		return id, err
-	}
-	log.Info().Int64("bytes", res.Size).Int("files", len(input.Files)).Msg("packaged")
-
-	invBytes, err := in.store(ctx, id, rec, input.Meta, res, pkgPath)
-	if err != nil {
-		in.fail(ctx, id, abs, err)
-		in.saveState(ctx, rec, StateFailed, err)
-		return id, err
-	}
-	if err := in.saveState(ctx, rec, StateStored, nil); err != nil {
-		return id, err
-	}
-	var octets int64
 	for _, f := range input.Files {
-		octets += f.Size
+		j.files++
+		j.octets += f.Size
 	}
-	// The event is on disk before the catalog believes in the AIP: should
-	// the catalog commit fail, storage and the trail agree and a rebuild
-	// restores the catalog.
-	ev, err := in.Trail.Record(ctx, audit.Entry{
-		EventID: rec.EventIDs[0], Type: "ingestion", AIP: id.String(), Location: in.Store.Name(), Outcome: "success",
-		Detail: fmt.Sprintf("case folder %s: %d files, %d bytes; package %s sha512 %s", abs, len(input.Files), octets, id.PackageFile(1), res.Package.SHA512),
-		Agent:  in.Software + " " + in.Version,
+	if err := in.saveState(ctx, j.rec, StateDescribed, nil); err != nil {
+		return nil, err
+	}
+	if err := in.pack(ctx, j, input); err != nil {
+		os.RemoveAll(j.dir)
+		in.fail(ctx, id, abs, err)
+		in.saveState(ctx, j.rec, StateFailed, err)
+		return j, err
+	}
+	return j, in.saveState(ctx, j.rec, StatePackaged, nil)
+}
+
+// pack writes the package, its small copies, its index and the v1
+// inventory into the spool, then verifies the package as a bag.
+func (in *Ingester) pack(ctx context.Context, j *job, input aip.Input) error {
+	content := filepath.Join(j.dir, "content")
+	if err := os.MkdirAll(content, 0o750); err != nil {
+		return err
+	}
+	r := aip.Record{ID: j.id, Version: 1, Created: j.rec.Created, Zone: in.Zone, Organization: in.Organization,
+		Software: in.Software, SoftVersion: in.Version,
+		Events: []aip.Event{
+			{ID: j.rec.EventIDs[0], Type: "ingestion", Time: j.rec.Created, Outcome: "success", Detail: "case folder accepted for archiving"},
+			{ID: j.rec.EventIDs[1], Type: "message digest calculation", Time: j.rec.Created, Outcome: "success", Detail: "SHA-512 and SHA-256 of every file, computed while packaging"},
+			{ID: j.rec.EventIDs[2], Type: "information package creation", Time: j.rec.Created, Outcome: "success", Detail: fmt.Sprintf("AIP format %d: BagIt 1.0, pax tar, seekable zstd", aip.FormatVersion)},
+		}}
+	pkgPath := filepath.Join(content, j.id.PackageFile(1))
+	err := atomicfile.Write(pkgPath, 0o640, func(w io.Writer) error {
+		var err error
+		j.res, err = aip.Write(ctx, w, r, input, in.Options)
+		return err
 	})
 	if err != nil {
-		return id, fmt.Errorf("ingest %s: audit: %w", id, err)
+		return err
 	}
-	if err := in.commitCatalog(ctx, id, rec, input.Meta, res, invBytes, ev.Time); err != nil {
-		return id, err
+	root := j.id.PackageRoot(1)
+	files := []storage.File{{Path: j.id.PackageFile(1), Source: pkgPath, Size: j.res.Size, Digests: j.res.Package}}
+	small := map[string][]byte{root + ".index.tsv": aip.Index(j.res)}
+	for name, data := range j.res.Small {
+		small[root+"/"+name] = data
 	}
-	if err := in.saveState(ctx, rec, StateCommitted, nil); err != nil {
-		return id, err
+	for p, data := range small {
+		dst := filepath.Join(content, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+			return err
+		}
+		if err := atomicfile.WriteFile(dst, data, 0o640); err != nil {
+			return err
+		}
+		files = append(files, storage.File{Path: p, Source: dst, Size: int64(len(data)), Digests: digest.Of(data)})
 	}
-	log.Info().Str("location", in.Store.Name()).Msg("archived and verified")
-	return id, nil
+	user := ocfl.User{Name: in.agent(), Address: in.Contact}
+	if j.inv, err = storage.NextVersion(nil, j.id.String(), files, j.rec.Created, VersionMessage(j.meta), user); err != nil {
+		return err
+	}
+	if j.invBytes, err = j.inv.Marshal(); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(j.dir, ocfl.InventoryFile), j.invBytes, 0o640); err != nil {
+		return err
+	}
+	// The spool is checked as a bag once; each location then proves it
+	// holds the same bytes.
+	f, err := os.Open(pkgPath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rep, err := aip.Verify(ctx, f, aip.Expect{Root: root, Package: &j.res.Package.SHA512, Size: j.res.Size, Members: memberDigests(j.res)})
+	if err != nil {
+		return err
+	}
+	if !rep.OK() {
+		return fmt.Errorf("package %s failed its own verification in staging: %v", j.id, rep.Problems[0])
+	}
+	return nil
+}
+
+func memberDigests(res *aip.Result) map[string]digest.Pair {
+	m := map[string]digest.Pair{}
+	for _, x := range res.Members {
+		if x.Kind != aip.KindDir {
+			m[x.Path] = x.Digests
+		}
+	}
+	return m
+}
+
+// resume finds an interrupted ingest of the same folder whose spool is
+// intact and whose input has not changed since.
+func (in *Ingester) resume(ctx context.Context, abs string, input aip.Input) (*job, error) {
+	old, err := in.Catalog.UnfinishedIngest(ctx, abs)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var rec record
+	if err := json.Unmarshal([]byte(old.Record), &rec); err != nil {
+		return nil, fmt.Errorf("ingest record of %s: %w", old.AIP, err)
+	}
+	id, err := aip.ParseID(rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	j := &job{rec: rec, id: id, dir: filepath.Join(in.Staging, id.Name()), meta: input.Meta}
+	abandon := func(why string) (*job, error) {
+		in.Log.Warn().Str("aip", rec.ID).Msg("not resuming the interrupted ingest: " + why)
+		os.RemoveAll(j.dir)
+		return nil, in.saveState(ctx, rec, StateFailed, errors.New("abandoned: "+why))
+	}
+	if j.invBytes, err = os.ReadFile(filepath.Join(j.dir, ocfl.InventoryFile)); err != nil {
+		return abandon("its staging area is gone")
+	}
+	if j.inv, err = ocfl.ParseInventory(j.invBytes); err != nil {
+		return abandon("its spooled inventory is unreadable")
+	}
+	idx, err := os.ReadFile(filepath.Join(j.dir, "content", id.PackageRoot(1)+".index.tsv"))
+	if err != nil {
+		return abandon("its member index is gone")
+	}
+	if j.res, err = aip.ParseIndex(idx); err != nil {
+		return abandon(err.Error())
+	}
+	if !sameInput(j.res, input) {
+		return abandon("the case folder changed since")
+	}
+	for _, f := range input.Files {
+		j.files++
+		j.octets += f.Size
+	}
+	if _, err := storage.SpoolFiles(j.inv, 1, filepath.Join(j.dir, "content")); err != nil {
+		return abandon(err.Error())
+	}
+	in.Log.Info().Str("aip", rec.ID).Strs("stored", rec.Stored).Msg("resuming interrupted ingest")
+	return j, nil
+}
+
+// sameInput compares the spooled members with a fresh scan.
+func sameInput(res *aip.Result, input aip.Input) bool {
+	type fm struct {
+		size  int64
+		mtime time.Time
+	}
+	have := map[string]fm{}
+	for _, m := range res.Members {
+		if m.Kind == aip.KindPayload {
+			have[m.Original] = fm{m.Size, m.ModTime}
+		}
+	}
+	if len(have) != len(input.Files) {
+		return false
+	}
+	for _, f := range input.Files {
+		if h, ok := have[f.Path]; !ok || h.size != f.Size || !h.mtime.Equal(f.ModTime.UTC()) {
+			return false
+		}
+	}
+	for _, m := range res.Members {
+		if m.Kind == aip.KindMetadata && strings.HasPrefix(m.Path, aip.PathDescriptive) {
+			if input.Sidecar == nil || digest.Of(input.Sidecar.Data) != m.Digests {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// distribute commits the spool to every location that lacks it and
+// returns the failures by location.
+func (in *Ingester) distribute(ctx context.Context, j *job, log zerolog.Logger) map[string]error {
+	missing := map[string]error{}
+	files, err := storage.SpoolFiles(j.inv, 1, filepath.Join(j.dir, "content"))
+	if err != nil {
+		for _, st := range in.Stores {
+			missing[st.Name()] = err
+		}
+		return missing
+	}
+	for _, st := range in.Stores {
+		if slices.Contains(j.rec.Stored, st.Name()) {
+			continue
+		}
+		if err := st.Commit(ctx, &storage.Commit{Inventory: j.inv, Files: files}); err != nil {
+			log.Error().Err(err).Str("location", st.Name()).Msg("copy not stored")
+			missing[st.Name()] = err
+			continue
+		}
+		j.rec.Stored = append(j.rec.Stored, st.Name())
+		in.saveState(ctx, j.rec, StatePartial, nil)
+		log.Info().Str("location", st.Name()).Msg("copy stored and verified")
+	}
+	return missing
+}
+
+// complete sets retention, records the events and commits the catalog.
+func (in *Ingester) complete(ctx context.Context, j *job, missing map[string]error, log zerolog.Logger) error {
+	for _, st := range in.Stores {
+		if r, ok := st.(retainer); ok && slices.Contains(j.rec.Stored, st.Name()) {
+			if err := r.RetainFor(ctx, j.id.String(), 1, in.now()); err != nil {
+				return fmt.Errorf("ingest %s: set retention at %s: %w", j.id, st.Name(), err)
+			}
+		}
+	}
+	// The events are on disk before the catalog believes in the AIP: should
+	// the catalog commit fail, storage and the trail agree and a rebuild
+	// restores the catalog.
+	detail := fmt.Sprintf("case folder %s: %d files, %d bytes; package %s sha512 %s; verified copies at %s",
+		j.rec.Source, j.files, j.octets, j.id.PackageFile(1), j.res.Package.SHA512, strings.Join(j.rec.Stored, ", "))
+	verified := map[string]string{}
+	for i, loc := range j.rec.Stored {
+		e := audit.Entry{EventID: uuid.NewString(), Type: "replication", AIP: j.id.String(), Location: loc, Outcome: "success",
+			Detail: "verified copy of v1 stored at " + loc, Agent: in.agent()}
+		if i == 0 {
+			e.EventID, e.Type, e.Detail = j.rec.EventIDs[0], "ingestion", detail
+		}
+		ev, err := in.Trail.Record(ctx, e)
+		if err != nil {
+			return fmt.Errorf("ingest %s: audit: %w", j.id, err)
+		}
+		verified[loc] = ev.Time
+	}
+	for _, loc := range mapsKeys(missing) {
+		_, err := in.Trail.Record(ctx, audit.Entry{EventID: uuid.NewString(), Type: "replication", AIP: j.id.String(), Location: loc,
+			Outcome: "failure", Detail: fmt.Sprintf("copy of v1 missing (%v); archivd replicate will make it", missing[loc]), Agent: in.agent()})
+		if err != nil {
+			return fmt.Errorf("ingest %s: audit: %w", j.id, err)
+		}
+	}
+	ts := j.rec.Created.Format(time.RFC3339)
+	a, v, p, files := Rows(j.id, 1, ts, j.meta, j.res, digest.Of(j.invBytes).SHA512.String(), VersionMessage(j.meta))
+	var copies []catalog.Copy
+	for _, st := range in.Stores {
+		at, ok := verified[st.Name()]
+		if !ok {
+			continue
+		}
+		info, err := st.Stat(ctx, j.id.String(), "v1/content/"+j.id.PackageFile(1))
+		if err != nil {
+			return fmt.Errorf("ingest %s: %w", j.id, err)
+		}
+		copies = append(copies, catalog.Copy{AIP: j.id.String(), Version: 1, Location: st.Name(),
+			ObjectKey: ocfl.ObjectPath(j.id.String()) + "/v1/content/" + j.id.PackageFile(1), VersionID: info.VersionID,
+			Size: j.res.Size, SHA512: j.res.Package.SHA512.String(), VerifiedAt: at})
+	}
+	if err := in.Catalog.PutVersionRows(ctx, a, v, p, files, copies...); err != nil {
+		return fmt.Errorf("catalog %s: %w", j.id, err)
+	}
+	if err := in.saveState(ctx, j.rec, StateCommitted, nil); err != nil {
+		return err
+	}
+	os.RemoveAll(j.dir)
+	log.Info().Strs("copies", j.rec.Stored).Msg("archived and verified")
+	return nil
 }
 
 func (in *Ingester) saveState(ctx context.Context, rec record, state string, cause error) error {
@@ -153,7 +469,7 @@ func (in *Ingester) saveState(ctx context.Context, rec record, state string, cau
 // fail records a failed ingest in the audit trail.
 func (in *Ingester) fail(ctx context.Context, id aip.ID, folder string, cause error) {
 	e := audit.Entry{EventID: uuid.NewString(), Type: "ingestion", Outcome: "failure",
-		Detail: fmt.Sprintf("case folder %s: %v", folder, cause), Agent: in.Software + " " + in.Version}
+		Detail: fmt.Sprintf("case folder %s: %v", folder, cause), Agent: in.agent()}
 	if !id.IsZero() {
 		e.AIP = id.String()
 	}
@@ -162,89 +478,12 @@ func (in *Ingester) fail(ctx context.Context, id aip.ID, folder string, cause er
 	}
 }
 
-// pack writes the package into the staging folder, durably.
-func (in *Ingester) pack(ctx context.Context, rec record, id aip.ID, input aip.Input) (*aip.Result, string, error) {
-	if err := os.MkdirAll(in.Staging, 0o750); err != nil {
-		return nil, "", err
-	}
-	r := aip.Record{ID: id, Version: 1, Created: rec.Created, Zone: in.Zone, Organization: in.Organization,
-		Software: in.Software, SoftVersion: in.Version,
-		Events: []aip.Event{
-			{ID: rec.EventIDs[0], Type: "ingestion", Time: rec.Created, Outcome: "success", Detail: "case folder accepted for archiving"},
-			{ID: rec.EventIDs[1], Type: "message digest calculation", Time: rec.Created, Outcome: "success", Detail: "SHA-512 and SHA-256 of every file, computed while packaging"},
-			{ID: rec.EventIDs[2], Type: "information package creation", Time: rec.Created, Outcome: "success", Detail: fmt.Sprintf("AIP format %d: BagIt 1.0, pax tar, seekable zstd", aip.FormatVersion)},
-		}}
-	path := filepath.Join(in.Staging, id.PackageFile(1))
-	var res *aip.Result
-	err := atomicfile.Write(path, 0o640, func(w io.Writer) error {
-		var err error
-		res, err = aip.Write(ctx, w, r, input, in.Options)
-		return err
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	return res, path, nil
-}
-
-// store commits v1 of the object and verifies the stored package.
-func (in *Ingester) store(ctx context.Context, id aip.ID, rec record, meta aip.Metadata, res *aip.Result, pkgPath string) ([]byte, error) {
-	root := id.PackageRoot(1)
-	files := []storage.File{{Path: id.PackageFile(1), Source: pkgPath, Size: res.Size, Digests: res.Package}}
-	for name, data := range res.Small {
-		files = append(files, storage.File{Path: root + "/" + name, Data: data, Size: int64(len(data)), Digests: digest.Of(data)})
-	}
-	idx := aip.Index(res)
-	files = append(files, storage.File{Path: root + ".index.tsv", Data: idx, Size: int64(len(idx)), Digests: digest.Of(idx)})
-	msg := VersionMessage(meta)
-	user := ocfl.User{Name: in.Software + " " + in.Version, Address: in.Contact}
-	inv, err := storage.NextVersion(nil, id.String(), files, rec.Created, msg, user)
-	if err != nil {
-		return nil, err
-	}
-	if err := in.Store.Commit(ctx, &storage.Commit{Inventory: inv, Files: files}); err != nil {
-		return nil, fmt.Errorf("store %s at %s: %w", id, in.Store.Name(), err)
-	}
-	// Believe no copy that was not read back.
-	rc, err := in.Store.Open(ctx, id.String(), "v1/content/"+id.PackageFile(1))
-	if err != nil {
-		return nil, fmt.Errorf("verify %s at %s: %w", id, in.Store.Name(), err)
-	}
-	defer rc.Close()
-	members := map[string]digest.Pair{}
-	for _, m := range res.Members {
-		if m.Kind != aip.KindDir {
-			members[m.Path] = m.Digests
-		}
-	}
-	rep, err := aip.Verify(ctx, rc, aip.Expect{Root: root, Package: &res.Package.SHA512, Size: res.Size, Members: members})
-	if err != nil {
-		return nil, fmt.Errorf("verify %s at %s: %w", id, in.Store.Name(), err)
-	}
-	if !rep.OK() {
-		return nil, fmt.Errorf("verify %s at %s: stored copy is damaged: %v", id, in.Store.Name(), rep.Problems[0])
-	}
-	b, err := inv.Marshal()
-	return b, err
-}
-
 // VersionMessage is the OCFL version message of an ingest.
 func VersionMessage(meta aip.Metadata) string {
 	if meta.Reference != "" {
 		return "Ingest of case file " + meta.Reference
 	}
 	return "Ingest of case file"
-}
-
-func (in *Ingester) commitCatalog(ctx context.Context, id aip.ID, rec record, meta aip.Metadata, res *aip.Result, invBytes []byte, verifiedAt string) error {
-	ts := rec.Created.Format(time.RFC3339)
-	a, v, p, files := Rows(id, 1, ts, meta, res, digest.Of(invBytes).SHA512.String(), VersionMessage(meta))
-	cp := catalog.Copy{AIP: id.String(), Version: 1, Location: in.Store.Name(), ObjectKey: ocfl.ObjectPath(id.String()) + "/v1/content/" + id.PackageFile(1),
-		Size: res.Size, SHA512: res.Package.SHA512.String(), VerifiedAt: verifiedAt}
-	if err := in.Catalog.PutVersionRows(ctx, a, v, p, files, cp); err != nil {
-		return fmt.Errorf("catalog %s: %w", id, err)
-	}
-	return nil
 }
 
 // Rows turns a package's description into catalog rows; catalog rebuild

@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -191,4 +193,44 @@ func CheckPath(p string) error {
 		return fmt.Errorf("invalid storage path %q", p)
 	}
 	return nil
+}
+
+// SpoolFiles lists the content files of version v of inv as they lie in a
+// spool folder (dir/<content path below vN/content/>), with the digests the
+// inventory records, ready for Commit.
+func SpoolFiles(inv *ocfl.Inventory, v int, dir string) ([]File, error) {
+	prefix := ocfl.VersionName(v) + "/content/"
+	sha256Of := map[string]string{}
+	for d, paths := range inv.Fixity["sha256"] {
+		for _, p := range paths {
+			sha256Of[p] = d
+		}
+	}
+	var out []File
+	for d, paths := range inv.Manifest {
+		for _, cp := range paths {
+			rel, ok := strings.CutPrefix(cp, prefix)
+			if !ok {
+				continue
+			}
+			var f File
+			var err error
+			if f.Digests.SHA512, err = digest.ParseSHA512(d); err != nil {
+				return nil, err
+			}
+			if f.Digests.SHA256, err = digest.ParseSHA256(sha256Of[cp]); err != nil {
+				return nil, fmt.Errorf("%s: no sha256 fixity: %w", cp, err)
+			}
+			f.Path = rel
+			f.Source = filepath.Join(dir, filepath.FromSlash(rel))
+			st, err := os.Stat(f.Source)
+			if err != nil {
+				return nil, fmt.Errorf("spool: %w", err)
+			}
+			f.Size = st.Size()
+			out = append(out, f)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
 }

@@ -4,12 +4,9 @@
 package rebuild
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/archivd/archivd/aip"
 	"github.com/archivd/archivd/audit"
@@ -25,8 +22,9 @@ type Stats struct {
 	AIPs, Versions, Events int
 }
 
-// Run empties the derived tables and fills them again.
-func Run(ctx context.Context, store storage.Store, cat *catalog.DB, log *audit.Log) (*Stats, error) {
+// Run empties the derived tables and fills them again from every location:
+// the first location holding an AIP gives its rows, each location its copy.
+func Run(ctx context.Context, stores []storage.Store, cat *catalog.DB, log *audit.Log) (*Stats, error) {
 	st := &Stats{}
 	if err := cat.ClearDerived(ctx); err != nil {
 		return nil, err
@@ -34,7 +32,7 @@ func Run(ctx context.Context, store storage.Store, cat *catalog.DB, log *audit.L
 	// Events first: the copies' verification times come from them.
 	verified := map[string]string{} // "aip location" -> time of the last successful check
 	n, err := log.Verify(func(e audit.Entry) error {
-		if e.Outcome == "success" && (e.Type == "ingestion" || e.Type == "fixity check") && e.AIP != "" {
+		if e.Outcome == "success" && (e.Type == "ingestion" || e.Type == "fixity check" || e.Type == "replication") && e.AIP != "" {
 			verified[e.AIP+" "+e.Location] = e.Time
 		}
 		return cat.PutEvent(ctx, catalog.Event{Seq: e.Seq, Hash: e.Hash(), Time: e.Time, Type: e.Type, AIP: e.AIP,
@@ -44,38 +42,53 @@ func Run(ctx context.Context, store storage.Store, cat *catalog.DB, log *audit.L
 		return nil, fmt.Errorf("rebuild events: %w", err)
 	}
 	st.Events = int(n)
-	ids, err := store.Objects(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range ids {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	seen := map[string]bool{}
+	for _, store := range stores {
+		if err := rebuildLocation(ctx, store, cat, verified, seen, st); err != nil {
+			return nil, fmt.Errorf("location %s: %w", store.Name(), err)
 		}
-		id, err := aip.ParseID(s)
-		if err != nil {
-			return nil, fmt.Errorf("object %q is not an archivd AIP: %w", s, err)
-		}
-		invBytes, err := store.Inventory(ctx, s)
-		if err != nil {
-			return nil, err
-		}
-		inv, err := ocfl.ParseInventory(invBytes)
-		if err != nil {
-			return nil, fmt.Errorf("object %s: %w", s, err)
-		}
-		for v := 1; v <= inv.HeadNumber(); v++ {
-			if err := rebuildVersion(ctx, store, cat, id, inv, v, verified); err != nil {
-				return nil, fmt.Errorf("object %s v%d: %w", s, v, err)
-			}
-			st.Versions++
-		}
-		st.AIPs++
 	}
 	return st, nil
 }
 
-func rebuildVersion(ctx context.Context, store storage.Store, cat *catalog.DB, id aip.ID, inv *ocfl.Inventory, v int, verified map[string]string) error {
+func rebuildLocation(ctx context.Context, store storage.Store, cat *catalog.DB, verified map[string]string, seen map[string]bool, st *Stats) error {
+	ids, err := store.Objects(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range ids {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		id, err := aip.ParseID(s)
+		if err != nil {
+			return fmt.Errorf("object %q is not an archivd AIP: %w", s, err)
+		}
+		invBytes, err := store.Inventory(ctx, s)
+		if err != nil {
+			return err
+		}
+		inv, err := ocfl.ParseInventory(invBytes)
+		if err != nil {
+			return fmt.Errorf("object %s: %w", s, err)
+		}
+		for v := 1; v <= inv.HeadNumber(); v++ {
+			if err := rebuildVersion(ctx, store, cat, id, inv, v, verified, !seen[s]); err != nil {
+				return fmt.Errorf("object %s v%d: %w", s, v, err)
+			}
+			if !seen[s] {
+				st.Versions++
+			}
+		}
+		if !seen[s] {
+			st.AIPs++
+		}
+		seen[s] = true
+	}
+	return nil
+}
+
+func rebuildVersion(ctx context.Context, store storage.Store, cat *catalog.DB, id aip.ID, inv *ocfl.Inventory, v int, verified map[string]string, rows bool) error {
 	vn := ocfl.VersionName(v)
 	vinv, err := read(ctx, store, inv, id, vn+"/"+ocfl.InventoryFile, "")
 	if err != nil {
@@ -94,7 +107,7 @@ func rebuildVersion(ctx context.Context, store storage.Store, cat *catalog.DB, i
 	if err != nil {
 		return err
 	}
-	meta := metaFromBagInfo(info)
+	meta := aip.MetadataFromBagInfo(info)
 	ver := inv.Versions[vn]
 	a, vr, p, files := ingest.Rows(id, v, ver.Created, meta, res, digest.Of(vinv).SHA512.String(), ver.Message)
 	a.Head = inv.HeadNumber()
@@ -129,17 +142,3 @@ func read(ctx context.Context, store storage.Store, inv *ocfl.Inventory, id aip.
 	return b, nil
 }
 
-// metaFromBagInfo reads the case metadata archivd writes into bag-info.txt.
-func metaFromBagInfo(b []byte) aip.Metadata {
-	var m aip.Metadata
-	fields := map[string]*string{"Case-Reference": &m.Reference, "Case-Title": &m.Title, "Case-Agency": &m.Agency,
-		"Case-Record-Class": &m.RecordClass, "Case-Opened": &m.Opened, "Case-Closed": &m.Closed}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ": ")
-		if dst, known := fields[k]; ok && known {
-			*dst = v
-		}
-	}
-	return m
-}

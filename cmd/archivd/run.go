@@ -25,6 +25,7 @@ import (
 	"github.com/archivd/archivd/ocfl"
 	"github.com/archivd/archivd/storage"
 	"github.com/archivd/archivd/storage/localfs"
+	"github.com/archivd/archivd/storage/s3"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -53,6 +54,9 @@ Usage:
   archivd ocfl validate PATH                     OCFL 1.1 validation of an object or a storage root
   archivd catalog rebuild --config FILE          rebuild the catalog from storage and the audit log
   archivd audit verify --config FILE             check the hash chain of the audit log
+  archivd locations check --config FILE          is each location reachable, writable, versioned, locked?
+  archivd replicate --config FILE                make every copy the copy policy requires (idempotent)
+  archivd hold set|clear --config FILE AIP-ID    legal hold on every copy (Object Lock locations)
   archivd version
 
 Exit codes: 0 ok, 1 failure, 64 usage, 65 bad input or damage found,
@@ -97,6 +101,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if len(args) >= 2 && args[1] == "verify" {
 			return c.auditVerify(ctx, args[2:])
 		}
+	case "locations":
+		if len(args) >= 2 && args[1] == "check" {
+			return c.locationsCheck(ctx, args[2:])
+		}
+	case "replicate":
+		return c.replicateCmd(ctx, args[1:])
+	case "hold":
+		return c.hold(ctx, args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "archivd", version)
 		return exitOK
@@ -130,11 +142,21 @@ func (c *cli) flags(name string, args []string, setup func(fs *flag.FlagSet)) ([
 
 // env is an opened data directory: lock, catalog, audit log, storage.
 type env struct {
-	cfg   *config.Config
-	lock  *os.File
-	cat   *catalog.DB
-	trail *trail
-	store storage.Store
+	cfg    *config.Config
+	lock   *os.File
+	cat    *catalog.DB
+	trail  *trail
+	stores []storage.Store // in configuration order
+}
+
+// store returns the location named name.
+func (e *env) store(name string) storage.Store {
+	for _, s := range e.stores {
+		if s.Name() == name {
+			return s
+		}
+	}
+	return nil
 }
 
 func (e *env) close() {
@@ -185,15 +207,22 @@ func (c *cli) open(ctx context.Context, cfg *config.Config) (*env, int) {
 		return nil, exitFailure
 	}
 	e.trail = &trail{log: log, cat: e.cat}
-	loc := cfg.Locations[0]
-	st, err := localfs.Open(loc.Name, loc.Path)
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		e.close()
-		return nil, exitUnavailable
+	for _, loc := range cfg.Locations {
+		st, err := openLocation(ctx, loc)
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: %v\n", err)
+			e.close()
+			return nil, exitUnavailable
+		}
+		if s3st, ok := st.(*s3.Store); ok {
+			// Leftovers of crashed uploads; best effort, the server may be down.
+			if n, err := s3st.AbortStaleUploads(ctx, loc.MultipartAge); err == nil && n > 0 {
+				c.log.Info().Str("location", loc.Name).Int("aborted", n).Msg("aborted stale multipart uploads")
+			}
+		}
+		e.stores = append(e.stores, st)
 	}
-	e.store = st
-	e.trail.store = st
+	e.trail.stores = e.stores
 	if err := e.trail.catchUp(ctx); err != nil {
 		c.log.Warn().Err(err).Msg("audit index behind the log")
 	}
@@ -203,9 +232,9 @@ func (c *cli) open(ctx context.Context, cfg *config.Config) (*env, int) {
 // trail appends to the audit log, indexes the entry in the catalog, and
 // stores sealed segments beside the AIPs.
 type trail struct {
-	log   *audit.Log
-	cat   *catalog.DB
-	store storage.Store
+	log    *audit.Log
+	cat    *catalog.DB
+	stores []storage.Store
 }
 
 func (t *trail) Record(ctx context.Context, e audit.Entry) (audit.Entry, error) {
@@ -245,16 +274,19 @@ func (t *trail) seal(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var errs []error
 	for _, s := range segs {
 		b, err := os.ReadFile(s)
 		if err != nil {
 			return err
 		}
-		if err := t.store.PutExtension(ctx, "segments/"+filepath.Base(s), b); err != nil {
-			return fmt.Errorf("store audit segment %s: %w", filepath.Base(s), err)
+		for _, st := range t.stores {
+			if err := st.PutExtension(ctx, "segments/"+filepath.Base(s), b); err != nil {
+				errs = append(errs, fmt.Errorf("store audit segment %s at %s: %w", filepath.Base(s), st.Name(), err))
+			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func (c *cli) loadConfig(path string) (*config.Config, int) {
@@ -273,7 +305,7 @@ func (c *cli) loadConfig(path string) (*config.Config, int) {
 func (c *cli) ingester(e *env) *ingest.Ingester {
 	cfg := e.cfg
 	return &ingest.Ingester{
-		Store: e.store, Catalog: e.cat, Trail: e.trail, Staging: filepath.Join(cfg.DataDir, "staging"),
+		Stores: e.stores, Required: cfg.Copies.Required, AllowMissing: cfg.Copies.AllowMissing, Catalog: e.cat, Trail: e.trail, Staging: filepath.Join(cfg.DataDir, "staging"),
 		Defaults:     aip.Metadata{Agency: cfg.CaseDefaults.Agency, RecordClass: cfg.CaseDefaults.RecordClass},
 		Organization: cfg.Archive.Organization, Contact: cfg.Archive.Contact, Zone: cfg.Zone,
 		Options:  aip.Options{Level: cfg.Package.CompressionLevel, FrameSize: cfg.Package.FrameSizeMiB << 20},
@@ -309,10 +341,11 @@ func (c *cli) ingestWith(ctx context.Context, cfg *config.Config, folder string,
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		var ie *ingest.InputError
 		var pe *aip.PathError
+		var inc *ingest.IncompleteError
 		switch {
 		case errors.As(err, &ie), errors.As(err, &pe):
 			return exitDataErr
-		case errors.Is(err, storage.ErrUnavailable):
+		case errors.As(err, &inc), errors.Is(err, storage.ErrUnavailable):
 			return exitUnavailable
 		}
 		return exitFailure
@@ -350,43 +383,73 @@ func (c *cli) verifyWith(ctx context.Context, cfg *config.Config, id aip.ID) int
 	}
 	defer e.close()
 	defer e.trail.seal(ctx)
-	res, err := fixity.VerifyAIP(ctx, e.store, e.cat, id)
+	a, err := e.cat.GetAIP(ctx, id.String())
 	if err != nil {
 		fmt.Fprintf(c.errw, "archivd: verify %s: %v\n", id, err)
-		if errors.Is(err, catalog.ErrNotFound) {
-			return exitDataErr
-		}
-		return exitUnavailable
-	}
-	entry := audit.Entry{Type: "fixity check", AIP: id.String(), Location: e.store.Name(), Agent: "archivd " + version,
-		EventID: newEventID()}
-	if res.OK() {
-		entry.Outcome = "success"
-		entry.Detail = fmt.Sprintf("checked %s: %d bytes read, every digest matches", strings.Join(res.Checked, ", "), res.Bytes)
-	} else {
-		entry.Outcome = "failure"
-		var lines []string
-		for _, f := range res.Findings {
-			lines = append(lines, f.String())
-		}
-		entry.Detail = "damage found: " + strings.Join(lines, "; ")
-	}
-	ev, err := e.trail.Record(ctx, entry)
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: audit: %v\n", err)
-		return exitFailure
-	}
-	if !res.OK() {
-		fmt.Fprintf(c.out, "DAMAGED %s\n", id)
-		for _, f := range res.Findings {
-			fmt.Fprintf(c.out, "  %s\n", f)
-		}
 		return exitDataErr
 	}
-	for v := 1; v <= len(res.Checked); v++ {
-		e.cat.SetCopyVerified(ctx, id.String(), v, e.store.Name(), ev.Time)
+	copies, err := e.cat.Copies(ctx, id.String(), 1)
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: verify %s: %v\n", id, err)
+		return exitFailure
 	}
-	fmt.Fprintf(c.out, "OK %s (%s; %d bytes read)\n", id, strings.Join(res.Checked, ", "), res.Bytes)
+	damaged, unavailable := false, false
+	for _, cp := range copies {
+		st := e.store(cp.Location)
+		if st == nil {
+			fmt.Fprintf(c.out, "UNCHECKED %s at %s: location no longer configured\n", id, cp.Location)
+			unavailable = true
+			continue
+		}
+		res, err := fixity.VerifyAIP(ctx, st, e.cat, id)
+		entry := audit.Entry{Type: "fixity check", AIP: id.String(), Location: st.Name(), Agent: "archivd " + version, EventID: newEventID()}
+		switch {
+		case err != nil:
+			unavailable = true
+			entry.Outcome, entry.Detail = "failure", "copy could not be checked: "+err.Error()
+			fmt.Fprintf(c.out, "UNAVAILABLE %s at %s: %v\n", id, st.Name(), err)
+		case res.OK():
+			entry.Outcome = "success"
+			entry.Detail = fmt.Sprintf("checked %s: %d bytes read, every digest matches", strings.Join(res.Checked, ", "), res.Bytes)
+		default:
+			damaged = true
+			var lines []string
+			for _, f := range res.Findings {
+				lines = append(lines, f.String())
+			}
+			entry.Outcome, entry.Detail = "failure", "damage found: "+strings.Join(lines, "; ")
+			fmt.Fprintf(c.out, "DAMAGED %s at %s\n", id, st.Name())
+			for _, f := range res.Findings {
+				fmt.Fprintf(c.out, "  %s\n", f)
+			}
+		}
+		ev, aerr := e.trail.Record(ctx, entry)
+		if aerr != nil {
+			fmt.Fprintf(c.errw, "archivd: audit: %v\n", aerr)
+			return exitFailure
+		}
+		if err == nil && res.OK() {
+			for v := 1; v <= a.Head; v++ {
+				e.cat.SetCopyVerified(ctx, id.String(), v, st.Name(), ev.Time)
+			}
+			fmt.Fprintf(c.out, "OK %s at %s (%s; %d bytes read)\n", id, st.Name(), strings.Join(res.Checked, ", "), res.Bytes)
+		}
+	}
+	for _, name := range e.cfg.Copies.Required {
+		found := false
+		for _, cp := range copies {
+			found = found || cp.Location == name
+		}
+		if !found {
+			fmt.Fprintf(c.out, "MISSING %s at %s: no copy yet (run archivd replicate)\n", id, name)
+		}
+	}
+	switch {
+	case damaged:
+		return exitDataErr
+	case unavailable:
+		return exitUnavailable
+	}
 	return exitOK
 }
 
@@ -436,8 +499,29 @@ func (c *cli) exportWith(ctx context.Context, cfg *config.Config, id aip.ID, v i
 	if v == 0 {
 		v = a.Head
 	}
-	sum, err := access.Export(ctx, e.store, e.cat, id, v, target)
-	entry := audit.Entry{Type: "dissemination", AIP: id.String(), Location: e.store.Name(), Agent: "archivd " + version, EventID: newEventID()}
+	copies, err := e.cat.Copies(ctx, id.String(), v)
+	if err != nil || len(copies) == 0 {
+		fmt.Fprintf(c.errw, "archivd: export %s v%d: no copy recorded\n", id, v)
+		return exitDataErr
+	}
+	var sum *access.Summary
+	var from storage.Store
+	for _, cp := range copies {
+		if from = e.store(cp.Location); from == nil {
+			continue
+		}
+		sum, err = access.Export(ctx, from, e.cat, id, v, target)
+		if err == nil || errors.Is(err, access.ErrTargetNotEmpty) {
+			break
+		}
+		// Try the next copy into a clean folder.
+		c.log.Warn().Err(err).Str("location", from.Name()).Msg("export from this copy failed; trying the next")
+		os.RemoveAll(target)
+	}
+	entry := audit.Entry{Type: "dissemination", AIP: id.String(), Agent: "archivd " + version, EventID: newEventID()}
+	if from != nil {
+		entry.Location = from.Name()
+	}
 	if err != nil {
 		entry.Outcome, entry.Detail = "failure", fmt.Sprintf("export of v%d to %s: %v", v, target, err)
 		e.trail.Record(ctx, entry)
@@ -505,7 +589,7 @@ func (c *cli) catalogRebuild(ctx context.Context, args []string) int {
 		return code
 	}
 	defer e.close()
-	st, err := rebuild.Run(ctx, e.store, e.cat, e.trail.log)
+	st, err := rebuild.Run(ctx, e.stores, e.cat, e.trail.log)
 	if err != nil {
 		fmt.Fprintf(c.errw, "archivd: catalog rebuild: %v\n", err)
 		return exitFailure
@@ -536,4 +620,22 @@ func (c *cli) auditVerify(ctx context.Context, args []string) int {
 	}
 	fmt.Fprintf(c.out, "OK: %d entries, hash chain intact\n", n)
 	return exitOK
+}
+
+// openLocation opens one configured location. S3 locations are not
+// contacted here: an unreachable server shows up when it is used.
+func openLocation(ctx context.Context, loc config.Location) (storage.Store, error) {
+	switch loc.Type {
+	case "local":
+		return localfs.Open(loc.Name, loc.Path)
+	case "s3":
+		cfg := s3.Config{Name: loc.Name, Endpoint: loc.Endpoint, Bucket: loc.Bucket, Prefix: loc.Prefix,
+			Region: loc.Region, PathStyle: loc.Addressing == "path", CAFile: loc.CAFile,
+			AccessKey: loc.AccessKey, SecretKey: loc.SecretKey, PartSize: int64(loc.PartSizeMiB) << 20}
+		if loc.ObjectLock != nil {
+			cfg.Lock = &s3.LockConfig{Mode: strings.ToUpper(loc.ObjectLock.Mode), Days: loc.ObjectLock.Days}
+		}
+		return s3.New(cfg)
+	}
+	return nil, fmt.Errorf("location %s: unknown type %q", loc.Name, loc.Type)
 }

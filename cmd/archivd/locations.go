@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/archivd/archivd/aip"
+	"github.com/archivd/archivd/audit"
+	"github.com/archivd/archivd/ocfl"
+	"github.com/archivd/archivd/replicate"
+	"github.com/archivd/archivd/storage"
+	"github.com/archivd/archivd/storage/s3"
+)
+
+// locationsCheck tells for each location whether it is usable, in plain words.
+func (c *cli) locationsCheck(ctx context.Context, args []string) int {
+	var cfgPath string
+	if _, ok := c.flags("locations check", args, func(fs *flag.FlagSet) { fs.StringVar(&cfgPath, "config", "", "configuration file") }); !ok {
+		return exitUsage
+	}
+	cfg, code := c.loadConfig(cfgPath)
+	if cfg == nil {
+		return code
+	}
+	bad := false
+	for _, loc := range cfg.Locations {
+		st, err := openLocation(ctx, loc)
+		if err != nil {
+			fmt.Fprintf(c.out, "%s (%s): NOT USABLE: %v\n", loc.Name, loc.Type, err)
+			bad = true
+			continue
+		}
+		switch s := st.(type) {
+		case *s3.Store:
+			p := s.Probe(ctx)
+			state := "OK"
+			if len(p.Problems) > 0 {
+				state, bad = "NOT USABLE", true
+			}
+			versioning := p.Versioning
+			if versioning == "" {
+				versioning = "off"
+			}
+			lock := "off"
+			if p.ObjectLock {
+				lock = "on"
+			}
+			fmt.Fprintf(c.out, "%s (s3 %s bucket %s): %s\n  reachable: %v, bucket: %v, writable: %v, versioning: %s, object lock: %s\n",
+				loc.Name, loc.Endpoint, loc.Bucket, state, p.Reachable, p.BucketFound, p.Writable, versioning, lock)
+			for _, m := range p.Problems {
+				fmt.Fprintf(c.out, "  problem: %s\n", m)
+			}
+			for _, m := range p.Warnings {
+				fmt.Fprintf(c.out, "  warning: %s\n", m)
+			}
+		default:
+			r := ocfl.ValidateRoot(os.DirFS(loc.Path))
+			if !r.Valid() {
+				fmt.Fprintf(c.out, "%s (local %s): NOT USABLE: the storage root is not valid OCFL: %v\n", loc.Name, loc.Path, r.Errors[0])
+				bad = true
+				continue
+			}
+			f, err := os.CreateTemp(filepath.Dir(loc.Path), ".archivd-probe-*")
+			if err != nil {
+				fmt.Fprintf(c.out, "%s (local %s): NOT USABLE: not writable: %v\n", loc.Name, loc.Path, err)
+				bad = true
+				continue
+			}
+			f.Close()
+			os.Remove(f.Name())
+			fmt.Fprintf(c.out, "%s (local %s): OK\n  writable, valid OCFL storage root with %d object(s)\n", loc.Name, loc.Path, r.Objects)
+		}
+	}
+	if bad {
+		return exitUnavailable
+	}
+	return exitOK
+}
+
+// replicateCmd brings every AIP up to the copy policy.
+func (c *cli) replicateCmd(ctx context.Context, args []string) int {
+	var cfgPath string
+	if _, ok := c.flags("replicate", args, func(fs *flag.FlagSet) { fs.StringVar(&cfgPath, "config", "", "configuration file") }); !ok {
+		return exitUsage
+	}
+	cfg, code := c.loadConfig(cfgPath)
+	if cfg == nil {
+		return code
+	}
+	e, code := c.open(ctx, cfg)
+	if e == nil {
+		return code
+	}
+	defer e.close()
+	defer e.trail.seal(ctx)
+	staging := filepath.Join(cfg.DataDir, "staging")
+	os.MkdirAll(staging, 0o750)
+	r := &replicate.Replicator{Stores: e.stores, Required: cfg.Copies.Required, Catalog: e.cat, Trail: e.trail,
+		Staging: staging, Agent: "archivd " + version}
+	st, err := r.Run(ctx)
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: replicate: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintf(c.out, "replicate: %d AIP version(s) checked, %d copy(ies) made, %d failed\n", st.Checked, st.Copied, len(st.Failed))
+	for _, f := range st.Failed {
+		fmt.Fprintf(c.out, "  failed: %s\n", f)
+	}
+	if len(st.Failed) > 0 {
+		return exitUnavailable
+	}
+	return exitOK
+}
+
+// hold sets or clears the legal hold on every copy of an AIP.
+func (c *cli) hold(ctx context.Context, args []string) int {
+	var cfgPath string
+	pos, ok := c.flags("hold", args, func(fs *flag.FlagSet) { fs.StringVar(&cfgPath, "config", "", "configuration file") })
+	if !ok || len(pos) != 2 || (pos[0] != "set" && pos[0] != "clear") {
+		fmt.Fprintln(c.errw, "usage: archivd hold set|clear --config FILE AIP-ID")
+		return exitUsage
+	}
+	id, err := aip.ParseID(pos[1])
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return exitUsage
+	}
+	cfg, code := c.loadConfig(cfgPath)
+	if cfg == nil {
+		return code
+	}
+	e, code := c.open(ctx, cfg)
+	if e == nil {
+		return code
+	}
+	defer e.close()
+	defer e.trail.seal(ctx)
+	on := pos[0] == "set"
+	copies, err := e.cat.Copies(ctx, id.String(), 1)
+	if err != nil || len(copies) == 0 {
+		fmt.Fprintf(c.errw, "archivd: hold %s: no copy recorded\n", id)
+		return exitDataErr
+	}
+	failed := false
+	for _, cp := range copies {
+		st := e.store(cp.Location)
+		entry := audit.Entry{Type: "legal hold " + map[bool]string{true: "set", false: "cleared"}[on], AIP: id.String(),
+			Location: cp.Location, Agent: "archivd " + version, EventID: newEventID()}
+		locker, ok := st.(storage.Locker)
+		if !ok {
+			fmt.Fprintf(c.out, "%s: no Object Lock at this location; nothing to hold\n", cp.Location)
+			continue
+		}
+		if err := locker.LegalHold(ctx, id.String(), on); err != nil {
+			failed = true
+			entry.Outcome, entry.Detail = "failure", err.Error()
+			fmt.Fprintf(c.out, "%s: FAILED: %v\n", cp.Location, err)
+		} else {
+			entry.Outcome = "success"
+			fmt.Fprintf(c.out, "%s: legal hold %s\n", cp.Location, map[bool]string{true: "set", false: "cleared"}[on])
+		}
+		if _, err := e.trail.Record(ctx, entry); err != nil {
+			fmt.Fprintf(c.errw, "archivd: audit: %v\n", err)
+			return exitFailure
+		}
+	}
+	if failed {
+		return exitUnavailable
+	}
+	return exitOK
+}
+
