@@ -111,9 +111,16 @@ func rebuildVersion(ctx context.Context, store storage.Store, cat *catalog.DB, i
 	ver := inv.Versions[vn]
 	a, vr, p, files := ingest.Rows(id, v, ver.Created, meta, res, digest.Of(vinv).SHA512.String(), ver.Message)
 	a.Head = inv.HeadNumber()
+	st, err := store.Stat(ctx, id.String(), vn+"/content/"+id.PackageFile(v))
+	if err != nil {
+		return err
+	}
 	cp := catalog.Copy{AIP: id.String(), Version: v, Location: store.Name(),
-		ObjectKey: ocfl.ObjectPath(id.String()) + "/" + vn + "/content/" + id.PackageFile(v),
-		Size:      res.Size, SHA512: res.Package.SHA512.String(), VerifiedAt: verified[id.String()+" "+store.Name()]}
+		ObjectKey: ocfl.ObjectPath(id.String()) + "/" + vn + "/content/" + id.PackageFile(v), VersionID: st.VersionID,
+		Size: res.Size, SHA512: res.Package.SHA512.String(), VerifiedAt: verified[id.String()+" "+store.Name()]}
+	if !rows {
+		return cat.PutCopyRow(ctx, cp)
+	}
 	return cat.PutVersionRows(ctx, a, vr, p, files, cp)
 }
 
@@ -141,4 +148,3 @@ func read(ctx context.Context, store storage.Store, inv *ocfl.Inventory, id aip.
 	}
 	return b, nil
 }
-

@@ -172,4 +172,3 @@ func (c *cli) hold(ctx context.Context, args []string) int {
 	}
 	return exitOK
 }
-

@@ -442,6 +442,7 @@ func (c *cli) verifyWith(ctx context.Context, cfg *config.Config, id aip.ID) int
 		}
 		if !found {
 			fmt.Fprintf(c.out, "MISSING %s at %s: no copy yet (run archivd replicate)\n", id, name)
+			unavailable = true
 		}
 	}
 	switch {

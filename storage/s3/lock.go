@@ -121,7 +121,9 @@ func (s *Store) Delete(ctx context.Context, id, p, versionID string) error {
 	return err
 }
 
-func isLocked(err error) bool { return err != nil && strings.Contains(err.Error(), storage.ErrLocked.Error()) }
+func isLocked(err error) bool {
+	return err != nil && strings.Contains(err.Error(), storage.ErrLocked.Error())
+}
 
 // AbortStaleUploads aborts multipart uploads under the prefix that were
 // started before olderThan ago: leftovers of crashed uploads.

@@ -2,12 +2,16 @@ package s3_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/archivd/archivd/digest"
 	"github.com/archivd/archivd/ocfl"
 	"github.com/archivd/archivd/storage"
 	"github.com/archivd/archivd/storage/s3"
@@ -80,3 +84,54 @@ func TestProbe(t *testing.T) {
 		t.Errorf("probe without the CA: %+v", c)
 	}
 }
+
+func TestObjectLock(t *testing.T) {
+	srv := s3test.Start(t)
+	ctx := context.Background()
+	st, bucket := newBucket(t, srv, true)
+	_ = bucket
+	id := "urn:uuid:01937a3b-6c2e-7cc0-8a1b-00000000a0c1"
+	body := []byte("package bytes under retention")
+	c := storagetest.NewCommit(t, nil, id, storage.File{Path: "pkg.tar.zst", Data: body, Size: int64(len(body)), Digests: digestOf(body)})
+	if err := st.Commit(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Retain(ctx, id, 1, time.Now().Add(24*time.Hour)); err == nil {
+		t.Fatal("Retain without object_lock configured succeeded")
+	}
+	cfg := srv.Config(bucket)
+	cfg.Prefix = "archiv/aips"
+	cfg.Lock = &s3.LockConfig{Mode: "GOVERNANCE", Days: 1}
+	locked, err := s3.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := locked.RetainFor(ctx, id, 1, time.Now()); err != nil {
+		t.Fatalf("RetainFor: %v", err)
+	}
+	info, err := locked.Stat(ctx, id, "v1/content/pkg.tar.zst")
+	if err != nil || info.VersionID == "" {
+		t.Fatalf("Stat: %+v %v", info, err)
+	}
+	if err := locked.Delete(ctx, id, "v1/content/pkg.tar.zst", info.VersionID); !errors.Is(err, storage.ErrLocked) {
+		t.Fatalf("deleting a retained version: want ErrLocked, got %v", err)
+	}
+	if err := locked.LegalHold(ctx, id, true); err != nil {
+		t.Fatalf("legal hold on: %v", err)
+	}
+	if err := locked.LegalHold(ctx, id, false); err != nil {
+		t.Fatalf("legal hold off: %v", err)
+	}
+	// Still readable and intact.
+	rc, err := locked.Open(ctx, id, "v1/content/pkg.tar.zst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(got) != string(body) {
+		t.Fatalf("content = %q", got)
+	}
+}
+
+func digestOf(b []byte) digest.Pair { return digest.Of(b) }

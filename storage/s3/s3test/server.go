@@ -254,4 +254,3 @@ func (s *Server) makeCerts() error {
 	}
 	return write(s.key, "EC PRIVATE KEY", keyDER)
 }
-
