@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,6 +56,69 @@ unknown_top: 1
 	for _, w := range want {
 		if !strings.Contains(msg, w) {
 			t.Errorf("missing %q in:\n%s", w, msg)
+		}
+	}
+}
+
+func TestS3LocationAndCredentials(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "keys"), []byte("access_key_id = AK\nsecret_access_key = SK\n"), 0o600)
+	os.MkdirAll(filepath.Join(dir, "creds"), 0o700)
+	os.WriteFile(filepath.Join(dir, "creds", "site-c"), []byte("access_key_id=AK3\nsecret_access_key=SK3\n"), 0o600)
+	t.Setenv("ARCHIV_B_ACCESS_KEY_ID", "AK2")
+	t.Setenv("ARCHIV_B_SECRET_ACCESS_KEY", "SK2")
+	t.Setenv("CREDENTIALS_DIRECTORY", filepath.Join(dir, "creds"))
+	src := `data_dir: ./var
+locations:
+  - name: a
+    type: s3
+    endpoint: https://s3.a.example:9000
+    bucket: archiv
+    credentials: {file: keys}
+    object_lock: {days: 3650}
+  - name: b
+    type: s3
+    endpoint: https://s3.b.example
+    bucket: archiv
+    credentials: {env: ARCHIV_B}
+  - name: c
+    type: s3
+    endpoint: https://s3.c.example
+    bucket: archiv
+    credentials: {systemd: site-c}
+copies:
+  required: [a, b]
+`
+	c, err := Parse(filepath.Join(dir, "archivd.yaml"), []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := [][2]string{{"AK", "SK"}, {"AK2", "SK2"}, {"AK3", "SK3"}}
+	for i, l := range c.Locations {
+		if l.AccessKey != keys[i][0] || l.SecretKey != keys[i][1] {
+			t.Errorf("location %s keys = %q %q", l.Name, l.AccessKey, l.SecretKey)
+		}
+	}
+	if c.Locations[0].ObjectLock.Mode != "governance" || c.Locations[0].MultipartAge.Hours() != 24 {
+		t.Errorf("defaults not applied: %+v", c.Locations[0])
+	}
+
+	bad := `data_dir: ./var
+locations:
+  - name: a
+    type: s3
+    endpoint: s3.example
+    access_key: inline-is-not-allowed
+    credentials: {file: keys, env: X}
+    object_lock: {mode: forever, days: 0}
+copies:
+  required: [a, z]
+`
+	_, err = Parse(filepath.Join(dir, "bad.yaml"), []byte(bad))
+	for _, want := range []string{"bad.yaml:6: field access_key not found", "endpoint \"s3.example\"", "bucket is required",
+		"exactly one of file, env or systemd", "object_lock.mode \"forever\"", "object_lock.days", `copies.required names "z"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in:\n%v", want, err)
 		}
 	}
 }

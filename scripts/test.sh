@@ -21,6 +21,13 @@ if [ ! -d ../shared/data ]; then
   exit 1
 fi
 
+echo "== S3 test server (versitygw, built from the Go module proxy via tools/go.mod)"
+if [ ! -x .tools/bin/versitygw ]; then
+  mkdir -p .tools/bin
+  (cd tools && go build -o ../.tools/bin/versitygw github.com/versity/versitygw/cmd/versitygw)
+fi
+.tools/bin/versitygw --version | head -n 1
+
 echo "== static build (CGO_ENABLED=0)"
 CGO_ENABLED=0 go build -o /dev/null ./cmd/archivd
 echo "== go vet"

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+
 	"github.com/archivd/archivd/digest"
 	"github.com/archivd/archivd/ocfl"
 	"github.com/archivd/archivd/storage"
@@ -61,23 +63,39 @@ func TestConformanceVersitygw(t *testing.T) {
 func TestProbe(t *testing.T) {
 	srv := s3test.Start(t)
 	ctx := context.Background()
-	st, _ := newBucket(t, srv, true)
+	st, lockBucket := newBucket(t, srv, true)
 	c := st.Probe(ctx)
-	if !c.Reachable || !c.BucketFound || !c.Writable || !c.ObjectLock || len(c.Problems) > 0 {
+	if !c.Reachable || !c.BucketFound || !c.Writable || !c.ObjectLock || len(c.Problems) > 0 || len(c.Warnings) > 0 {
 		t.Errorf("probe of a lock bucket: %+v", c)
+	}
+	// The writability probe leaves nothing behind.
+	client := srv.Client(t)
+	for o := range client.ListObjects(ctx, lockBucket, minio.ListObjectsOptions{Recursive: true, WithVersions: true}) {
+		t.Errorf("probe left an object behind: %s %v", o.Key, o.Err)
+	}
+	for u := range client.ListIncompleteUploads(ctx, lockBucket, "", true) {
+		t.Errorf("probe left an upload behind: %s", u.Key)
+	}
+	// A default retention on the bucket is warned about.
+	mode, days, unit := minio.Governance, uint(1), minio.Days
+	if err := client.SetObjectLockConfig(ctx, lockBucket, &mode, &days, &unit); err != nil {
+		t.Fatal(err)
+	}
+	if c := st.Probe(ctx); len(c.Warnings) == 0 || !strings.Contains(c.Warnings[0], "default retention") {
+		t.Errorf("default retention not warned about: %+v", c)
 	}
 	cfg := srv.Config("no-such-bucket")
 	missing, _ := s3.New(cfg)
 	if c := missing.Probe(ctx); c.BucketFound || len(c.Problems) == 0 || !strings.Contains(c.Problems[0], "does not exist") {
 		t.Errorf("probe of a missing bucket: %+v", c)
 	}
-	cfg = srv.Config("b001")
+	cfg = srv.Config(lockBucket)
 	cfg.SecretKey = "wrong"
 	bad, _ := s3.New(cfg)
 	if c := bad.Probe(ctx); len(c.Problems) == 0 || !strings.Contains(c.Problems[0], "credentials") {
 		t.Errorf("probe with wrong credentials: %+v", c)
 	}
-	cfg = srv.Config("b001")
+	cfg = srv.Config(lockBucket)
 	cfg.CAFile = ""
 	untrusted, _ := s3.New(cfg)
 	if c := untrusted.Probe(ctx); len(c.Problems) == 0 || !strings.Contains(c.Problems[0], "TLS certificate is not trusted") {
@@ -135,3 +153,23 @@ func TestObjectLock(t *testing.T) {
 }
 
 func digestOf(b []byte) digest.Pair { return digest.Of(b) }
+
+func TestAbortStaleUploads(t *testing.T) {
+	srv := s3test.Start(t)
+	ctx := context.Background()
+	st, bucket := newBucket(t, srv, false)
+	core := minio.Core{Client: srv.Client(t)}
+	if _, err := core.NewMultipartUpload(ctx, bucket, "archiv/aips/abc/v1/content/crashed.tar.zst", minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.AbortStaleUploads(ctx, time.Hour); err != nil || n != 0 {
+		t.Fatalf("a fresh upload was aborted: %d %v", n, err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if n, err := st.AbortStaleUploads(ctx, time.Second); err != nil || n != 1 {
+		t.Fatalf("AbortStaleUploads = %d, %v; want 1", n, err)
+	}
+	for u := range srv.Client(t).ListIncompleteUploads(ctx, bucket, "", true) {
+		t.Errorf("upload still there: %s", u.Key)
+	}
+}

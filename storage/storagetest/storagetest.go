@@ -33,7 +33,7 @@ var user = ocfl.User{Name: "archivd storagetest", Address: "mailto:archiv@exampl
 var created = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 
 // NewCommit builds a commit of the next version of id with files.
-func NewCommit(t *testing.T, prev *ocfl.Inventory, id string, files ...storage.File) *storage.Commit {
+func NewCommit(t testing.TB, prev *ocfl.Inventory, id string, files ...storage.File) *storage.Commit {
 	t.Helper()
 	inv, err := storage.NextVersion(prev, id, files, created, "test", user)
 	if err != nil {
