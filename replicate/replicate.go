@@ -223,4 +223,3 @@ func fetch(ctx context.Context, src storage.Store, id, cp, dst, want string) err
 	}
 	return f.Sync()
 }
-
