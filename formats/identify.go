@@ -1,0 +1,345 @@
+// Package formats identifies what a file is (MIME type and PRONOM PUID),
+// checks whether it is well-formed, and applies the archive's format
+// policy. It imports nothing of archivd's.
+package formats
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gabriel-vasile/mimetype"
+)
+
+// Basis says what an identification rests on, strongest first.
+const (
+	BasisContainer = "container" // container signature (ZIP/OLE2 entries)
+	BasisSignature = "signature" // internal byte signature
+	BasisExtension = "extension" // file name extension only: weak
+	BasisText      = "text"      // no signature, but the content is plain text
+	BasisNone      = "none"
+)
+
+// Result is the identification of one file.
+type Result struct {
+	Path          string   `json:"path"`
+	PUID          string   `json:"puid"` // "UNKNOWN" when nothing matched
+	Name          string   `json:"format_name"`
+	Version       string   `json:"format_version"`
+	MIME          string   `json:"mime"`
+	Basis         string   `json:"basis"`
+	Candidates    []string `json:"candidates,omitempty"` // other PUIDs that matched equally
+	Warnings      []string `json:"warnings,omitempty"`
+	PDFAClaim     string   `json:"pdfa_claim,omitempty"` // e.g. "PDF/A-2b (claimed, not validated against ISO 19005)"
+	Encrypted     bool     `json:"encrypted,omitempty"`
+	Validity      string   `json:"validity"` // well-formed, malformed, not checked
+	ValidityNotes []string `json:"validity_notes,omitempty"`
+	BytesRead     int64    `json:"bytes_read"`
+	Members       []Result `json:"members,omitempty"` // identified members of a ZIP
+}
+
+// Unknown is the PUID of a file nothing matched.
+const Unknown = "UNKNOWN"
+
+// Identifier identifies files against a signature set.
+type Identifier struct {
+	sigs      *signatureSet
+	cont      *containerSet
+	Source    string // "DROID_SignatureFile_V122.xml" or "built-in"
+	Version   string // signature file version
+	SHA256    string // of the signature file, "" for the built-in set
+	ContVer   string
+	ContSHA   string
+	prio      map[int]map[int]bool // format id -> transitive set of ids it has priority over
+	MaxScan   int64                // cap for full-file scans
+	MemberCap int                  // max ZIP members identified
+}
+
+// LoadDROID loads a DROID signature file and optionally a container
+// signature file ("" for none).
+func LoadDROID(sigPath, containerPath string) (*Identifier, error) {
+	f, err := os.Open(sigPath)
+	if err != nil {
+		return nil, fmt.Errorf("signature file: %w", err)
+	}
+	defer f.Close()
+	h := newSHA256Reader(f)
+	ss, err := parseSignatureFile(h)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", sigPath, err)
+	}
+	id := &Identifier{sigs: ss, Source: filepath.Base(sigPath), Version: ss.version, SHA256: h.sum()}
+	if containerPath != "" {
+		cf, err := os.Open(containerPath)
+		if err != nil {
+			return nil, fmt.Errorf("container signature file: %w", err)
+		}
+		defer cf.Close()
+		ch := newSHA256Reader(cf)
+		cs, err := parseContainerFile(ch)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", containerPath, err)
+		}
+		id.cont, id.ContVer, id.ContSHA = cs, cs.version, ch.sum()
+	}
+	id.init()
+	return id, nil
+}
+
+func (id *Identifier) init() {
+	if id.MaxScan == 0 {
+		id.MaxScan = 64 << 20
+	}
+	if id.MemberCap == 0 {
+		id.MemberCap = 10000
+	}
+	// Transitive closure of the priority relation (DROID does one level;
+	// the closure is safer when chains exist).
+	id.prio = map[int]map[int]bool{}
+	var visit func(root, f int, seen map[int]bool)
+	visit = func(root, f int, seen map[int]bool) {
+		for _, o := range id.sigs.formats[f].over {
+			if !seen[o] && id.sigs.formats[o] != nil {
+				seen[o] = true
+				visit(root, o, seen)
+			}
+		}
+	}
+	for fid := range id.sigs.formats {
+		seen := map[int]bool{}
+		visit(fid, fid, seen)
+		id.prio[fid] = seen
+	}
+}
+
+// IdentifyFile identifies the file at path.
+func (id *Identifier) IdentifyFile(path string) (Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Result{}, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return Result{}, err
+	}
+	if !st.Mode().IsRegular() {
+		return Result{}, fmt.Errorf("%s: not a regular file", path)
+	}
+	return id.Identify(f, st.Size(), filepath.Base(path))
+}
+
+// Identify identifies size bytes readable from r; name gives the extension.
+func (id *Identifier) Identify(r io.ReaderAt, size int64, name string) (Result, error) {
+	res := Result{Path: name, PUID: Unknown, Basis: BasisNone, Validity: "not checked"}
+	src, err := newSource(r, size, id.sigs.bofWin, id.sigs.eofWin, id.MaxScan)
+	if err != nil {
+		return res, err
+	}
+	res.MIME = detectMIME(src)
+	hits := id.matchSignatures(src)
+	basis := BasisSignature
+	if id.cont != nil && id.isContainerCandidate(src, hits) {
+		chits, members, warn := id.matchContainer(r, size, src)
+		res.Warnings = append(res.Warnings, warn...)
+		res.Members = members
+		if len(chits) > 0 {
+			hits, basis = chits, BasisContainer
+		}
+	}
+	hits = id.prune(hits)
+	ext := strings.ToLower(strings.TrimPrefix(filepath.Ext(name), "."))
+	if len(hits) == 0 {
+		// An extension alone names a format only when exactly one format
+		// claims it and that format has no signature that could have
+		// confirmed it (CSV is the classic case); otherwise the
+		// candidates are listed and the file stays unidentified.
+		cands := id.prune(id.sigs.byExt[ext])
+		if len(cands) == 1 && !id.hasSignature(cands[0]) {
+			hits, basis = cands, BasisExtension
+			res.Warnings = append(res.Warnings, "match on extension only")
+		} else {
+			for _, c := range cands {
+				res.Candidates = append(res.Candidates, id.sigs.formats[c].PUID)
+			}
+			sort.Strings(res.Candidates)
+			if len(cands) == 0 && isText(src) {
+				if f := id.sigs.byPUID[plainTextPUID]; f != nil {
+					hits, basis = []int{f.ID}, BasisText
+				}
+			}
+		}
+	}
+	if src.capped {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("content scan limited to the first %d MiB", id.MaxScan>>20))
+	}
+	res.BytesRead = src.bytes
+	if len(hits) == 0 {
+		return res, nil
+	}
+	best := id.choose(hits, ext)
+	f := id.sigs.formats[best]
+	res.PUID, res.Name, res.Version, res.Basis = f.PUID, f.Name, f.Version, basis
+	if res.MIME == "" || res.MIME == "application/octet-stream" {
+		res.MIME = strings.TrimSpace(strings.Split(f.MIME, ",")[0])
+	}
+	for _, h := range hits {
+		if h != best {
+			res.Candidates = append(res.Candidates, id.sigs.formats[h].PUID)
+		}
+	}
+	sort.Strings(res.Candidates)
+	if basis != BasisExtension && ext != "" && !contains(f.Extensions, ext) && len(f.Extensions) > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("extension .%s does not match %s (expected .%s)", ext, f.PUID, strings.Join(f.Extensions, ", .")))
+	}
+	return res, nil
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// matchSignatures returns the format ids whose internal signatures match.
+func (id *Identifier) matchSignatures(src *source) []int {
+	var hits []int
+	seen := map[int]bool{}
+	for _, sid := range id.sigs.order {
+		sig := id.sigs.sigs[sid]
+		if !id.matchSig(src, sig) {
+			continue
+		}
+		for _, fid := range id.sigs.bySig[sid] {
+			if !seen[fid] {
+				seen[fid] = true
+				hits = append(hits, fid)
+			}
+		}
+	}
+	return hits
+}
+
+// matchSig checks bounded sequences first, so a full read happens only
+// for signatures whose cheap parts already match.
+func (id *Identifier) matchSig(src *source, sig *signature) bool {
+	b := &budget{}
+	for i := range sig.seqs {
+		if sig.seqs[i].bounded() && !src.matchSeq(&sig.seqs[i], b) {
+			return false
+		}
+	}
+	if !sig.bounded {
+		if err := src.readFull(); err != nil {
+			return false
+		}
+		for i := range sig.seqs {
+			if !sig.seqs[i].bounded() && !src.matchSeq(&sig.seqs[i], b) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// prune removes formats that another hit has priority over.
+func (id *Identifier) prune(hits []int) []int {
+	var out []int
+	for _, h := range hits {
+		dominated := false
+		for _, o := range hits {
+			if o != h && id.prio[o][h] && !id.prio[h][o] {
+				dominated = true
+				break
+			}
+		}
+		if !dominated {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// choose picks the reported format among equals: one whose extension
+// matches the file name, else the lowest format id (stable).
+func (id *Identifier) choose(hits []int, ext string) int {
+	sort.Ints(hits)
+	for _, h := range hits {
+		if contains(id.sigs.formats[h].Extensions, ext) {
+			return h
+		}
+	}
+	return hits[0]
+}
+
+// detectMIME uses mimetype on the first 64 KiB (enough to tell OLE2 Word
+// from PowerPoint).
+func detectMIME(src *source) string {
+	head := src.bof
+	if len(head) > 64<<10 {
+		head = head[:64<<10]
+	}
+	m := mimetype.Detect(head)
+	return strings.Split(m.String(), ";")[0]
+}
+
+// Format returns a format by PUID.
+func (id *Identifier) Format(puid string) *Format { return id.sigs.byPUID[puid] }
+
+// plainTextPUID is PRONOM's "Plain Text File".
+const plainTextPUID = "x-fmt/111"
+
+// hasSignature reports whether a format has an internal or container signature.
+func (id *Identifier) hasSignature(fid int) bool {
+	f := id.sigs.formats[fid]
+	if len(f.sigs) > 0 {
+		return true
+	}
+	if id.cont != nil {
+		for _, c := range id.cont.sigs {
+			for _, p := range c.puids {
+				if p == f.PUID {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// isText reports whether the file looks like text: valid UTF-8 (or
+// ASCII) without NUL bytes and with few control characters, judged on
+// the first 64 KiB.
+func isText(src *source) bool {
+	b := src.bof
+	if len(b) == 0 {
+		return false
+	}
+	if len(b) > 64<<10 {
+		b = b[:64<<10]
+	}
+	ctl := 0
+	for _, c := range b {
+		if c == 0 {
+			return false
+		}
+		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' {
+			ctl++
+		}
+	}
+	if ctl*100 > len(b) {
+		return false
+	}
+	// Tolerate a rune cut at the window's end.
+	for i := 0; i < 3 && !utf8.Valid(b) && len(b) > 0; i++ {
+		b = b[:len(b)-1]
+	}
+	return utf8.Valid(b)
+}

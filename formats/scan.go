@@ -1,0 +1,189 @@
+package formats
+
+import (
+	"bytes"
+	"io"
+)
+
+// source gives the matcher the bytes of one file: the BOF window, the EOF
+// window and, only when a signature needs it, the whole file (up to a cap).
+type source struct {
+	r        io.ReaderAt
+	size     int64
+	bof, eof []byte
+	full     []byte
+	fullRead bool
+	capped   bool // the full scan stopped at maxFullScan
+	bytes    int64
+	maxFull  int64
+}
+
+func newSource(r io.ReaderAt, size int64, bofWin, eofWin int, maxFull int64) (*source, error) {
+	s := &source{r: r, size: size, maxFull: maxFull}
+	if size <= int64(bofWin+eofWin) || size <= 1<<16 {
+		if err := s.readFull(); err != nil {
+			return nil, err
+		}
+		s.bof, s.eof = s.full, s.full
+		return s, nil
+	}
+	s.bof = make([]byte, bofWin)
+	if _, err := r.ReadAt(s.bof, 0); err != nil && err != io.EOF {
+		return nil, err
+	}
+	s.eof = make([]byte, eofWin)
+	if _, err := r.ReadAt(s.eof, size-int64(eofWin)); err != nil && err != io.EOF {
+		return nil, err
+	}
+	s.bytes = int64(bofWin + eofWin)
+	return s, nil
+}
+
+// readFull loads the file (or its first maxFull bytes) for unbounded
+// sequences.
+func (s *source) readFull() error {
+	if s.fullRead {
+		return nil
+	}
+	s.fullRead = true
+	n := s.size
+	if n > s.maxFull {
+		n, s.capped = s.maxFull, true
+	}
+	s.full = make([]byte, n)
+	k, err := s.r.ReadAt(s.full, 0)
+	if err != nil && err != io.EOF {
+		return err
+	}
+	s.full = s.full[:k]
+	s.bytes += int64(k)
+	return nil
+}
+
+// matchSeq reports whether the byte sequence occurs in the file.
+func (s *source) matchSeq(bs *byteSeq, b *budget) bool {
+	switch bs.ref {
+	case refBOF:
+		data := s.bof
+		if !bs.bounded() {
+			data = s.full
+		}
+		return matchForward(bs.subs, 0, data, 0, true, b)
+	case refEOF:
+		data, base := s.eof, s.size-int64(len(s.eof))
+		if !bs.bounded() {
+			data, base = s.full, 0
+			if s.capped {
+				data, base = s.eof, s.size-int64(len(s.eof))
+			}
+		}
+		return matchEOF(bs.subs, data, s.size-base, b)
+	default:
+		return matchForward(bs.subs, 0, s.full, 0, false, b)
+	}
+}
+
+// matchForward matches subsequences i.. in order; from is where the
+// previous one ended (or 0). anchored: subsequence 0 is BOF-anchored.
+func matchForward(subs []subseq, i int, data []byte, from int, anchored bool, b *budget) bool {
+	if i == len(subs) {
+		return true
+	}
+	sub := &subs[i]
+	lo := from + sub.min
+	hi := len(data)
+	if sub.max >= 0 && (i == 0 && anchored || i > 0) {
+		hi = min(hi, from+sub.max)
+	}
+	if i == 0 && !anchored && sub.max >= 0 {
+		hi = min(len(data), sub.max)
+	}
+	lit := sub.pat.firstLit()
+	next := func(end int) bool { return matchForward(subs, i+1, data, end, anchored, b) }
+	for start := lo; start <= hi && start <= len(data); start++ {
+		if lit != nil {
+			end := min(len(data), hi+len(lit))
+			if end-start < len(lit) {
+				return false
+			}
+			j := bytes.Index(data[start:end], lit)
+			if j < 0 {
+				return false
+			}
+			start += j
+		}
+		if sub.pat.match(data, start, b, next) {
+			return true
+		}
+		if b.steps > stepLimit {
+			return false
+		}
+	}
+	return false
+}
+
+// matchEOF matches an EOF-anchored sequence: subsequence 0 ends between
+// min and max bytes before the end of the file; data ends at the file's
+// end (dataLen is len(data) in file terms).
+func matchEOF(subs []subseq, data []byte, _ int64, b *budget) bool {
+	sub := &subs[0]
+	n := len(data)
+	maxLen := sub.maxLen
+	if maxLen < 0 {
+		maxLen = n
+	}
+	lo := n - sub.max - maxLen
+	if sub.max < 0 {
+		lo = 0
+	}
+	lo = max(lo, 0)
+	hi := n - sub.min - sub.pat.minLen()
+	lit := sub.pat.firstLit()
+	start := 0
+	accept := func(end int) bool {
+		d := n - end
+		if d < sub.min || sub.max >= 0 && d > sub.max {
+			return false
+		}
+		return matchBackward(subs, 1, data, start, b)
+	}
+	for start = hi; start >= lo; start-- {
+		if lit != nil {
+			// Jump to the previous occurrence of the leading literal.
+			end := min(start+len(lit), n)
+			j := bytes.LastIndex(data[lo:end], lit)
+			if j < 0 {
+				return false
+			}
+			start = lo + j
+		}
+		if sub.pat.match(data, start, b, accept) {
+			return true
+		}
+		if b.steps > stepLimit {
+			return false
+		}
+	}
+	return false
+}
+
+// matchBackward matches further EOF subsequences, each ending before the
+// start of the previous one.
+func matchBackward(subs []subseq, i int, data []byte, before int, b *budget) bool {
+	if i == len(subs) {
+		return true
+	}
+	sub := &subs[i]
+	for start := before - sub.min - sub.pat.minLen(); start >= 0; start-- {
+		if sub.pat.match(data, start, b, func(end int) bool {
+			gap := before - end
+			return gap >= sub.min && (sub.max < 0 || gap <= sub.max) && matchBackward(subs, i+1, data, start, b)
+		}) {
+			return true
+		}
+		if b.steps > stepLimit {
+			return false
+		}
+	}
+	return false
+}
