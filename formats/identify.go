@@ -159,19 +159,27 @@ func (id *Identifier) Identify(r io.ReaderAt, size int64, name string) (Result, 
 		// confirmed it (CSV is the classic case); otherwise the
 		// candidates are listed and the file stays unidentified.
 		cands := id.prune(id.sigs.byExt[ext])
-		if len(cands) == 1 && !id.hasSignature(cands[0]) {
-			hits, basis = cands, BasisExtension
+		var unsigned []int
+		textCand := false
+		for _, c := range cands {
+			res.Candidates = append(res.Candidates, id.sigs.formats[c].PUID)
+			if !id.hasSignature(c) {
+				unsigned = append(unsigned, c)
+			}
+			textCand = textCand || id.sigs.formats[c].PUID == plainTextPUID
+		}
+		sort.Strings(res.Candidates)
+		switch {
+		case (len(cands) == 0 || textCand) && isText(src):
+			if f := id.sigs.byPUID[plainTextPUID]; f != nil {
+				hits, basis = []int{f.ID}, BasisText
+			}
+		case len(unsigned) == 1:
+			hits, basis = unsigned, BasisExtension
 			res.Warnings = append(res.Warnings, "match on extension only")
-		} else {
-			for _, c := range cands {
-				res.Candidates = append(res.Candidates, id.sigs.formats[c].PUID)
-			}
-			sort.Strings(res.Candidates)
-			if len(cands) == 0 && isText(src) {
-				if f := id.sigs.byPUID[plainTextPUID]; f != nil {
-					hits, basis = []int{f.ID}, BasisText
-				}
-			}
+		}
+		if len(hits) > 0 {
+			res.Candidates = nil
 		}
 	}
 	if src.capped {
