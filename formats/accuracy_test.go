@@ -109,3 +109,11 @@ func readExceptions(t testing.TB) map[string]string {
 	}
 	return m
 }
+
+func readCSV(t testing.TB, b []byte) [][]string {
+	rows, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
