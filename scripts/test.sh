@@ -26,7 +26,7 @@ if [ ! -x .tools/bin/versitygw ]; then
   mkdir -p .tools/bin
   (cd tools && go build -o ../.tools/bin/versitygw github.com/versity/versitygw/cmd/versitygw)
 fi
-.tools/bin/versitygw --version | head -n 1
+echo "versitygw: $(.tools/bin/versitygw --version 2>&1 | tr "\n" " ")"
 
 echo "== static build (CGO_ENABLED=0)"
 CGO_ENABLED=0 go build -o /dev/null ./cmd/archivd
