@@ -4,6 +4,7 @@
 package formats
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -57,6 +58,7 @@ type Identifier struct {
 	prio      map[int]map[int]bool // format id -> transitive set of ids it has priority over
 	MaxScan   int64                // cap for full-file scans
 	MemberCap int                  // max ZIP members identified
+	builtin   bool
 }
 
 // LoadDROID loads a DROID signature file and optionally a container
@@ -188,6 +190,18 @@ func (id *Identifier) Identify(r io.ReaderAt, size int64, name string) (Result, 
 	res.BytesRead = src.bytes
 	if len(hits) == 0 {
 		return res, nil
+	}
+	if isPDF(src) {
+		if err := src.readFull(); err == nil {
+			if c := PDFAClaim(src.full); c != "" {
+				res.PDFAClaim = c + " (claimed in XMP metadata, not validated against ISO 19005)"
+				// The built-in set has no PDF/A signatures: the claim is what
+				// PRONOM's PDF/A signatures look for too.
+				if f := id.sigs.byPUID[pdfClaimPUID[c]]; id.builtin && f != nil {
+					hits = []int{f.ID}
+				}
+			}
+		}
 	}
 	best := id.choose(hits, ext)
 	f := id.sigs.formats[best]
@@ -350,4 +364,9 @@ func isText(src *source) bool {
 		b = b[:len(b)-1]
 	}
 	return utf8.Valid(b)
+}
+
+func isPDF(src *source) bool {
+	n := min(len(src.bof), 1024)
+	return bytes.Contains(src.bof[:n], []byte("%PDF-"))
 }
