@@ -37,6 +37,7 @@ type Result struct {
 	Warnings      []string `json:"warnings,omitempty"`
 	PDFAClaim     string   `json:"pdfa_claim,omitempty"` // e.g. "PDF/A-2b (claimed, not validated against ISO 19005)"
 	Encrypted     bool     `json:"encrypted,omitempty"`
+	Executable    bool     `json:"executable,omitempty"` // program or script, by magic number
 	Validity      string   `json:"validity"` // well-formed, malformed, not checked
 	ValidityNotes []string `json:"validity_notes,omitempty"`
 	BytesRead     int64    `json:"bytes_read"`
@@ -143,6 +144,7 @@ func (id *Identifier) Identify(r io.ReaderAt, size int64, name string) (Result, 
 		return res, err
 	}
 	res.MIME = detectMIME(src)
+	res.Executable = isExecutable(src.bof)
 	hits := id.matchSignatures(src)
 	basis := BasisSignature
 	if id.cont != nil && id.isContainerCandidate(src, hits) {
@@ -369,4 +371,16 @@ func isText(src *source) bool {
 func isPDF(src *source) bool {
 	n := min(len(src.bof), 1024)
 	return bytes.Contains(src.bof[:n], []byte("%PDF-"))
+}
+
+// isExecutable recognises programs by their magic numbers, whatever the
+// signature file says: PE/MS-DOS (MZ), ELF, Mach-O, and scripts (#!).
+func isExecutable(b []byte) bool {
+	for _, m := range [][]byte{[]byte("MZ"), []byte("\x7fELF"), {0xFE, 0xED, 0xFA, 0xCE}, {0xFE, 0xED, 0xFA, 0xCF},
+		{0xCE, 0xFA, 0xED, 0xFE}, {0xCF, 0xFA, 0xED, 0xFE}, []byte("#!/")} {
+		if bytes.HasPrefix(b, m) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,123 @@
+package formats
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+
+	"strings"
+	"time"
+)
+
+// External is an optional validator run as a subprocess (qpdf --check,
+// xmllint --noout, ...). "{}" in Command is replaced by the file path.
+type External struct {
+	Name      string
+	Families  []string // pdf, tiff, jpeg, png, zip, xml, text
+	Command   []string
+	Timeout   time.Duration
+	MemoryMiB int
+}
+
+// Analyzer identifies, validates and decides.
+type Analyzer struct {
+	ID       *Identifier
+	Policy   *Policy
+	External []External
+}
+
+// Analysis is everything archivd records about one file's format.
+type Analysis struct {
+	Result
+	Validation Validation `json:"validation"`
+	Decision   Decision   `json:"decision"`
+}
+
+// AnalyzeFile identifies, validates and applies the policy to one file;
+// name is the name that counts for the extension.
+func (a *Analyzer) AnalyzeFile(ctx context.Context, path, name string) (Analysis, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Analysis{}, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return Analysis{}, err
+	}
+	res, err := a.ID.Identify(f, st.Size(), name)
+	if err != nil {
+		return Analysis{}, fmt.Errorf("identify %s: %w", name, err)
+	}
+	res.Path = name
+	v := Validate(ctx, f, st.Size(), res)
+	head := make([]byte, min(st.Size(), 16))
+	f.ReadAt(head, 0)
+	fam := family(res, head)
+	for _, x := range a.External {
+		if contains(x.Families, fam) {
+			v = x.run(ctx, path, v)
+		}
+	}
+	res.Validity, res.ValidityNotes = v.Outcome, v.Messages
+	res.Encrypted = res.Encrypted || v.Encrypted
+	p := a.Policy
+	if p == nil {
+		p = DefaultPolicy()
+	}
+	return Analysis{Result: res, Validation: v, Decision: p.Decide(res, v)}, nil
+}
+
+// run executes an external validator under a timeout and, where prlimit
+// exists, an address-space limit. A hung or crashing validator leaves the
+// native outcome and says so; it never hangs the caller.
+func (x External) run(ctx context.Context, path string, native Validation) Validation {
+	timeout := x.Timeout
+	if timeout == 0 {
+		timeout = time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	args := make([]string, 0, len(x.Command)+3)
+	if x.MemoryMiB > 0 {
+		if pl, err := exec.LookPath("prlimit"); err == nil {
+			args = append(args, pl, fmt.Sprintf("--as=%d", int64(x.MemoryMiB)<<20), "--")
+		}
+	}
+	for _, c := range x.Command {
+		args = append(args, strings.ReplaceAll(c, "{}", path))
+	}
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.WaitDelay = time.Second
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	note := func(s string) Validation {
+		v := native
+		v.Messages = append(append([]string(nil), native.Messages...), x.Name+": "+s)
+		return v
+	}
+	var ee *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		return note("not checked (no answer within " + timeout.String() + ")")
+	case err == nil:
+		v := native
+		if v.Outcome == NotChecked {
+			v.Outcome = WellFormed
+		}
+		v.Checker = strings.TrimSpace(v.Checker + "; " + x.Name)
+		return v
+	case errors.As(err, &ee) && ee.ExitCode() > 0:
+		msg := strings.TrimSpace(out.String())
+		if len(msg) > 500 {
+			msg = msg[:500] + "..."
+		}
+		return Validation{Outcome: Malformed, Checker: x.Name, Messages: append(native.Messages, x.Name+": "+msg), Encrypted: native.Encrypted}
+	default:
+		return note(fmt.Sprintf("not checked (%v)", err))
+	}
+}

@@ -1,0 +1,96 @@
+package formats
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultPolicyDecisions(t *testing.T) {
+	a := &Analyzer{ID: loadV122(t), Policy: DefaultPolicy()}
+	ctx := context.Background()
+	cases := []struct{ file, action, rule string }{
+		{"corpus/siegfried-benchmark/Benchmark.pdf", Warn, "puid"},
+		{"corpus/siegfried-benchmark/Benchmark.png", Accept, "puid fmt/"},
+		{"corpus/siegfried-benchmark/Benchmark.docx", Warn, "puid fmt/412"},
+		{"corpus/go-testdata/pngsuite/invalid-crc32.png", Reject, "unidentified"},
+	}
+	for _, c := range cases {
+		an, err := a.AnalyzeFile(ctx, filepath.Join(dataDir, c.file), filepath.Base(c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if an.Decision.Action != c.action || !strings.HasPrefix(an.Decision.Rule, c.rule) || an.Decision.Grund == "" {
+			t.Errorf("%s: %+v (%s, %s), want %s by %s", c.file, an.Decision, an.PUID, an.Validity, c.action, c.rule)
+		}
+	}
+	// A PDF/A from the veraPDF corpus is accepted and carries its claim.
+	matches, _ := filepath.Glob(filepath.Join(dataDir, "corpus/verapdf-corpus/PDF_A-2b/*/*/*pass*.pdf"))
+	if len(matches) == 0 {
+		t.Fatal("no PDF/A-2b pass files")
+	}
+	an, _ := a.AnalyzeFile(ctx, matches[0], filepath.Base(matches[0]))
+	if an.PUID != "fmt/477" || an.Decision.Action != Accept || !strings.HasPrefix(an.PDFAClaim, "PDF/A-2b") {
+		t.Errorf("PDF/A-2b: %s %q %+v", an.PUID, an.PDFAClaim, an.Decision)
+	}
+	// Executables and encrypted files are refused.
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "setup.exe")
+	os.WriteFile(exe, append([]byte("MZ\x90\x00"), make([]byte, 200)...), 0o644)
+	if an, _ := a.AnalyzeFile(ctx, exe, "setup.exe"); an.Decision.Action != Reject {
+		t.Errorf("executable: %+v", an.Decision)
+	}
+	enc := filepath.Join(dir, "secret.pdf")
+	os.WriteFile(enc, []byte("%PDF-1.4\n1 0 obj<<>>endobj\nxref\n0 1\n0000000000 65535 f \ntrailer<</Size 1/Encrypt 2 0 R>>\nstartxref\n27\n%%EOF\n"), 0o644)
+	if an, _ := a.AnalyzeFile(ctx, enc, "secret.pdf"); an.Decision.Action != Reject || an.Decision.Rule != "encrypted" {
+		t.Errorf("encrypted PDF: %+v %v", an.Decision, an.Validation)
+	}
+}
+
+func TestPolicyMergeAndCheck(t *testing.T) {
+	p := DefaultPolicy().Merge(&Policy{Rules: []Rule{{PUIDs: []string{"fmt/18"}, Action: Reject, Reason: "no plain PDF here"}}, Unidentified: Warn})
+	if d := p.Decide(Result{PUID: "fmt/18", Name: "PDF 1.4"}, Validation{Outcome: WellFormed}); d.Action != Reject {
+		t.Errorf("override not applied: %+v", d)
+	}
+	if d := p.Decide(Result{PUID: Unknown}, Validation{}); d.Action != Warn {
+		t.Errorf("unidentified override not applied: %+v", d)
+	}
+	bad := &Policy{Rules: []Rule{{Action: "maybe"}}, Encrypted: "sometimes"}
+	if errs := bad.Check(); len(errs) != 3 {
+		t.Errorf("Check = %v", errs)
+	}
+}
+
+func TestExternalValidator(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.xml")
+	os.WriteFile(good, []byte("<?xml version=\"1.0\"?><a/>"), 0o644)
+	bad := filepath.Join(dir, "bad.xml")
+	os.WriteFile(bad, []byte("<?xml version=\"1.0\"?><a><b></a>"), 0o644)
+	xmllint := External{Name: "xmllint", Families: []string{"xml"}, Command: []string{"xmllint", "--noout", "{}"}, Timeout: 10 * time.Second, MemoryMiB: 256}
+	a := &Analyzer{ID: Builtin(), External: []External{xmllint}}
+	if an, _ := a.AnalyzeFile(ctx, good, "good.xml"); an.Validity != WellFormed || !strings.Contains(an.Validation.Checker, "xmllint") {
+		t.Errorf("good xml: %+v", an.Validation)
+	}
+	if an, _ := a.AnalyzeFile(ctx, bad, "bad.xml"); an.Validity != Malformed {
+		t.Errorf("bad xml: %+v", an.Validation)
+	}
+	// A validator that hangs yields "not checked", within its timeout.
+	hang := External{Name: "hang", Families: []string{"xml"}, Command: []string{"sleep", "30"}, Timeout: 300 * time.Millisecond}
+	a.External = []External{hang}
+	start := time.Now()
+	an, _ := a.AnalyzeFile(ctx, good, "good.xml")
+	if time.Since(start) > 10*time.Second || !strings.Contains(strings.Join(an.Validation.Messages, " "), "hang: not checked") {
+		t.Errorf("hung validator: %+v after %v", an.Validation, time.Since(start))
+	}
+	// A crashing validator too.
+	crash := External{Name: "crash", Families: []string{"xml"}, Command: []string{"sh", "-c", "kill -SEGV $$"}}
+	a.External = []External{crash}
+	if an, _ := a.AnalyzeFile(ctx, good, "good.xml"); !strings.Contains(strings.Join(an.Validation.Messages, " "), "crash: not checked") {
+		t.Errorf("crashing validator: %+v", an.Validation)
+	}
+}
