@@ -38,7 +38,7 @@ type Result struct {
 	PDFAClaim     string   `json:"pdfa_claim,omitempty"` // e.g. "PDF/A-2b (claimed, not validated against ISO 19005)"
 	Encrypted     bool     `json:"encrypted,omitempty"`
 	Executable    bool     `json:"executable,omitempty"` // program or script, by magic number
-	Validity      string   `json:"validity"` // well-formed, malformed, not checked
+	Validity      string   `json:"validity"`             // well-formed, malformed, not checked
 	ValidityNotes []string `json:"validity_notes,omitempty"`
 	BytesRead     int64    `json:"bytes_read"`
 	Members       []Result `json:"members,omitempty"` // identified members of a ZIP
