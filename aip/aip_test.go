@@ -30,11 +30,13 @@ func memFile(path, content string, mtime time.Time) InputFile {
 		Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(content)), nil }}
 }
 
+func withFormat(f InputFile, fi *FormatInfo) InputFile { f.Format = fi; return f }
+
 func testInput() Input {
 	mt := time.Date(2024, 3, 1, 9, 30, 0, 123456789, time.UTC)
 	return Input{
 		Files: []InputFile{
-			memFile("Antrag.pdf", "%PDF-1.7 fake", mt),
+			withFormat(memFile("Antrag.pdf", "%PDF-1.7 fake", mt), &FormatInfo{PUID: "fmt/276", Name: "Acrobat PDF 1.7 - Portable Document Format", Version: "1.7", MIME: "application/pdf", Basis: "signature", Validity: "malformed"}),
 			memFile("Bescheide/Bescheid 2024.txt", "Bescheid\n", mt),
 			memFile("leer.txt", "", mt),
 			memFile("Pru\u0308fung%1.txt", "NFD and percent", mt),

@@ -64,6 +64,15 @@ type Record struct {
 	Events       []Event
 }
 
+// FormatInfo is what format identification found for one file; aip
+// records it in METS and PREMIS without knowing how it was found.
+type FormatInfo struct {
+	PUID, Name, Version, MIME string
+	Basis                     string // signature, container, extension, text, none
+	Validity                  string // well-formed, malformed, not checked
+	PDFAClaim                 string
+}
+
 // InputFile is one original file. Open must return exactly Size bytes and
 // fail on Close if the file changed while it was read.
 type InputFile struct {
@@ -71,6 +80,7 @@ type InputFile struct {
 	Size    int64
 	ModTime time.Time
 	Open    func() (io.ReadCloser, error)
+	Format  *FormatInfo // nil when not identified
 }
 
 // Sidecar is the descriptive metadata file as delivered.
@@ -112,6 +122,7 @@ type Member struct {
 	Digests  digest.Pair
 	Offset   int64 // offset of the member's data in the uncompressed tar
 	Frame    int   // zstd frame holding Offset
+	Format   *FormatInfo
 }
 
 // Result is what Write produced.
@@ -256,7 +267,7 @@ func (p *packer) addFile(name string, f *InputFile) error {
 		return fmt.Errorf("%q: %w", f.Path, err)
 	}
 	p.res.Members = append(p.res.Members, Member{Path: name, Original: f.Path, Kind: KindPayload,
-		Size: f.Size, ModTime: f.ModTime.UTC(), Digests: h.Sum(), Offset: off})
+		Size: f.Size, ModTime: f.ModTime.UTC(), Digests: h.Sum(), Offset: off, Format: f.Format})
 	return nil
 }
 

@@ -122,8 +122,32 @@ func renderPREMIS(rec Record, meta Metadata, ms []Member) ([]byte, error) {
 		x.text("premis:size", fmt.Sprint(m.Size))
 		x.open("premis:format")
 		x.open("premis:formatDesignation")
-		x.text("premis:formatName", "not identified")
+		if f := m.Format; f != nil && f.Name != "" {
+			x.text("premis:formatName", f.Name)
+			if f.Version != "" {
+				x.text("premis:formatVersion", f.Version)
+			}
+		} else {
+			x.text("premis:formatName", "not identified")
+		}
 		x.close("premis:formatDesignation")
+		if f := m.Format; f != nil && f.PUID != "" && f.PUID != "UNKNOWN" {
+			x.open("premis:formatRegistry")
+			x.text("premis:formatRegistryName", "PRONOM")
+			x.text("premis:formatRegistryKey", f.PUID)
+			x.text("premis:formatRegistryRole", "specification", "authority", "formatRegistryRole", "valueURI", vocab+"formatRegistryRole/spe")
+			x.close("premis:formatRegistry")
+		}
+		if f := m.Format; f != nil {
+			note := "identification basis: " + f.Basis + "; validity: " + f.Validity
+			if f.MIME != "" {
+				note += "; MIME type: " + f.MIME
+			}
+			if f.PDFAClaim != "" {
+				note += "; " + f.PDFAClaim
+			}
+			x.text("premis:formatNote", note)
+		}
 		x.close("premis:format")
 		x.close("premis:objectCharacteristics")
 		if m.Original != "" {
@@ -266,7 +290,11 @@ func renderMETS(rec Record, meta Metadata, ms []Member) ([]byte, error) {
 		}
 		id := fmt.Sprintf("file-%06d", len(files)+1)
 		files = append(files, id)
-		x.open("mets:file", "ID", id, "SIZE", fmt.Sprint(m.Size), "CREATED", instant(m.ModTime),
+		mime := ""
+		if m.Format != nil {
+			mime = m.Format.MIME
+		}
+		x.open("mets:file", "ID", id, "MIMETYPE", mime, "SIZE", fmt.Sprint(m.Size), "CREATED", instant(m.ModTime),
 			"CHECKSUM", m.Digests.SHA512.String(), "CHECKSUMTYPE", "SHA-512")
 		x.empty("mets:FLocat", "LOCTYPE", "URL", "xlink:type", "simple", "xlink:href", hrefEscape(strings.TrimPrefix(m.Path, "data/")))
 		x.close("mets:file")

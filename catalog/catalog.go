@@ -60,6 +60,12 @@ var migrations = []string{
 		puid TEXT NOT NULL, mime TEXT NOT NULL, format_name TEXT NOT NULL, format_version TEXT NOT NULL,
 		basis TEXT NOT NULL, candidates TEXT NOT NULL, warnings TEXT NOT NULL,
 		PRIMARY KEY (aip, version, path, tool));`,
+	// 3: what validation and the format policy said about each file.
+	`ALTER TABLE identifications ADD COLUMN pdfa_claim TEXT NOT NULL DEFAULT '';
+	ALTER TABLE identifications ADD COLUMN validity TEXT NOT NULL DEFAULT '';
+	ALTER TABLE identifications ADD COLUMN validity_notes TEXT NOT NULL DEFAULT '';
+	ALTER TABLE identifications ADD COLUMN decision TEXT NOT NULL DEFAULT '';
+	ALTER TABLE identifications ADD COLUMN decision_reason TEXT NOT NULL DEFAULT '';`,
 }
 
 // DerivedTables can be rebuilt from storage; "ingests" is primary.
@@ -230,6 +236,56 @@ func PutVersionRows(ctx context.Context, tx Execer, a AIP, v Version, p Package,
 		}
 	}
 	return nil
+}
+
+// Identification is one file's format identification, validation and
+// policy decision.
+type Identification struct {
+	AIP                                                     string
+	Version                                                 int
+	Path, Tool, ToolVersion, SignatureFile, SignatureSHA256 string
+	PUID, MIME, FormatName, FormatVersion, Basis            string
+	Candidates, Warnings, PDFAClaim, Validity               string
+	ValidityNotes, Decision, DecisionReason                 string
+}
+
+// PutIdentifications records the identifications of a version.
+func (c *DB) PutIdentifications(ctx context.Context, ids []Identification) error {
+	return c.Tx(ctx, func(tx *sql.Tx) error {
+		for _, i := range ids {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO identifications (aip, version, path, tool, tool_version, signature_file,
+				signature_sha256, puid, mime, format_name, format_version, basis, candidates, warnings, pdfa_claim, validity,
+				validity_notes, decision, decision_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				i.AIP, i.Version, i.Path, i.Tool, i.ToolVersion, i.SignatureFile, i.SignatureSHA256, i.PUID, i.MIME,
+				i.FormatName, i.FormatVersion, i.Basis, i.Candidates, i.Warnings, i.PDFAClaim, i.Validity,
+				i.ValidityNotes, i.Decision, i.DecisionReason); err != nil {
+				return fmt.Errorf("catalog identification %s: %w", i.Path, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Identifications returns the identifications of an AIP version by path.
+func (c *DB) Identifications(ctx context.Context, aip string, version int) ([]Identification, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT aip, version, path, tool, tool_version, signature_file, signature_sha256, puid, mime,
+		format_name, format_version, basis, candidates, warnings, pdfa_claim, validity, validity_notes, decision, decision_reason
+		FROM identifications WHERE aip = ? AND version = ? ORDER BY path`, aip, version)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Identification
+	for rows.Next() {
+		var i Identification
+		if err := rows.Scan(&i.AIP, &i.Version, &i.Path, &i.Tool, &i.ToolVersion, &i.SignatureFile, &i.SignatureSHA256, &i.PUID,
+			&i.MIME, &i.FormatName, &i.FormatVersion, &i.Basis, &i.Candidates, &i.Warnings, &i.PDFAClaim, &i.Validity,
+			&i.ValidityNotes, &i.Decision, &i.DecisionReason); err != nil {
+			return nil, err
+		}
+		out = append(out, i)
+	}
+	return out, rows.Err()
 }
 
 // PutCopyRow records or updates one copy outside a version commit.

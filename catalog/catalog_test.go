@@ -40,7 +40,7 @@ func TestMigrateOldDatabase(t *testing.T) {
 	if err != nil || in.State != "committed" {
 		t.Errorf("old row lost: %+v %v", in, err)
 	}
-	if _, err := db.db.Exec(`INSERT INTO identifications VALUES ('a',1,'p','t','v','s','d','fmt/354','application/pdf','PDF/A','1b','signature','','')`); err != nil {
+	if _, err := db.db.Exec(`INSERT INTO identifications (aip, version, path, tool, tool_version, signature_file, signature_sha256, puid, mime, format_name, format_version, basis, candidates, warnings) VALUES ('a',1,'p','t','v','s','d','fmt/354','application/pdf','PDF/A','1b','signature','','')`); err != nil {
 		t.Errorf("migration 2 table unusable: %v", err)
 	}
 }

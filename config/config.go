@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/archivd/archivd/formats"
 )
 
 // Config is the whole configuration. Defaults are documented in
@@ -26,6 +28,7 @@ type Config struct {
 	Package      Package      `yaml:"package"`
 	Locations    []Location   `yaml:"locations"`
 	Copies       Copies       `yaml:"copies"`
+	Formats      Formats      `yaml:"formats"`
 	CaseDefaults CaseDefaults `yaml:"case_defaults"`
 	Log          Log          `yaml:"log"`
 
@@ -91,6 +94,27 @@ type Copies struct {
 	// AllowMissing lets an ingest complete when at least one required copy
 	// exists; the missing ones are recorded and archivd replicate fills them.
 	AllowMissing bool `yaml:"allow_missing"`
+}
+
+// Formats configures identification, validation and the format policy.
+type Formats struct {
+	// DROID signature file and container signature file; empty means the
+	// built-in set of common formats.
+	SignatureFile          string              `yaml:"signature_file"`
+	ContainerSignatureFile string              `yaml:"container_signature_file"`
+	Validators             []ExternalValidator `yaml:"validators"`
+	Policy                 formats.Policy      `yaml:"policy"`
+}
+
+// ExternalValidator runs a program on files of some families.
+type ExternalValidator struct {
+	Name      string   `yaml:"name"`
+	Families  []string `yaml:"families"` // pdf, tiff, jpeg, png, zip, xml, text
+	Command   []string `yaml:"command"`  // "{}" is the file
+	Timeout   string   `yaml:"timeout"`
+	MemoryMiB int      `yaml:"memory_mib"`
+
+	TimeoutD time.Duration `yaml:"-"`
 }
 
 // CaseDefaults fill in metadata a case file's sidecar does not give.
@@ -285,6 +309,34 @@ func Parse(name string, b []byte) (*Config, error) {
 		if !names[r] {
 			add(line("copies", "required"), "copies.required names %q, which is not a location", r)
 		}
+	}
+	for _, f := range []*string{&c.Formats.SignatureFile, &c.Formats.ContainerSignatureFile} {
+		*f = abs(*f)
+		if *f != "" {
+			if _, err := os.Stat(*f); err != nil {
+				add(line("formats"), "formats: %v", err)
+			}
+		}
+	}
+	if c.Formats.ContainerSignatureFile != "" && c.Formats.SignatureFile == "" {
+		add(line("formats", "container_signature_file"), "formats.container_signature_file needs formats.signature_file")
+	}
+	for _, p := range c.Formats.Policy.Check() {
+		add(line("formats", "policy"), "formats.%s", p)
+	}
+	for i := range c.Formats.Validators {
+		v := &c.Formats.Validators[i]
+		if v.Name == "" || len(v.Command) == 0 || len(v.Families) == 0 {
+			add(line("formats", "validators"), "formats.validators[%d]: name, families and command are required", i)
+		}
+		if v.Timeout == "" {
+			v.Timeout = "60s"
+		}
+		d, err := time.ParseDuration(v.Timeout)
+		if err != nil || d <= 0 {
+			add(line("formats", "validators"), "formats.validators[%d]: timeout %q is not a duration", i, v.Timeout)
+		}
+		v.TimeoutD = d
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -28,6 +28,7 @@ const (
 // Result is the identification of one file.
 type Result struct {
 	Path          string   `json:"path"`
+	Size          int64    `json:"size"`
 	PUID          string   `json:"puid"` // "UNKNOWN" when nothing matched
 	Name          string   `json:"format_name"`
 	Version       string   `json:"format_version"`
@@ -138,7 +139,7 @@ func (id *Identifier) IdentifyFile(path string) (Result, error) {
 
 // Identify identifies size bytes readable from r; name gives the extension.
 func (id *Identifier) Identify(r io.ReaderAt, size int64, name string) (Result, error) {
-	res := Result{Path: name, PUID: Unknown, Basis: BasisNone, Validity: "not checked"}
+	res := Result{Path: name, Size: size, PUID: Unknown, Basis: BasisNone, Validity: "not checked"}
 	src, err := newSource(r, size, id.sigs.bofWin, id.sigs.eofWin, id.MaxScan)
 	if err != nil {
 		return res, err

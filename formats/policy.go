@@ -145,6 +145,10 @@ func (p *Policy) Decide(r Result, v Validation) Decision {
 		ds = append(ds, Decision{p.Malformed, "malformed", "the file is not well-formed: " + msg, "die Datei ist fehlerhaft aufgebaut: " + msg})
 	}
 	switch {
+	case r.Size == 0 && r.PUID == Unknown:
+		// Zero-byte files are records too (a placeholder, an empty
+		// attachment): kept, but flagged.
+		ds = append(ds, Decision{Warn, "empty", "the file is empty (0 bytes)", "die Datei ist leer (0 Byte)"})
 	case r.PUID == Unknown || r.PUID == "":
 		ds = append(ds, Decision{p.Unidentified, "unidentified", "the format could not be identified", "das Format konnte nicht bestimmt werden"})
 	case p.byPUID[r.PUID] != nil:

@@ -26,6 +26,7 @@ import (
 	"github.com/archivd/archivd/audit"
 	"github.com/archivd/archivd/catalog"
 	"github.com/archivd/archivd/digest"
+	"github.com/archivd/archivd/formats"
 	"github.com/archivd/archivd/ocfl"
 	"github.com/archivd/archivd/storage"
 )
@@ -54,6 +55,7 @@ type Ingester struct {
 	Stores       []storage.Store // every configured location
 	Required     []string        // names of the locations that must hold a copy
 	AllowMissing bool            // complete with at least one copy; replicate fills the rest
+	Analyzer     *formats.Analyzer // format identification, validation and policy; nil: none
 	Catalog      *catalog.DB
 	Trail        Recorder
 	Staging      string // data directory's staging folder
@@ -88,6 +90,7 @@ type job struct {
 	meta     aip.Metadata
 	files    int
 	octets   int64
+	formats  *FormatReport
 }
 
 // IncompleteError says which required copies could not be made; the case
@@ -144,16 +147,26 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 		in.fail(ctx, aip.ID{}, abs, err)
 		return aip.ID{}, err
 	}
+	var report *FormatReport
+	if in.Analyzer != nil {
+		if report, err = in.analyze(ctx, abs, &input); err != nil {
+			in.fail(ctx, aip.ID{}, abs, err)
+			return aip.ID{}, err
+		}
+	}
 	j, err := in.resume(ctx, abs, input)
 	if err != nil {
 		return aip.ID{}, err
 	}
 	if j == nil {
-		if j, err = in.prepare(ctx, abs, input); err != nil {
+		if j, err = in.prepare(ctx, abs, input, report); err != nil {
 			return j.idOrZero(), err
 		}
 	}
 	log := in.Log.With().Str("aip", j.id.String()).Str("case", abs).Logger()
+	if report != nil {
+		log.Info().Int64("bytes_read_again", report.BytesReread).Int64("bytes", j.octets).Msg("formats identified and validated")
+	}
 
 	missing := in.distribute(ctx, j, log)
 	var required []string
@@ -189,14 +202,14 @@ func (j *job) state() string {
 }
 
 // prepare assigns the id, persists the record and builds the spool.
-func (in *Ingester) prepare(ctx context.Context, abs string, input aip.Input) (*job, error) {
+func (in *Ingester) prepare(ctx context.Context, abs string, input aip.Input, report *FormatReport) (*job, error) {
 	id, err := aip.NewID()
 	if err != nil {
 		return nil, err
 	}
-	j := &job{id: id, meta: input.Meta, dir: filepath.Join(in.Staging, id.Name())}
+	j := &job{id: id, meta: input.Meta, dir: filepath.Join(in.Staging, id.Name()), formats: report}
 	j.rec = record{ID: id.String(), Source: abs, Created: in.now().Truncate(time.Second),
-		EventIDs: []string{uuid.NewString(), uuid.NewString(), uuid.NewString()}}
+		EventIDs: []string{uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()}}
 	for _, f := range input.Files {
 		j.files++
 		j.octets += f.Size
@@ -227,6 +240,12 @@ func (in *Ingester) pack(ctx context.Context, j *job, input aip.Input) error {
 			{ID: j.rec.EventIDs[1], Type: "message digest calculation", Time: j.rec.Created, Outcome: "success", Detail: "SHA-512 and SHA-256 of every file, computed while packaging"},
 			{ID: j.rec.EventIDs[2], Type: "information package creation", Time: j.rec.Created, Outcome: "success", Detail: fmt.Sprintf("AIP format %d: BagIt 1.0, pax tar, seekable zstd", aip.FormatVersion)},
 		}}
+	if j.formats != nil {
+		ident, valid := j.formats.summary()
+		r.Events = append(r.Events,
+			aip.Event{ID: j.rec.EventIDs[3], Type: "format identification", Time: j.rec.Created, Outcome: "success", Detail: ident},
+			aip.Event{ID: j.rec.EventIDs[4], Type: "validation", Time: j.rec.Created, Outcome: "success", Detail: valid})
+	}
 	pkgPath := filepath.Join(content, j.id.PackageFile(1))
 	err := atomicfile.Write(pkgPath, 0o640, func(w io.Writer) error {
 		var err error
@@ -239,6 +258,9 @@ func (in *Ingester) pack(ctx context.Context, j *job, input aip.Input) error {
 	root := j.id.PackageRoot(1)
 	files := []storage.File{{Path: j.id.PackageFile(1), Source: pkgPath, Size: j.res.Size, Digests: j.res.Package}}
 	small := map[string][]byte{root + ".index.tsv": aip.Index(j.res)}
+	if j.formats != nil {
+		small[root+".formats.json"] = j.formats.marshal()
+	}
 	for name, data := range j.res.Small {
 		small[root+"/"+name] = data
 	}
@@ -328,6 +350,11 @@ func (in *Ingester) resume(ctx context.Context, abs string, input aip.Input) (*j
 	if !sameInput(j.res, input) {
 		return abandon("the case folder changed since")
 	}
+	if b, err := os.ReadFile(filepath.Join(j.dir, "content", id.PackageRoot(1)+".formats.json")); err == nil {
+		if j.formats, err = ParseFormatReport(b); err != nil {
+			return abandon(err.Error())
+		}
+	}
 	for _, f := range input.Files {
 		j.files++
 		j.octets += f.Size
@@ -410,6 +437,19 @@ func (in *Ingester) complete(ctx context.Context, j *job, missing map[string]err
 	// restores the catalog.
 	detail := fmt.Sprintf("case folder %s: %d files, %d bytes; package %s sha512 %s; verified copies at %s",
 		j.rec.Source, j.files, j.octets, j.id.PackageFile(1), j.res.Package.SHA512, strings.Join(j.rec.Stored, ", "))
+	if j.formats != nil {
+		ident, _ := j.formats.summary()
+		detail += "; " + ident
+		var warned []string
+		for _, f := range j.formats.Files {
+			if f.Decision == formats.Warn {
+				warned = append(warned, fmt.Sprintf("%s (%s): %s", f.Original, f.PUID, f.Reason))
+			}
+		}
+		if len(warned) > 0 {
+			detail += "; accepted with a warning: " + strings.Join(warned, "; ")
+		}
+	}
 	verified := map[string]string{}
 	for i, loc := range j.rec.Stored {
 		e := audit.Entry{EventID: uuid.NewString(), Type: "replication", AIP: j.id.String(), Location: loc, Outcome: "success",
@@ -448,6 +488,11 @@ func (in *Ingester) complete(ctx context.Context, j *job, missing map[string]err
 	}
 	if err := in.Catalog.PutVersionRows(ctx, a, v, p, files, copies...); err != nil {
 		return fmt.Errorf("catalog %s: %w", j.id, err)
+	}
+	if j.formats != nil {
+		if err := in.Catalog.PutIdentifications(ctx, IdentificationRows(j.id.String(), 1, j.formats)); err != nil {
+			return fmt.Errorf("catalog %s: %w", j.id, err)
+		}
 	}
 	if err := in.saveState(ctx, j.rec, StateCommitted, nil); err != nil {
 		return err

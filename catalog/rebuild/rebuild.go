@@ -5,6 +5,7 @@ package rebuild
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -121,7 +122,20 @@ func rebuildVersion(ctx context.Context, store storage.Store, cat *catalog.DB, i
 	if !rows {
 		return cat.PutCopyRow(ctx, cp)
 	}
-	return cat.PutVersionRows(ctx, a, vr, p, files, cp)
+	if err := cat.PutVersionRows(ctx, a, vr, p, files, cp); err != nil {
+		return err
+	}
+	fr, err := read(ctx, store, inv, id, vn+"/content/"+root+".formats.json", vn)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil // ingested without format identification
+	} else if err != nil {
+		return err
+	}
+	report, err := ingest.ParseFormatReport(fr)
+	if err != nil {
+		return err
+	}
+	return cat.PutIdentifications(ctx, ingest.IdentificationRows(id.String(), v, report))
 }
 
 // read fetches a small content file and checks it against the inventory

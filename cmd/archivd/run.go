@@ -54,6 +54,9 @@ Usage:
   archivd ocfl validate PATH                     OCFL 1.1 validation of an object or a storage root
   archivd catalog rebuild --config FILE          rebuild the catalog from storage and the audit log
   archivd audit verify --config FILE             check the hash chain of the audit log
+  archivd identify [--format table|csv|json] [--signatures DROID.xml] [--container-signatures C.xml] FILE|DIR...
+                                                 PUID, format, version, MIME, basis, warnings, validity
+  archivd policy check --config FILE DIR         what the format policy would do with each file
   archivd locations check --config FILE          is each location reachable, writable, versioned, locked?
   archivd replicate --config FILE                make every copy the copy policy requires (idempotent)
   archivd hold set|clear --config FILE AIP-ID    legal hold on every copy (Object Lock locations)
@@ -100,6 +103,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "audit":
 		if len(args) >= 2 && args[1] == "verify" {
 			return c.auditVerify(ctx, args[2:])
+		}
+	case "identify":
+		return c.identify(ctx, args[1:])
+	case "policy":
+		if len(args) >= 2 && args[1] == "check" {
+			return c.policyCheck(ctx, args[2:])
 		}
 	case "locations":
 		if len(args) >= 2 && args[1] == "check" {
@@ -302,15 +311,20 @@ func (c *cli) loadConfig(path string) (*config.Config, int) {
 	return cfg, exitOK
 }
 
-func (c *cli) ingester(e *env) *ingest.Ingester {
+func (c *cli) ingester(e *env) (*ingest.Ingester, error) {
 	cfg := e.cfg
+	a, err := analyzer(cfg, "", "")
+	if err != nil {
+		return nil, err
+	}
 	return &ingest.Ingester{
-		Stores: e.stores, Required: cfg.Copies.Required, AllowMissing: cfg.Copies.AllowMissing, Catalog: e.cat, Trail: e.trail, Staging: filepath.Join(cfg.DataDir, "staging"),
+		Analyzer: a,
+		Stores:   e.stores, Required: cfg.Copies.Required, AllowMissing: cfg.Copies.AllowMissing, Catalog: e.cat, Trail: e.trail, Staging: filepath.Join(cfg.DataDir, "staging"),
 		Defaults:     aip.Metadata{Agency: cfg.CaseDefaults.Agency, RecordClass: cfg.CaseDefaults.RecordClass},
 		Organization: cfg.Archive.Organization, Contact: cfg.Archive.Contact, Zone: cfg.Zone,
 		Options:  aip.Options{Level: cfg.Package.CompressionLevel, FrameSize: cfg.Package.FrameSizeMiB << 20},
 		Software: "archivd", Version: version, Log: c.log,
-	}
+	}, nil
 }
 
 func (c *cli) ingest(ctx context.Context, args []string) int {
@@ -333,7 +347,12 @@ func (c *cli) ingestWith(ctx context.Context, cfg *config.Config, folder string,
 		return code
 	}
 	defer e.close()
-	id, err := c.ingester(e).Ingest(ctx, folder)
+	ing, err := c.ingester(e)
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return exitConfig
+	}
+	id, err := ing.Ingest(ctx, folder)
 	if serr := e.trail.seal(ctx); serr != nil {
 		c.log.Warn().Err(serr).Msg("audit segment not yet stored; the next command retries")
 	}

@@ -29,6 +29,9 @@ func s3Config(t *testing.T, srv *s3test.Server, bucket string, extra string) (cf
 archive:
   organization: Testarchiv
   contact: mailto:test@example.org
+formats:
+  policy:
+    unidentified: warn
 locations:
   - name: local
     type: local

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/archivd/archivd/config"
+	"github.com/archivd/archivd/formats"
+)
+
+// analyzer builds the identifier, validators and policy a configuration
+// asks for; without one, the built-in set and the default policy.
+func analyzer(cfg *config.Config, sigs, conts string) (*formats.Analyzer, error) {
+	if cfg != nil && sigs == "" {
+		sigs, conts = cfg.Formats.SignatureFile, cfg.Formats.ContainerSignatureFile
+	}
+	var id *formats.Identifier
+	if sigs != "" {
+		var err error
+		if id, err = formats.LoadDROID(sigs, conts); err != nil {
+			return nil, err
+		}
+	} else {
+		id = formats.Builtin()
+	}
+	a := &formats.Analyzer{ID: id, Policy: formats.DefaultPolicy()}
+	if cfg != nil {
+		a.Policy = formats.DefaultPolicy().Merge(&cfg.Formats.Policy)
+		for _, v := range cfg.Formats.Validators {
+			a.External = append(a.External, formats.External{Name: v.Name, Families: v.Families, Command: v.Command, Timeout: v.TimeoutD, MemoryMiB: v.MemoryMiB})
+		}
+	}
+	return a, nil
+}
+
+// identifierLine says which identifier and signature files produced a result.
+func identifierLine(id *formats.Identifier) string {
+	s := fmt.Sprintf("archivd %s; signatures: %s (version %s", version, id.Source, id.Version)
+	if id.SHA256 != "" {
+		s += ", sha256 " + id.SHA256
+	}
+	s += ")"
+	if id.ContVer != "" && id.ContSHA != "" {
+		s += fmt.Sprintf("; container signatures version %s, sha256 %s", id.ContVer, id.ContSHA)
+	}
+	return s
+}
+
+// walkFiles expands folders into their regular files, sorted.
+func walkFiles(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.Type().IsRegular() {
+				out = append(out, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func (c *cli) identify(ctx context.Context, args []string) int {
+	var format, sigs, conts, cfgPath string
+	pos, ok := c.flags("identify", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&format, "format", "table", "table, csv or json")
+		fs.StringVar(&sigs, "signatures", "", "DROID signature file (default: configured, else built-in)")
+		fs.StringVar(&conts, "container-signatures", "", "DROID container signature file")
+		fs.StringVar(&cfgPath, "config", "", "configuration file (signature files, validators, policy)")
+	})
+	if !ok || len(pos) == 0 || (format != "table" && format != "csv" && format != "json") {
+		fmt.Fprintln(c.errw, "usage: archivd identify [--format table|csv|json] [--signatures DROID.xml] [--container-signatures C.xml] FILE|DIR...")
+		return exitUsage
+	}
+	var cfg *config.Config
+	if cfgPath != "" {
+		var code int
+		if cfg, code = c.loadConfig(cfgPath); cfg == nil {
+			return code
+		}
+	}
+	a, err := analyzer(cfg, sigs, conts)
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return exitConfig
+	}
+	files, err := walkFiles(pos)
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return exitDataErr
+	}
+	var results []formats.Analysis
+	failed := false
+	for _, f := range files {
+		an, err := a.AnalyzeFile(ctx, f, filepath.Base(f))
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: %s: %v\n", f, err)
+			failed = true
+			continue
+		}
+		an.Path = f
+		results = append(results, an)
+	}
+	switch format {
+	case "json":
+		enc := json.NewEncoder(c.out)
+		enc.SetIndent("", "  ")
+		enc.Encode(struct {
+			Identifier string             `json:"identifier"`
+			Files      []formats.Analysis `json:"files"`
+		}{identifierLine(a.ID), results})
+	case "csv":
+		w := csv.NewWriter(c.out)
+		w.Write([]string{"path", "puid", "format_name", "format_version", "mime", "basis", "validity", "pdfa_claim", "decision", "warnings", "identifier"})
+		for _, r := range results {
+			w.Write([]string{r.Path, r.PUID, r.Name, r.Version, r.MIME, r.Basis, r.Validity, r.PDFAClaim, r.Decision.Action, strings.Join(append(r.Warnings, r.ValidityNotes...), "; "), identifierLine(a.ID)})
+		}
+		w.Flush()
+	default:
+		fmt.Fprintf(c.out, "# %s\n", identifierLine(a.ID))
+		tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "PATH\tPUID\tFORMAT\tVERSION\tMIME\tBASIS\tVALIDITY\tNOTES")
+		for _, r := range results {
+			notes := append([]string(nil), r.Warnings...)
+			if r.PDFAClaim != "" {
+				notes = append(notes, r.PDFAClaim)
+			}
+			notes = append(notes, r.ValidityNotes...)
+			if len(r.Candidates) > 0 {
+				notes = append(notes, "candidates: "+strings.Join(r.Candidates, " "))
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Path, r.PUID, r.Name, r.Version, r.MIME, r.Basis, r.Validity, strings.Join(notes, "; "))
+			for _, m := range r.Members {
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t\t%s\n", m.Path, m.PUID, m.Name, m.Version, m.MIME, m.Basis, strings.Join(m.Warnings, "; "))
+			}
+		}
+		tw.Flush()
+	}
+	if failed {
+		return exitFailure
+	}
+	return exitOK
+}
+
+func (c *cli) policyCheck(ctx context.Context, args []string) int {
+	var cfgPath string
+	pos, ok := c.flags("policy check", args, func(fs *flag.FlagSet) { fs.StringVar(&cfgPath, "config", "", "configuration file") })
+	if !ok || len(pos) != 1 {
+		fmt.Fprintln(c.errw, "usage: archivd policy check --config FILE DIR")
+		return exitUsage
+	}
+	cfg, code := c.loadConfig(cfgPath)
+	if cfg == nil {
+		return code
+	}
+	a, err := analyzer(cfg, "", "")
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return exitConfig
+	}
+	files, err := walkFiles(pos)
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return exitDataErr
+	}
+	counts := map[string]int{}
+	fmt.Fprintf(c.out, "# %s\n", identifierLine(a.ID))
+	tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DECISION\tPATH\tPUID\tREASON / GRUND")
+	for _, f := range files {
+		an, err := a.AnalyzeFile(ctx, f, filepath.Base(f))
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: %s: %v\n", f, err)
+			return exitFailure
+		}
+		counts[an.Decision.Action]++
+		rel, _ := filepath.Rel(pos[0], f)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s / %s\n", strings.ToUpper(an.Decision.Action), rel, an.PUID, an.Decision.Reason, an.Decision.Grund)
+	}
+	tw.Flush()
+	fmt.Fprintf(c.out, "%d file(s): %d accept, %d warn, %d reject\n", len(files), counts[formats.Accept], counts[formats.Warn], counts[formats.Reject])
+	if counts[formats.Reject] > 0 {
+		fmt.Fprintln(c.out, "The case file would be refused (Die Akte würde abgelehnt).")
+		return exitDataErr
+	}
+	return exitOK
+}

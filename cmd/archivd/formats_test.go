@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/archivd/archivd/catalog"
+	"github.com/archivd/archivd/ocfl"
+)
+
+const sigFile = "../../../shared/data/pronom/DROID_SignatureFile_V122.xml"
+const contFile = "../../../shared/data/pronom/container-signature-20260119.xml"
+
+func TestIdentifyCommand(t *testing.T) {
+	dir := "../../../shared/data/corpus/siegfried-benchmark"
+	r := archivd(t, "identify", "--format", "csv", "--signatures", sigFile, "--container-signatures", contFile, dir)
+	if r.code != 0 {
+		t.Fatalf("identify: %d %s", r.code, r.stderr)
+	}
+	rows, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, row := range rows[1:] {
+		got[filepath.Base(row[0])] = row[1]
+		if !strings.Contains(row[10], "DROID_SignatureFile_V122.xml (version 122, sha256 ") {
+			t.Errorf("identifier column lacks the signature file version and digest: %q", row[10])
+		}
+	}
+	for file, puid := range map[string]string{"Benchmark.pdf": "fmt/18", "Benchmark.docx": "fmt/412", "Benchmark.msg": "x-fmt/430", "Benchmark.odt": "fmt/290"} {
+		if got[file] != puid {
+			t.Errorf("%s: %s, want %s", file, got[file], puid)
+		}
+	}
+	r = archivd(t, "identify", "--format", "json", dir+"/Benchmark.pdf")
+	var out struct {
+		Identifier string `json:"identifier"`
+		Files      []struct {
+			PUID       string                         `json:"puid"`
+			Validation struct{ Outcome string }       `json:"validation"`
+			Decision   struct{ Action, Grund string } `json:"decision"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || len(out.Files) != 1 {
+		t.Fatalf("json: %v\n%s", err, r.stdout)
+	}
+	if !strings.Contains(out.Identifier, "built-in") || out.Files[0].PUID != "fmt/18" || out.Files[0].Validation.Outcome != "well-formed" || out.Files[0].Decision.Grund == "" {
+		t.Errorf("json result: %+v", out)
+	}
+}
+
+func TestPolicyCheckAndRefusal(t *testing.T) {
+	cfg, dir := setup(t)
+	caseDir := sampleCase(t, dir)
+	if r := archivd(t, "policy", "check", "--config", cfg, caseDir); r.code != 0 || !strings.Contains(r.stdout, "0 reject") {
+		t.Fatalf("policy check of the sample case: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	os.WriteFile(filepath.Join(caseDir, "tool.exe"), append([]byte("MZ\x90\x00"), make([]byte, 64)...), 0o644)
+	r := archivd(t, "policy", "check", "--config", cfg, caseDir)
+	if r.code != exitDataErr || !strings.Contains(r.stdout, "REJECT") || !strings.Contains(r.stdout, "tool.exe") || !strings.Contains(r.stdout, "Programm oder Skript") {
+		t.Fatalf("policy check with an executable: %d\n%s", r.code, r.stdout)
+	}
+	before := snapshot(t, caseDir)
+	r = archivd(t, "ingest", "--config", cfg, caseDir)
+	if r.code != exitDataErr || !strings.Contains(r.stderr, `"tool.exe": refused by the format policy`) {
+		t.Fatalf("ingest with an executable: %d %s", r.code, r.stderr)
+	}
+	if snapshot(t, caseDir) != before {
+		t.Fatal("the refused case folder changed")
+	}
+	os.Remove(filepath.Join(caseDir, "tool.exe"))
+	r = archivd(t, "ingest", "--config", cfg, caseDir)
+	if r.code != 0 {
+		t.Fatalf("ingest: %d %s", r.code, r.stderr)
+	}
+	id := strings.TrimSpace(r.stdout)
+	ctx := context.Background()
+	db, err := catalog.Open(ctx, filepath.Join(dir, "var", "catalog.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := db.Identifications(ctx, id, 1)
+	db.Close()
+	if err != nil || len(ids) != 5 { // the five documents; the sidecar is metadata
+		t.Fatalf("identifications: %d rows, %v", len(ids), err)
+	}
+	for _, i := range ids {
+		if i.SignatureFile == "" || i.Decision == "" || i.Validity == "" {
+			t.Errorf("incomplete identification row: %+v", i)
+		}
+	}
+	// PREMIS records the PUID and the identification and validation events.
+	premis, err := os.ReadFile(filepath.Join(dir, "var", "storage", filepath.FromSlash(ocfl.ObjectPath(id)), "v1", "content",
+		"urn+uuid+"+strings.TrimPrefix(id, "urn:uuid:")+"_v1", "data", "metadata", "preservation", "premis.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<premis:formatRegistryKey>x-fmt/111</premis:formatRegistryKey>", "eventType/for", "eventType/val"} {
+		if !strings.Contains(string(premis), want) {
+			t.Errorf("PREMIS lacks %q", want)
+		}
+	}
+}
