@@ -170,7 +170,7 @@ func Builtin() *Identifier {
 				if err != nil {
 					panic(fmt.Sprintf("built-in %s: %v", bf.puid, err))
 				}
-				bs := byteSeq{ref: s.ref, subs: []subseq{{pat: p, min: s.min, max: s.max, maxLen: p.maxLen()}}}
+				bs := byteSeq{ref: s.ref, subs: []subseq{{pat: p, min: s.min, max: s.max, maxLen: p.maxLen()}}, must: longestLit(p)}
 				sig.seqs = append(sig.seqs, bs)
 				sig.bounded = sig.bounded && bs.bounded()
 				if bs.bounded() {
@@ -181,8 +181,10 @@ func Builtin() *Identifier {
 					}
 				}
 			}
+			sig.prepare()
 			ss.sigs[sigID] = sig
 			ss.order = append(ss.order, sigID)
+			ss.list = append(ss.list, sig)
 			ss.bySig[sigID] = append(ss.bySig[sigID], f.ID)
 			f.sigs = append(f.sigs, sigID)
 			sigID++

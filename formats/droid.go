@@ -30,6 +30,18 @@ type subseq struct {
 type byteSeq struct {
 	ref  refKind
 	subs []subseq
+	must []byte // the longest literal of the first subsequence: must occur in its window
+}
+
+// longestLit returns the longest top-level literal of a pattern.
+func longestLit(p pattern) []byte {
+	var best []byte
+	for _, e := range p {
+		if e.kind == kLit && len(e.lit) > len(best) {
+			best = e.lit
+		}
+	}
+	return best
 }
 
 // bounded reports whether the sequence can be decided from the BOF and EOF
@@ -61,6 +73,58 @@ type signature struct {
 	id      int
 	seqs    []byteSeq
 	bounded bool // every sequence bounded
+	quick   []quickCheck
+}
+
+// quickCheck is a literal a signature needs at a fixed offset from BOF
+// (or, when eof is set, ending a fixed distance before EOF): one compare
+// that rules most signatures out before any pattern runs.
+type quickCheck struct {
+	eof bool
+	off int
+	lit []byte
+}
+
+// prepare computes the quick checks of a signature.
+func (s *signature) prepare() {
+	for _, bs := range s.seqs {
+		if len(bs.subs) == 0 {
+			continue
+		}
+		sub := bs.subs[0]
+		if sub.max != sub.min || len(sub.pat) == 0 {
+			continue
+		}
+		switch bs.ref {
+		case refBOF:
+			if lit := sub.pat.firstLit(); lit != nil {
+				s.quick = append(s.quick, quickCheck{off: sub.min, lit: lit[:min(len(lit), 8)]})
+			}
+		case refEOF:
+			last := sub.pat[len(sub.pat)-1]
+			if last.kind == kLit {
+				lit := last.lit[max(0, len(last.lit)-8):]
+				s.quick = append(s.quick, quickCheck{eof: true, off: sub.min, lit: lit})
+			}
+		}
+	}
+}
+
+// passes reports whether the quick checks allow the signature to match.
+func (s *signature) passes(src *source) bool {
+	for _, q := range s.quick {
+		if q.eof {
+			end := len(src.eof) - q.off
+			if end-len(q.lit) < 0 || !bytes.Equal(src.eof[end-len(q.lit):end], q.lit) {
+				return false
+			}
+			continue
+		}
+		if q.off+len(q.lit) > len(src.bof) || !bytes.Equal(src.bof[q.off:q.off+len(q.lit)], q.lit) {
+			return false
+		}
+	}
+	return true
 }
 
 // Format is one PRONOM file format.
@@ -251,6 +315,7 @@ func compileByteSeq(x xmlByteSeq) (byteSeq, error) {
 	if len(bs.subs) == 0 {
 		return bs, fmt.Errorf("byte sequence without subsequences")
 	}
+	bs.must = longestLit(bs.subs[0].pat)
 	return bs, nil
 }
 
@@ -267,6 +332,7 @@ func compileSig(x xmlSig) (*signature, error) {
 	if len(s.seqs) == 0 {
 		return nil, fmt.Errorf("signature %d has no byte sequence", x.ID)
 	}
+	s.prepare()
 	return s, nil
 }
 
@@ -275,12 +341,34 @@ type signatureSet struct {
 	version string
 	sigs    map[int]*signature
 	order   []int // signature ids in file order
+	list    []*signature
+	byFirst [256][]*signature // signatures that need a given first byte
+	rest    []*signature      // the others
+	indexed bool
 	formats map[int]*Format
 	byPUID  map[string]*Format
 	bySig   map[int][]int // signature id -> format ids
 	byExt   map[string][]int
 	bofWin  int
 	eofWin  int
+}
+
+// index sorts the signatures by the first byte they need, if any.
+func (ss *signatureSet) index() {
+	for _, sig := range ss.list {
+		first := -1
+		for _, q := range sig.quick {
+			if !q.eof && q.off == 0 && len(q.lit) > 0 {
+				first = int(q.lit[0])
+			}
+		}
+		if first >= 0 {
+			ss.byFirst[first] = append(ss.byFirst[first], sig)
+		} else {
+			ss.rest = append(ss.rest, sig)
+		}
+	}
+	ss.indexed = true
 }
 
 // maxSignatureFile bounds the signature file read into memory.
@@ -311,6 +399,7 @@ func parseSignatureFile(r io.Reader) (*signatureSet, error) {
 		}
 		ss.sigs[s.id] = s
 		ss.order = append(ss.order, s.id)
+		ss.list = append(ss.list, s)
 		for _, bs := range s.seqs {
 			if bs.bounded() {
 				if bs.ref == refBOF {

@@ -95,6 +95,9 @@ func LoadDROID(sigPath, containerPath string) (*Identifier, error) {
 }
 
 func (id *Identifier) init() {
+	if !id.sigs.indexed {
+		id.sigs.index()
+	}
 	if id.MaxScan == 0 {
 		id.MaxScan = 64 << 20
 	}
@@ -144,6 +147,7 @@ func (id *Identifier) Identify(r io.ReaderAt, size int64, name string) (Result, 
 	if err != nil {
 		return res, err
 	}
+	defer src.release()
 	res.MIME = detectMIME(src)
 	res.Executable = isExecutable(src.bof)
 	hits := id.matchSignatures(src)
@@ -237,12 +241,15 @@ func contains(l []string, s string) bool {
 func (id *Identifier) matchSignatures(src *source) []int {
 	var hits []int
 	seen := map[int]bool{}
-	for _, sid := range id.sigs.order {
-		sig := id.sigs.sigs[sid]
+	cands := id.sigs.rest
+	if len(src.bof) > 0 {
+		cands = append(cands[:len(cands):len(cands)], id.sigs.byFirst[src.bof[0]]...)
+	}
+	for _, sig := range cands {
 		if !id.matchSig(src, sig) {
 			continue
 		}
-		for _, fid := range id.sigs.bySig[sid] {
+		for _, fid := range id.sigs.bySig[sig.id] {
 			if !seen[fid] {
 				seen[fid] = true
 				hits = append(hits, fid)
@@ -255,6 +262,9 @@ func (id *Identifier) matchSignatures(src *source) []int {
 // matchSig checks bounded sequences first, so a full read happens only
 // for signatures whose cheap parts already match.
 func (id *Identifier) matchSig(src *source, sig *signature) bool {
+	if !sig.passes(src) {
+		return false
+	}
 	b := &budget{}
 	for i := range sig.seqs {
 		if sig.seqs[i].bounded() && !src.matchSeq(&sig.seqs[i], b) {

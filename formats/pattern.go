@@ -463,3 +463,37 @@ func merge(p pattern) pattern {
 	}
 	return out
 }
+
+// anchor returns the longest literal of p that lies at a fixed distance
+// from the start, with that distance; nil if the pattern has none.
+func (p pattern) anchor() ([]byte, int) {
+	var best []byte
+	bestOff, off := 0, 0
+	for _, e := range p {
+		switch e.kind {
+		case kLit:
+			if len(e.lit) > len(best) {
+				best, bestOff = e.lit, off
+			}
+			off += len(e.lit)
+		case kSet:
+			off++
+		case kWide:
+			off += len(e.lo)
+		case kGap:
+			if e.max != e.min {
+				return best, bestOff
+			}
+			off += e.min
+		case kAlt:
+			n := pattern(e.alts[0]).minLen()
+			for _, a := range e.alts {
+				if pattern(a).minLen() != n || pattern(a).maxLen() != n {
+					return best, bestOff
+				}
+			}
+			off += n
+		}
+	}
+	return best, bestOff
+}

@@ -10,13 +10,7 @@ import (
 // pdfaNS is the XMP namespace of the PDF/A identification schema.
 const pdfaNS = "http://www.aiim.org/pdfa/ns/id/"
 
-var (
-	reAttrPart  = regexp.MustCompile(`([A-Za-z][\w.-]*):part\s*=\s*["']\s*(\d+)\s*["']`)
-	reElemPart  = regexp.MustCompile(`<([A-Za-z][\w.-]*):part>\s*(\d+)\s*</`)
-	reAttrConf  = regexp.MustCompile(`([A-Za-z][\w.-]*):conformance\s*=\s*["']\s*([A-Za-z])\s*["']`)
-	reElemConf  = regexp.MustCompile(`<([A-Za-z][\w.-]*):conformance>\s*([A-Za-z])\s*</`)
-	reNSBinding = regexp.MustCompile(`xmlns:([A-Za-z][\w.-]*)\s*=\s*["']http://www\.aiim\.org/pdfa/ns/id/?["']`)
-)
+var reNSBinding = regexp.MustCompile(`xmlns:([A-Za-z][\w.-]*)\s*=\s*["']http://www\.aiim\.org/pdfa/ns/id/?["']`)
 
 // encodings of the namespace to look for: PRONOM's signatures only see
 // UTF-8, but XMP may be UTF-16 or UTF-32 (ISO 16684-1).
@@ -101,20 +95,63 @@ func claimIn(text string) string {
 	for _, m := range reNSBinding.FindAllStringSubmatch(text, -1) {
 		prefixes[m[1]] = true
 	}
-	find := func(res ...*regexp.Regexp) string {
-		for _, re := range res {
-			for _, m := range re.FindAllStringSubmatch(text, -1) {
-				if prefixes[m[1]] {
-					return m[2]
-				}
-			}
-		}
-		return ""
-	}
-	part := find(reAttrPart, reElemPart)
+	part := property(text, "part", prefixes, isDigit)
 	if part == "" {
 		return ""
 	}
-	conf := strings.ToLower(find(reAttrConf, reElemConf))
+	conf := strings.ToLower(property(text, "conformance", prefixes, isLetter))
 	return "PDF/A-" + part + conf
+}
+
+func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// property finds <prefix>:<name>="v", ='v' or >v< for a bound prefix and
+// returns v (the run of characters accepted by ok).
+func property(text, name string, prefixes map[string]bool, ok func(byte) bool) string {
+	key := ":" + name
+	for off := 0; ; {
+		i := strings.Index(text[off:], key)
+		if i < 0 {
+			return ""
+		}
+		at := off + i
+		off = at + len(key)
+		j := at
+		for j > 0 && (isLetter(text[j-1]) || isDigit(text[j-1]) || text[j-1] == '_' || text[j-1] == '-' || text[j-1] == '.') {
+			j--
+		}
+		if !prefixes[text[j:at]] {
+			continue
+		}
+		k := off
+		for k < len(text) && (text[k] == ' ' || text[k] == '\t' || text[k] == '\r' || text[k] == '\n') {
+			k++
+		}
+		if k < len(text) && text[k] == '=' {
+			k++
+			for k < len(text) && (text[k] == ' ' || text[k] == '\t') {
+				k++
+			}
+			if k < len(text) && (text[k] == '"' || text[k] == '\'') {
+				k++
+			} else {
+				continue
+			}
+		} else if k < len(text) && text[k] == '>' {
+			k++
+		} else {
+			continue
+		}
+		for k < len(text) && (text[k] == ' ' || text[k] == '\n' || text[k] == '\r' || text[k] == '\t') {
+			k++
+		}
+		e := k
+		for e < len(text) && ok(text[e]) {
+			e++
+		}
+		if e > k {
+			return text[k:e]
+		}
+	}
 }

@@ -3,6 +3,7 @@ package formats
 import (
 	"bytes"
 	"io"
+	"sync"
 )
 
 // source gives the matcher the bytes of one file: the BOF window, the EOF
@@ -18,6 +19,41 @@ type source struct {
 	maxFull  int64
 }
 
+// buffers are reused across files: identification reads up to a few
+// hundred KiB per file and should not make garbage of it each time.
+var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+func getBuf(n int) []byte {
+	p := bufPool.Get().(*[]byte)
+	if cap(*p) < n {
+		*p = make([]byte, n)
+	}
+	return (*p)[:n]
+}
+
+// release returns the source's buffers to the pool; the source must not
+// be used afterwards.
+func (s *source) release() {
+	var seen []*byte
+	for _, b := range [][]byte{s.bof, s.eof, s.full} {
+		if cap(b) == 0 || cap(b) > 64<<20 {
+			continue
+		}
+		first := &b[:cap(b)][0]
+		dup := false
+		for _, p := range seen {
+			dup = dup || p == first
+		}
+		if dup {
+			continue // small files use one buffer for all three views
+		}
+		seen = append(seen, first)
+		b := b[:0]
+		bufPool.Put(&b)
+	}
+	s.bof, s.eof, s.full = nil, nil, nil
+}
+
 func newSource(r io.ReaderAt, size int64, bofWin, eofWin int, maxFull int64) (*source, error) {
 	s := &source{r: r, size: size, maxFull: maxFull}
 	if size <= int64(bofWin+eofWin) || size <= 1<<16 {
@@ -27,11 +63,11 @@ func newSource(r io.ReaderAt, size int64, bofWin, eofWin int, maxFull int64) (*s
 		s.bof, s.eof = s.full, s.full
 		return s, nil
 	}
-	s.bof = make([]byte, bofWin)
+	s.bof = getBuf(bofWin)
 	if _, err := r.ReadAt(s.bof, 0); err != nil && err != io.EOF {
 		return nil, err
 	}
-	s.eof = make([]byte, eofWin)
+	s.eof = getBuf(eofWin)
 	if _, err := r.ReadAt(s.eof, size-int64(eofWin)); err != nil && err != io.EOF {
 		return nil, err
 	}
@@ -50,7 +86,7 @@ func (s *source) readFull() error {
 	if n > s.maxFull {
 		n, s.capped = s.maxFull, true
 	}
-	s.full = make([]byte, n)
+	s.full = getBuf(int(n))
 	k, err := s.r.ReadAt(s.full, 0)
 	if err != nil && err != io.EOF {
 		return err
@@ -62,6 +98,21 @@ func (s *source) readFull() error {
 
 // matchSeq reports whether the byte sequence occurs in the file.
 func (s *source) matchSeq(bs *byteSeq, b *budget) bool {
+	if bs.bounded() && len(bs.must) > 1 {
+		// The longest literal must lie inside the window: one search rules
+		// most sequences out before any pattern runs.
+		sub := &bs.subs[0]
+		var region []byte
+		if bs.ref == refBOF {
+			region = s.bof[min(sub.min, len(s.bof)):min(sub.max+sub.maxLen, len(s.bof))]
+		} else {
+			n := len(s.eof)
+			region = s.eof[max(0, n-sub.max-sub.maxLen):max(0, n-sub.min)]
+		}
+		if !bytes.Contains(region, bs.must) {
+			return false
+		}
+	}
 	switch bs.ref {
 	case refBOF:
 		data := s.bof
@@ -98,15 +149,17 @@ func matchForward(subs []subseq, i int, data []byte, from int, anchored bool, b 
 	if i == 0 && !anchored && sub.max >= 0 {
 		hi = min(len(data), sub.max)
 	}
-	lit := sub.pat.firstLit()
+	lit, litOff := sub.pat.anchor()
 	next := func(end int) bool { return matchForward(subs, i+1, data, end, anchored, b) }
 	for start := lo; start <= hi && start <= len(data); start++ {
 		if lit != nil {
-			end := min(len(data), hi+len(lit))
-			if end-start < len(lit) {
+			// Jump to the next place the anchor literal occurs.
+			from := start + litOff
+			end := min(len(data), hi+litOff+len(lit))
+			if from > len(data) || end-from < len(lit) {
 				return false
 			}
-			j := bytes.Index(data[start:end], lit)
+			j := bytes.Index(data[from:end], lit)
 			if j < 0 {
 				return false
 			}
