@@ -52,9 +52,9 @@ type retainer interface {
 
 // Ingester holds what an ingest needs.
 type Ingester struct {
-	Stores       []storage.Store // every configured location
-	Required     []string        // names of the locations that must hold a copy
-	AllowMissing bool            // complete with at least one copy; replicate fills the rest
+	Stores       []storage.Store   // every configured location
+	Required     []string          // names of the locations that must hold a copy
+	AllowMissing bool              // complete with at least one copy; replicate fills the rest
 	Analyzer     *formats.Analyzer // format identification, validation and policy; nil: none
 	Catalog      *catalog.DB
 	Trail        Recorder
