@@ -411,6 +411,9 @@ func parseSignatureFile(r io.Reader) (*signatureSet, error) {
 		}
 	}
 	for _, xf := range x.Formats {
+		if xf.PUID == "" {
+			continue // a format without a PUID cannot be reported
+		}
 		f := &Format{ID: xf.ID, PUID: xf.PUID, Name: xf.Name, Version: xf.Version, MIME: xf.MIME,
 			over: xf.Priority, sigs: xf.SigIDs}
 		for _, e := range xf.Exts {
@@ -419,9 +422,7 @@ func parseSignatureFile(r io.Reader) (*signatureSet, error) {
 			ss.byExt[e] = append(ss.byExt[e], f.ID)
 		}
 		ss.formats[f.ID] = f
-		if f.PUID != "" {
-			ss.byPUID[f.PUID] = f
-		}
+		ss.byPUID[f.PUID] = f
 		for _, sid := range xf.SigIDs {
 			ss.bySig[sid] = append(ss.bySig[sid], f.ID)
 		}

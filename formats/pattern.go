@@ -340,6 +340,9 @@ func (l *lexer) value() ([]byte, error) {
 		}
 		v := []byte(latin1(l.s[l.i+1 : l.i+1+j]))
 		l.i += j + 2
+		if len(v) == 0 {
+			return nil, fmt.Errorf("empty quoted value")
+		}
 		return v, nil
 	}
 	var v []byte

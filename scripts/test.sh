@@ -42,4 +42,8 @@ fuzz ./aip FuzzEscapePath
 fuzz ./aip FuzzParseManifest
 fuzz ./aip FuzzParseIndex
 fuzz ./ocfl FuzzValidateInventory
+fuzz ./formats FuzzParsePattern
+fuzz ./formats FuzzSignatureFile
+fuzz ./formats FuzzIdentify
+fuzz ./formats FuzzValidate
 echo "== all tests passed"
