@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/archivd/archivd/aip"
+	"github.com/archivd/archivd/catalog"
 	"github.com/archivd/archivd/config"
 	"github.com/archivd/archivd/ocfl"
 )
@@ -43,6 +48,15 @@ func (c *cli) demo(ctx context.Context, args []string) int {
 	fmt.Fprintf(c.out, "\n2. archivd ingest (storage %s, catalog %s)\n", cfg.Locations[0].Path, filepath.Join(cfg.DataDir, "catalog.db"))
 	if code := c.ingestWith(ctx, cfg, caseDir, &id); code != exitOK {
 		return code
+	}
+	if db, err := catalog.Open(ctx, filepath.Join(cfg.DataDir, "catalog.db")); err == nil {
+		if ids, err := db.Identifications(ctx, id.String(), 1); err == nil {
+			fmt.Fprintf(c.out, "   formats (built-in signature set; configure a DROID signature file for full PRONOM):\n")
+			for _, i := range ids {
+				fmt.Fprintf(c.out, "     %-10s %-8s %-12s %s\n", i.PUID, i.Decision, i.Validity, strings.TrimPrefix(i.Path, aip.RepresentationDir))
+			}
+		}
+		db.Close()
 	}
 	obj := filepath.Join(cfg.Locations[0].Path, filepath.FromSlash(ocflPath(id)))
 	fmt.Fprintf(c.out, "   AIP stored as OCFL object %s\n", obj)
@@ -98,7 +112,55 @@ extra:
 			return err
 		}
 	}
+	for name, data := range map[string][]byte{"01 Antrag/Lageplan.png": samplePNG(), "03 Bescheid/Bescheid.pdf": samplePDF()} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			return err
+		}
+		if err := os.Chtimes(p, mt, mt); err != nil {
+			return err
+		}
+	}
 	return os.MkdirAll(filepath.Join(dir, "04 Anlagen (leer)"), 0o755)
+}
+
+// samplePNG draws a small plan.
+func samplePNG() []byte {
+	img := image.NewGray(image.Rect(0, 0, 32, 32))
+	for i := 4; i < 28; i++ {
+		img.SetGray(i, 4, color.Gray{Y: 255})
+		img.SetGray(i, 27, color.Gray{Y: 255})
+		img.SetGray(4, i, color.Gray{Y: 255})
+		img.SetGray(27, i, color.Gray{Y: 255})
+	}
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	return b.Bytes()
+}
+
+// samplePDF writes a one-page PDF 1.7 with a correct cross-reference table.
+func samplePDF() []byte {
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+		"<< /Length 58 >>\nstream\nBT /F1 14 Tf 72 770 Td (Baugenehmigung 63-01/2024-017) Tj ET\nendstream",
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+	}
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.7\n")
+	offs := make([]int, len(objs))
+	for i, o := range objs {
+		offs[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return b.Bytes()
 }
 
 func listTree(c *cli, root string) {

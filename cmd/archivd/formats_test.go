@@ -87,7 +87,7 @@ func TestPolicyCheckAndRefusal(t *testing.T) {
 	}
 	ids, err := db.Identifications(ctx, id, 1)
 	db.Close()
-	if err != nil || len(ids) != 5 { // the five documents; the sidecar is metadata
+	if err != nil || len(ids) != 7 { // the seven documents; the sidecar is metadata
 		t.Fatalf("identifications: %d rows, %v", len(ids), err)
 	}
 	for _, i := range ids {
