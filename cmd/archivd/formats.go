@@ -167,15 +167,13 @@ func (c *cli) identify(ctx context.Context, args []string) int {
 }
 
 func (c *cli) policyCheck(ctx context.Context, args []string) int {
-	var cfgPath string
-	pos, ok := c.flags("policy check", args, func(fs *flag.FlagSet) { fs.StringVar(&cfgPath, "config", "", "configuration file") })
-	if !ok || len(pos) != 1 {
+	cfg, pos, code := c.configured("policy check", args, nil)
+	if code != exitOK {
+		return code
+	}
+	if len(pos) != 1 {
 		fmt.Fprintln(c.errw, "usage: archivd policy check --config FILE DIR")
 		return exitUsage
-	}
-	cfg, code := c.loadConfig(cfgPath)
-	if cfg == nil {
-		return code
 	}
 	a, err := analyzer(cfg, "", "")
 	if err != nil {

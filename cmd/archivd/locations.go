@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,12 +16,8 @@ import (
 
 // locationsCheck tells for each location whether it is usable, in plain words.
 func (c *cli) locationsCheck(ctx context.Context, args []string) int {
-	var cfgPath string
-	if _, ok := c.flags("locations check", args, func(fs *flag.FlagSet) { fs.StringVar(&cfgPath, "config", "", "configuration file") }); !ok {
-		return exitUsage
-	}
-	cfg, code := c.loadConfig(cfgPath)
-	if cfg == nil {
+	cfg, _, code := c.configured("locations check", args, nil)
+	if code != exitOK {
 		return code
 	}
 	bad := false
@@ -82,20 +77,15 @@ func (c *cli) locationsCheck(ctx context.Context, args []string) int {
 
 // replicateCmd brings every AIP up to the copy policy.
 func (c *cli) replicateCmd(ctx context.Context, args []string) int {
-	var cfgPath string
-	if _, ok := c.flags("replicate", args, func(fs *flag.FlagSet) { fs.StringVar(&cfgPath, "config", "", "configuration file") }); !ok {
-		return exitUsage
-	}
-	cfg, code := c.loadConfig(cfgPath)
-	if cfg == nil {
+	cfg, _, code := c.configured("replicate", args, nil)
+	if code != exitOK {
 		return code
 	}
-	e, code := c.open(ctx, cfg)
-	if e == nil {
-		return code
-	}
-	defer e.close()
-	defer e.trail.seal(ctx)
+	return c.withEnv(ctx, cfg, func(e *env) int { return c.replicateIn(ctx, e) })
+}
+
+func (c *cli) replicateIn(ctx context.Context, e *env) int {
+	cfg := e.cfg
 	staging := filepath.Join(cfg.DataDir, "staging")
 	os.MkdirAll(staging, 0o750)
 	r := &replicate.Replicator{Stores: e.stores, Required: cfg.Copies.Required, Catalog: e.cat, Trail: e.trail,
@@ -117,9 +107,11 @@ func (c *cli) replicateCmd(ctx context.Context, args []string) int {
 
 // hold sets or clears the legal hold on every copy of an AIP.
 func (c *cli) hold(ctx context.Context, args []string) int {
-	var cfgPath string
-	pos, ok := c.flags("hold", args, func(fs *flag.FlagSet) { fs.StringVar(&cfgPath, "config", "", "configuration file") })
-	if !ok || len(pos) != 2 || (pos[0] != "set" && pos[0] != "clear") {
+	cfg, pos, code := c.configured("hold", args, nil)
+	if code != exitOK {
+		return code
+	}
+	if len(pos) != 2 || (pos[0] != "set" && pos[0] != "clear") {
 		fmt.Fprintln(c.errw, "usage: archivd hold set|clear --config FILE AIP-ID")
 		return exitUsage
 	}
@@ -128,17 +120,10 @@ func (c *cli) hold(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		return exitUsage
 	}
-	cfg, code := c.loadConfig(cfgPath)
-	if cfg == nil {
-		return code
-	}
-	e, code := c.open(ctx, cfg)
-	if e == nil {
-		return code
-	}
-	defer e.close()
-	defer e.trail.seal(ctx)
-	on := pos[0] == "set"
+	return c.withEnv(ctx, cfg, func(e *env) int { return c.holdIn(ctx, e, id, pos[0] == "set") })
+}
+
+func (c *cli) holdIn(ctx context.Context, e *env, id aip.ID, on bool) int {
 	copies, err := e.cat.Copies(ctx, id.String(), 1)
 	if err != nil || len(copies) == 0 {
 		fmt.Fprintf(c.errw, "archivd: hold %s: no copy recorded\n", id)

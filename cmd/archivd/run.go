@@ -298,6 +298,39 @@ func (t *trail) seal(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// configured parses --config FILE (and any extra flags) and loads the
+// configuration; a non-zero code means the command must stop with it.
+func (c *cli) configured(name string, args []string, extra func(*flag.FlagSet)) (*config.Config, []string, int) {
+	var cfgPath string
+	pos, ok := c.flags(name, args, func(fs *flag.FlagSet) {
+		fs.StringVar(&cfgPath, "config", "", "configuration file")
+		if extra != nil {
+			extra(fs)
+		}
+	})
+	if !ok {
+		return nil, nil, exitUsage
+	}
+	cfg, code := c.loadConfig(cfgPath)
+	return cfg, pos, code
+}
+
+// withEnv opens the data directory for fn, then closes it and stores the
+// sealed audit segment beside the AIPs.
+func (c *cli) withEnv(ctx context.Context, cfg *config.Config, fn func(e *env) int) int {
+	e, code := c.open(ctx, cfg)
+	if e == nil {
+		return code
+	}
+	defer e.close()
+	defer func() {
+		if err := e.trail.seal(ctx); err != nil {
+			c.log.Warn().Err(err).Msg("audit segment not yet stored; the next command retries")
+		}
+	}()
+	return fn(e)
+}
+
 func (c *cli) loadConfig(path string) (*config.Config, int) {
 	if path == "" {
 		fmt.Fprintln(c.errw, "archivd: --config FILE is required")
@@ -328,34 +361,28 @@ func (c *cli) ingester(e *env) (*ingest.Ingester, error) {
 }
 
 func (c *cli) ingest(ctx context.Context, args []string) int {
-	var cfgPath string
-	pos, ok := c.flags("ingest", args, func(fs *flag.FlagSet) { fs.StringVar(&cfgPath, "config", "", "configuration file") })
-	if !ok || len(pos) != 1 {
+	cfg, pos, code := c.configured("ingest", args, nil)
+	if code != exitOK {
+		return code
+	}
+	if len(pos) != 1 {
 		fmt.Fprintln(c.errw, "usage: archivd ingest --config FILE FOLDER")
 		return exitUsage
-	}
-	cfg, code := c.loadConfig(cfgPath)
-	if cfg == nil {
-		return code
 	}
 	return c.ingestWith(ctx, cfg, pos[0], nil)
 }
 
 func (c *cli) ingestWith(ctx context.Context, cfg *config.Config, folder string, idOut *aip.ID) int {
-	e, code := c.open(ctx, cfg)
-	if e == nil {
-		return code
-	}
-	defer e.close()
+	return c.withEnv(ctx, cfg, func(e *env) int { return c.ingestIn(ctx, e, folder, idOut) })
+}
+
+func (c *cli) ingestIn(ctx context.Context, e *env, folder string, idOut *aip.ID) int {
 	ing, err := c.ingester(e)
 	if err != nil {
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		return exitConfig
 	}
 	id, err := ing.Ingest(ctx, folder)
-	if serr := e.trail.seal(ctx); serr != nil {
-		c.log.Warn().Err(serr).Msg("audit segment not yet stored; the next command retries")
-	}
 	if err != nil {
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		var ie *ingest.InputError
@@ -377,9 +404,11 @@ func (c *cli) ingestWith(ctx context.Context, cfg *config.Config, folder string,
 }
 
 func (c *cli) verify(ctx context.Context, args []string) int {
-	var cfgPath string
-	pos, ok := c.flags("verify", args, func(fs *flag.FlagSet) { fs.StringVar(&cfgPath, "config", "", "configuration file") })
-	if !ok || len(pos) != 1 {
+	cfg, pos, code := c.configured("verify", args, nil)
+	if code != exitOK {
+		return code
+	}
+	if len(pos) != 1 {
 		fmt.Fprintln(c.errw, "usage: archivd verify --config FILE AIP-ID")
 		return exitUsage
 	}
@@ -388,20 +417,14 @@ func (c *cli) verify(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		return exitUsage
 	}
-	cfg, code := c.loadConfig(cfgPath)
-	if cfg == nil {
-		return code
-	}
 	return c.verifyWith(ctx, cfg, id)
 }
 
 func (c *cli) verifyWith(ctx context.Context, cfg *config.Config, id aip.ID) int {
-	e, code := c.open(ctx, cfg)
-	if e == nil {
-		return code
-	}
-	defer e.close()
-	defer e.trail.seal(ctx)
+	return c.withEnv(ctx, cfg, func(e *env) int { return c.verifyIn(ctx, e, id) })
+}
+
+func (c *cli) verifyIn(ctx context.Context, e *env, id aip.ID) int {
 	a, err := e.cat.GetAIP(ctx, id.String())
 	if err != nil {
 		fmt.Fprintf(c.errw, "archivd: verify %s: %v\n", id, err)
@@ -474,12 +497,14 @@ func (c *cli) verifyWith(ctx context.Context, cfg *config.Config, id aip.ID) int
 }
 
 func (c *cli) export(ctx context.Context, args []string) int {
-	var cfgPath, ver string
-	pos, ok := c.flags("export", args, func(fs *flag.FlagSet) {
-		fs.StringVar(&cfgPath, "config", "", "configuration file")
+	var ver string
+	cfg, pos, code := c.configured("export", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&ver, "version", "", "version to export, e.g. v1 (default: the newest)")
 	})
-	if !ok || len(pos) != 2 {
+	if code != exitOK {
+		return code
+	}
+	if len(pos) != 2 {
 		fmt.Fprintln(c.errw, "usage: archivd export --config FILE [--version vN] AIP-ID TARGET")
 		return exitUsage
 	}
@@ -497,20 +522,14 @@ func (c *cli) export(ctx context.Context, args []string) int {
 		}
 		v = n
 	}
-	cfg, code := c.loadConfig(cfgPath)
-	if cfg == nil {
-		return code
-	}
 	return c.exportWith(ctx, cfg, id, v, pos[1])
 }
 
 func (c *cli) exportWith(ctx context.Context, cfg *config.Config, id aip.ID, v int, target string) int {
-	e, code := c.open(ctx, cfg)
-	if e == nil {
-		return code
-	}
-	defer e.close()
-	defer e.trail.seal(ctx)
+	return c.withEnv(ctx, cfg, func(e *env) int { return c.exportIn(ctx, e, id, v, target) })
+}
+
+func (c *cli) exportIn(ctx context.Context, e *env, id aip.ID, v int, target string) int {
 	a, err := e.cat.GetAIP(ctx, id.String())
 	if err != nil {
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
@@ -596,35 +615,24 @@ func (c *cli) ocflValidate(path string) int {
 }
 
 func (c *cli) catalogRebuild(ctx context.Context, args []string) int {
-	var cfgPath string
-	if _, ok := c.flags("catalog rebuild", args, func(fs *flag.FlagSet) { fs.StringVar(&cfgPath, "config", "", "configuration file") }); !ok {
-		return exitUsage
-	}
-	cfg, code := c.loadConfig(cfgPath)
-	if cfg == nil {
+	cfg, _, code := c.configured("catalog rebuild", args, nil)
+	if code != exitOK {
 		return code
 	}
-	e, code := c.open(ctx, cfg)
-	if e == nil {
-		return code
-	}
-	defer e.close()
-	st, err := rebuild.Run(ctx, e.stores, e.cat, e.trail.log)
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: catalog rebuild: %v\n", err)
-		return exitFailure
-	}
-	fmt.Fprintf(c.out, "catalog rebuilt: %d AIP(s), %d version(s), %d audit event(s)\n", st.AIPs, st.Versions, st.Events)
-	return exitOK
+	return c.withEnv(ctx, cfg, func(e *env) int {
+		st, err := rebuild.Run(ctx, e.stores, e.cat, e.trail.log)
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: catalog rebuild: %v\n", err)
+			return exitFailure
+		}
+		fmt.Fprintf(c.out, "catalog rebuilt: %d AIP(s), %d version(s), %d audit event(s)\n", st.AIPs, st.Versions, st.Events)
+		return exitOK
+	})
 }
 
 func (c *cli) auditVerify(ctx context.Context, args []string) int {
-	var cfgPath string
-	if _, ok := c.flags("audit verify", args, func(fs *flag.FlagSet) { fs.StringVar(&cfgPath, "config", "", "configuration file") }); !ok {
-		return exitUsage
-	}
-	cfg, code := c.loadConfig(cfgPath)
-	if cfg == nil {
+	cfg, _, code := c.configured("audit verify", args, nil)
+	if code != exitOK {
 		return code
 	}
 	log, err := audit.Open(filepath.Join(cfg.DataDir, "audit"))
