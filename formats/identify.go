@@ -314,6 +314,10 @@ func (id *Identifier) choose(hits []int, ext string) int {
 	return hits[0]
 }
 
+// mimetype looks at 4 KiB by default, too little to tell OLE2 Word from
+// PowerPoint; archivd gives it 64 KiB (a process-wide setting of the library).
+func init() { mimetype.SetLimit(64 << 10) }
+
 // detectMIME uses mimetype on the first 64 KiB (enough to tell OLE2 Word
 // from PowerPoint).
 func detectMIME(src *source) string {

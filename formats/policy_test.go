@@ -1,6 +1,8 @@
 package formats
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -92,5 +94,49 @@ func TestExternalValidator(t *testing.T) {
 	a.External = []External{crash}
 	if an, _ := a.AnalyzeFile(ctx, good, "good.xml"); !strings.Contains(strings.Join(an.Validation.Messages, " "), "crash: not checked") {
 		t.Errorf("crashing validator: %+v", an.Validation)
+	}
+}
+
+func TestMIMEOfOLE2Documents(t *testing.T) {
+	id := Builtin()
+	for file, want := range map[string]string{
+		"corpus/opf-format-corpus/pdfCabinetOfHorrors/externalLink.doc":               "application/msword",
+		"corpus/opf-format-corpus/office-examples/powerpoint4-mac/ecdl+paris2001.ppt": "application/vnd.ms-powerpoint",
+	} {
+		r, err := id.IdentifyFile(filepath.Join(dataDir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.MIME != want {
+			t.Errorf("%s: MIME %s, want %s", file, r.MIME, want)
+		}
+	}
+}
+
+// TestZipBomb: a member that expands enormously is listed, not opened.
+func TestZipBomb(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("bomb.bin")
+	zero := make([]byte, 1<<20)
+	for i := 0; i < 15; i++ { // 15 MiB of zeros compresses to a few KiB
+		w.Write(zero)
+	}
+	w2, _ := zw.Create("note.txt")
+	w2.Write([]byte("hello"))
+	zw.Close()
+	start := time.Now()
+	r, err := Builtin().Identify(bytes.NewReader(buf.Bytes()), int64(buf.Len()), "case.zip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.PUID != "x-fmt/263" || len(r.Members) != 2 {
+		t.Fatalf("zip: %s with %d members", r.PUID, len(r.Members))
+	}
+	if !strings.Contains(strings.Join(r.Members[0].Warnings, " "), "zip bomb") || r.Members[1].PUID != "x-fmt/111" {
+		t.Errorf("members: %+v", r.Members)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("took %v", time.Since(start))
 	}
 }
