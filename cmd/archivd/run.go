@@ -209,13 +209,6 @@ func (c *cli) open(ctx context.Context, cfg *config.Config) (*env, int) {
 		e.close()
 		return nil, exitFailure
 	}
-	log, err := audit.Open(filepath.Join(cfg.DataDir, "audit"))
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		e.close()
-		return nil, exitFailure
-	}
-	e.trail = &trail{log: log, cat: e.cat}
 	for _, loc := range cfg.Locations {
 		st, err := openLocation(ctx, loc)
 		if err != nil {
@@ -231,11 +224,53 @@ func (c *cli) open(ctx context.Context, cfg *config.Config) (*env, int) {
 		}
 		e.stores = append(e.stores, st)
 	}
+	auditDir := filepath.Join(cfg.DataDir, "audit")
+	if audit.IsEmpty(auditDir) {
+		c.restoreAudit(ctx, auditDir, e.stores)
+	}
+	log, err := audit.Open(auditDir)
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		e.close()
+		return nil, exitFailure
+	}
+	e.trail = &trail{log: log, cat: e.cat}
 	e.trail.stores = e.stores
 	if err := e.trail.catchUp(ctx); err != nil {
 		c.log.Warn().Err(err).Msg("audit index behind the log")
 	}
 	return e, exitOK
+}
+
+// restoreAudit continues the audit trail from the sealed segments stored
+// beside the AIPs when the local log is gone (a new server, a lost disk).
+func (c *cli) restoreAudit(ctx context.Context, dir string, stores []storage.Store) {
+	for _, st := range stores {
+		names, err := st.ListExtension(ctx, "segments/")
+		if err != nil || len(names) == 0 {
+			continue
+		}
+		segs := map[string][]byte{}
+		for _, n := range names {
+			b, err := st.GetExtension(ctx, n)
+			if err != nil {
+				c.log.Warn().Err(err).Str("location", st.Name()).Msg("cannot read a stored audit segment")
+				segs = nil
+				break
+			}
+			segs[filepath.Base(n)] = b
+		}
+		if segs == nil {
+			continue
+		}
+		n, err := audit.Restore(dir, segs)
+		if err != nil {
+			c.log.Error().Err(err).Str("location", st.Name()).Msg("stored audit segments not restored")
+			continue
+		}
+		c.log.Warn().Str("location", st.Name()).Int64("entries", n).Msg("local audit log was empty: restored the trail from storage")
+		return
+	}
 }
 
 // trail appends to the audit log, indexes the entry in the catalog, and
