@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -32,18 +33,28 @@ type Frame struct {
 
 // seekableWriter compresses what is written to it into independent frames
 // of frameSize uncompressed bytes and appends the seek table on Close.
+// Compression of a full frame runs on a second goroutine while the next
+// frame fills, so reading and hashing overlap with compressing; frames are
+// written in order, so the output is the same as a serial writer's.
 type seekableWriter struct {
 	w          io.Writer
 	enc        *zstd.Encoder
-	buf, out   []byte
+	buf        []byte
 	frameSize  int
 	frames     []Frame
 	cOff, dOff int64
+	filled     int64 // uncompressed bytes handed to the worker
+
+	work  chan []byte // full frames to compress
+	free  chan []byte // buffers to reuse
+	done  chan struct{}
+	err     error // first write error, set by the worker
+	errMu   sync.Mutex
+	stopped bool
 }
 
-// EncoderLevel maps archivd's compression setting to klauspost's speed
-// levels: 1 fastest, 2 default (about zstd -3), 3 better (about zstd -7),
-// 4 best (about zstd -11).
+// newSeekableWriter: level maps to klauspost's speed levels: 1 fastest,
+// 2 default (about zstd -3), 3 better (about zstd -7), 4 best (about zstd -11).
 func newSeekableWriter(w io.Writer, level, frameSize int) (*seekableWriter, error) {
 	if frameSize <= 0 {
 		frameSize = DefaultFrameSize
@@ -56,10 +67,44 @@ func newSeekableWriter(w io.Writer, level, frameSize int) (*seekableWriter, erro
 	if err != nil {
 		return nil, fmt.Errorf("zstd encoder: %w", err)
 	}
-	return &seekableWriter{w: w, enc: enc, frameSize: frameSize, buf: make([]byte, 0, frameSize)}, nil
+	s := &seekableWriter{w: w, enc: enc, frameSize: frameSize, work: make(chan []byte, 1),
+		free: make(chan []byte, 2), done: make(chan struct{})}
+	s.buf = make([]byte, 0, frameSize)
+	s.free <- make([]byte, 0, frameSize)
+	go s.worker()
+	return s, nil
+}
+
+func (s *seekableWriter) worker() {
+	defer close(s.done)
+	var out []byte
+	for frame := range s.work {
+		if s.failed() == nil {
+			out = s.enc.EncodeAll(frame, out[:0])
+			if _, err := s.w.Write(out); err != nil {
+				s.errMu.Lock()
+				s.err = err
+				s.errMu.Unlock()
+			} else {
+				s.frames = append(s.frames, Frame{s.cOff, uint32(len(out)), s.dOff, uint32(len(frame))})
+				s.cOff += int64(len(out))
+				s.dOff += int64(len(frame))
+			}
+		}
+		s.free <- frame[:0]
+	}
+}
+
+func (s *seekableWriter) failed() error {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	return s.err
 }
 
 func (s *seekableWriter) Write(p []byte) (int, error) {
+	if err := s.failed(); err != nil {
+		return 0, err
+	}
 	n := 0
 	for len(p) > 0 {
 		k := min(len(p), s.frameSize-len(s.buf))
@@ -67,38 +112,41 @@ func (s *seekableWriter) Write(p []byte) (int, error) {
 		p = p[k:]
 		n += k
 		if len(s.buf) == s.frameSize {
-			if err := s.flush(); err != nil {
-				return n, err
-			}
+			s.flush()
 		}
 	}
 	return n, nil
 }
 
 // Offset is the number of uncompressed bytes written so far.
-func (s *seekableWriter) Offset() int64 { return s.dOff + int64(len(s.buf)) }
+func (s *seekableWriter) Offset() int64 { return s.filled + int64(len(s.buf)) }
 
-func (s *seekableWriter) flush() error {
+func (s *seekableWriter) flush() {
 	if len(s.buf) == 0 {
-		return nil
+		return
 	}
-	s.out = s.enc.EncodeAll(s.buf, s.out[:0])
-	if _, err := s.w.Write(s.out); err != nil {
-		return err
+	s.filled += int64(len(s.buf))
+	s.work <- s.buf
+	s.buf = <-s.free
+}
+
+// stop ends the worker; safe to call more than once.
+func (s *seekableWriter) stop() {
+	if !s.stopped {
+		s.stopped = true
+		close(s.work)
+		<-s.done
 	}
-	s.frames = append(s.frames, Frame{s.cOff, uint32(len(s.out)), s.dOff, uint32(len(s.buf))})
-	s.cOff += int64(len(s.out))
-	s.dOff += int64(len(s.buf))
-	s.buf = s.buf[:0]
-	return nil
 }
 
 // Close writes the last frame and the seek table. It does not close w.
 func (s *seekableWriter) Close() error {
-	if err := s.flush(); err != nil {
+	s.flush()
+	s.stop()
+	s.enc.Close()
+	if err := s.failed(); err != nil {
 		return err
 	}
-	s.enc.Close()
 	return writeSeekTable(s.w, s.frames)
 }
 

@@ -289,6 +289,7 @@ func Write(ctx context.Context, w io.Writer, rec Record, in Input, opt Options) 
 	if err != nil {
 		return nil, err
 	}
+	defer sw.stop() // on an early error return, end the compressing goroutine
 	res := &Result{Small: map[string][]byte{}}
 	p := &packer{ctx: ctx, root: rec.ID.PackageRoot(rec.Version), tw: tar.NewWriter(sw), sw: sw, res: res}
 	created := rec.Created.UTC()
