@@ -45,9 +45,9 @@ type seekableWriter struct {
 	cOff, dOff int64
 	filled     int64 // uncompressed bytes handed to the worker
 
-	work  chan []byte // full frames to compress
-	free  chan []byte // buffers to reuse
-	done  chan struct{}
+	work    chan []byte // full frames to compress
+	free    chan []byte // buffers to reuse
+	done    chan struct{}
 	err     error // first write error, set by the worker
 	errMu   sync.Mutex
 	stopped bool
