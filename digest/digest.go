@@ -66,10 +66,24 @@ func NewHasher() *Hasher {
 	return &Hasher{s512: sha512.New(), s256: sha256.New()}
 }
 
+// parallelMin is the write size from which the two digests are computed
+// on two cores at once.
+const parallelMin = 16 << 10
+
 // Write never fails.
 func (h *Hasher) Write(p []byte) (int, error) {
-	h.s512.Write(p)
-	h.s256.Write(p)
+	if len(p) >= parallelMin {
+		done := make(chan struct{})
+		go func() {
+			h.s256.Write(p)
+			close(done)
+		}()
+		h.s512.Write(p)
+		<-done
+	} else {
+		h.s512.Write(p)
+		h.s256.Write(p)
+	}
 	h.n += int64(len(p))
 	return len(p), nil
 }
