@@ -352,6 +352,24 @@ func (c *DB) UnfinishedIngest(ctx context.Context, source string) (Ingest, error
 	return in, err
 }
 
+// CommittedIngests returns the AIP ids committed from source, newest first.
+func (c *DB) CommittedIngests(ctx context.Context, source string) ([]string, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT aip FROM ingests WHERE source = ? AND state = 'committed' ORDER BY updated DESC`, source)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
 // GetIngest returns the ingest record of an AIP.
 func (c *DB) GetIngest(ctx context.Context, aip string) (Ingest, error) {
 	var in Ingest

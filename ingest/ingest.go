@@ -68,6 +68,9 @@ type Ingester struct {
 	Version      string
 	Log          zerolog.Logger
 	Now          func() time.Time
+	// Again archives a case folder that was already archived unchanged;
+	// without it such a second delivery is refused (once-only).
+	Again bool
 }
 
 // record is the persisted ingest record (catalog ingests.record).
@@ -146,6 +149,15 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 	if err != nil {
 		in.fail(ctx, aip.ID{}, abs, err)
 		return aip.ID{}, err
+	}
+	if !in.Again {
+		if prev, err := in.alreadyArchived(ctx, abs, input); err != nil {
+			return aip.ID{}, err
+		} else if prev != "" {
+			err := &InputError{abs, []string{fmt.Sprintf("this case folder was already archived unchanged as %s (same files, sizes and modification times); use --again to archive it a second time", prev)}}
+			in.fail(ctx, aip.ID{}, abs, err)
+			return aip.ID{}, err
+		}
 	}
 	var report *FormatReport
 	if in.Analyzer != nil {
@@ -364,6 +376,35 @@ func (in *Ingester) resume(ctx context.Context, abs string, input aip.Input) (*j
 	}
 	in.Log.Info().Str("aip", rec.ID).Strs("stored", rec.Stored).Msg("resuming interrupted ingest")
 	return j, nil
+}
+
+// alreadyArchived returns the id of a committed AIP made from the same
+// folder with the same files, sizes and modification times, or "".
+func (in *Ingester) alreadyArchived(ctx context.Context, abs string, input aip.Input) (string, error) {
+	ids, err := in.Catalog.CommittedIngests(ctx, abs)
+	if err != nil {
+		return "", err
+	}
+	for _, id := range ids {
+		files, err := in.Catalog.Files(ctx, id, 1)
+		if err != nil {
+			return "", err
+		}
+		res := &aip.Result{}
+		for _, f := range files {
+			mt, _ := time.Parse(time.RFC3339Nano, f.MTime)
+			var d digest.Pair
+			if f.Kind == aip.KindMetadata {
+				d.SHA512, _ = digest.ParseSHA512(f.SHA512)
+				d.SHA256, _ = digest.ParseSHA256(f.SHA256)
+			}
+			res.Members = append(res.Members, aip.Member{Path: f.Path, Original: f.Original, Kind: f.Kind, Size: f.Size, ModTime: mt, Digests: d})
+		}
+		if sameInput(res, input) {
+			return id, nil
+		}
+	}
+	return "", nil
 }
 
 // sameInput compares the spooled members with a fresh scan.

@@ -334,3 +334,25 @@ func TestLostDataDirectory(t *testing.T) {
 		t.Fatalf("the trail does not continue: %s", r.stdout)
 	}
 }
+
+func TestDuplicateDeliveryRefused(t *testing.T) {
+	cfg, dir := setup(t)
+	caseDir := sampleCase(t, dir)
+	r := archivd(t, "ingest", "--config", cfg, caseDir)
+	if r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	first := strings.TrimSpace(r.stdout)
+	r = archivd(t, "ingest", "--config", cfg, caseDir)
+	if r.code != exitDataErr || !strings.Contains(r.stderr, "already archived unchanged as "+first) {
+		t.Fatalf("second delivery: %d %s", r.code, r.stderr)
+	}
+	if r := archivd(t, "ingest", "--config", cfg, "--again", caseDir); r.code != 0 || strings.TrimSpace(r.stdout) == first {
+		t.Fatalf("--again: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	// A changed folder is a new delivery.
+	os.WriteFile(filepath.Join(caseDir, "Nachtrag.txt"), []byte("Nachtrag\n"), 0o644)
+	if r := archivd(t, "ingest", "--config", cfg, caseDir); r.code != 0 {
+		t.Fatalf("changed folder: %d %s", r.code, r.stderr)
+	}
+}

@@ -46,7 +46,7 @@ const usage = `archivd: ingest finished case files into verified archival packag
 
 Usage:
   archivd demo [--dir DIR]                       build a sample case file, ingest, verify and export it
-  archivd ingest --config FILE FOLDER            archive a case folder; prints the new AIP id
+  archivd ingest --config FILE [--again] FOLDER  archive a case folder; prints the new AIP id
   archivd verify --config FILE AIP-ID            re-read every copy and version, check every digest
   archivd export --config FILE [--version vN] AIP-ID TARGET
                                                  restore the original files into an empty folder
@@ -70,6 +70,7 @@ Exit codes: 0 ok, 1 failure, 64 usage, 65 bad input or damage found,
 type cli struct {
 	out, errw io.Writer
 	log       zerolog.Logger
+	again     bool // ingest --again
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -387,6 +388,7 @@ func (c *cli) ingester(e *env) (*ingest.Ingester, error) {
 	}
 	return &ingest.Ingester{
 		Analyzer: a,
+		Again:    c.again,
 		Stores:   e.stores, Required: cfg.Copies.Required, AllowMissing: cfg.Copies.AllowMissing, Catalog: e.cat, Trail: e.trail, Staging: filepath.Join(cfg.DataDir, "staging"),
 		Defaults:     aip.Metadata{Agency: cfg.CaseDefaults.Agency, RecordClass: cfg.CaseDefaults.RecordClass},
 		Organization: cfg.Archive.Organization, Contact: cfg.Archive.Contact, Zone: cfg.Zone,
@@ -396,7 +398,9 @@ func (c *cli) ingester(e *env) (*ingest.Ingester, error) {
 }
 
 func (c *cli) ingest(ctx context.Context, args []string) int {
-	cfg, pos, code := c.configured("ingest", args, nil)
+	cfg, pos, code := c.configured("ingest", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&c.again, "again", false, "archive a case folder that was already archived unchanged")
+	})
 	if code != exitOK {
 		return code
 	}
