@@ -354,7 +354,12 @@ func (c *DB) UnfinishedIngest(ctx context.Context, source string) (Ingest, error
 
 // CommittedIngests returns the AIP ids committed from source, newest first.
 func (c *DB) CommittedIngests(ctx context.Context, source string) ([]string, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT aip FROM ingests WHERE source = ? AND state = 'committed' ORDER BY updated DESC`, source)
+	return c.strings(ctx, `SELECT aip FROM ingests WHERE source = ? AND state = 'committed' ORDER BY updated DESC`, source)
+}
+
+// strings runs a query that yields one text column.
+func (c *DB) strings(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := c.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -394,20 +399,7 @@ func (c *DB) GetAIP(ctx context.Context, id string) (AIP, error) {
 
 // AIPs lists all AIP ids in order.
 func (c *DB) AIPs(ctx context.Context) ([]string, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT id FROM aips ORDER BY id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return c.strings(ctx, `SELECT id FROM aips ORDER BY id`)
 }
 
 // GetPackage returns the package of an AIP version.

@@ -5,6 +5,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -233,4 +234,37 @@ func SpoolFiles(inv *ocfl.Inventory, v int, dir string) ([]File, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
+}
+
+// Precheck applies the Commit contract to what a store currently holds:
+// cur and curErr are the result of its Inventory(inv.ID). It returns
+// done=true for an identical repeat (nothing to do), ErrConflict when the
+// head is not the version the commit builds on, and the inventory bytes
+// and sidecar to write otherwise.
+func Precheck(inv *ocfl.Inventory, cur []byte, curErr error) (invBytes, sidecar []byte, done bool, err error) {
+	invBytes, err = inv.Marshal()
+	if err != nil {
+		return nil, nil, false, err
+	}
+	head := inv.HeadNumber()
+	switch {
+	case errors.Is(curErr, ErrNotFound):
+		if head != 1 {
+			return nil, nil, false, fmt.Errorf("commit %s %s: %w (object does not exist)", inv.ID, inv.Head, ErrConflict)
+		}
+	case curErr != nil:
+		return nil, nil, false, curErr
+	default:
+		if bytes.Equal(cur, invBytes) {
+			return invBytes, nil, true, nil // already committed: an idempotent retry
+		}
+		prev, err := ocfl.ParseInventory(cur)
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("commit %s: %w", inv.ID, err)
+		}
+		if prev.HeadNumber() != head-1 {
+			return nil, nil, false, fmt.Errorf("commit %s %s on head %s: %w", inv.ID, inv.Head, prev.Head, ErrConflict)
+		}
+	}
+	return invBytes, ocfl.Sidecar(digest.Of(invBytes).SHA512.String()), false, nil
 }

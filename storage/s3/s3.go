@@ -277,32 +277,12 @@ func (s *Store) upload(ctx context.Context, key string, f storage.File) error {
 // never see it because the root inventory does not name it.
 func (s *Store) Commit(ctx context.Context, c *storage.Commit) error {
 	inv := c.Inventory
-	invBytes, err := inv.Marshal()
-	if err != nil {
+	cur, curErr := s.Inventory(ctx, inv.ID)
+	invBytes, side, done, err := storage.Precheck(inv, cur, curErr)
+	if err != nil || done {
 		return err
 	}
-	side := ocfl.Sidecar(digest.Of(invBytes).SHA512.String())
 	head := inv.HeadNumber()
-	cur, err := s.Inventory(ctx, inv.ID)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		if head != 1 {
-			return fmt.Errorf("commit %s %s: %w (object does not exist)", inv.ID, inv.Head, storage.ErrConflict)
-		}
-	case err != nil:
-		return err
-	default:
-		if bytes.Equal(cur, invBytes) {
-			return nil
-		}
-		prev, err := ocfl.ParseInventory(cur)
-		if err != nil {
-			return fmt.Errorf("commit %s: %w", inv.ID, err)
-		}
-		if prev.HeadNumber() != head-1 {
-			return fmt.Errorf("commit %s %s on head %s: %w", inv.ID, inv.Head, prev.Head, storage.ErrConflict)
-		}
-	}
 	if err := s.Init(ctx); err != nil {
 		return err
 	}
