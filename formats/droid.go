@@ -220,11 +220,7 @@ func compileSub(x xmlSub) (subseq, error) {
 				}
 			}
 			gap = append(gap, elem{kind: kGap, min: fs[0].Min, max: mx})
-			if len(alts) == 1 {
-				frag = append(frag, elem{kind: kAlt, alts: alts})
-			} else {
-				frag = append(frag, elem{kind: kAlt, alts: alts})
-			}
+			frag = append(frag, elem{kind: kAlt, alts: alts})
 		}
 		return frag, gap, nil
 	}

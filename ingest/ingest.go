@@ -175,6 +175,10 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 			return j.idOrZero(), err
 		}
 	}
+	j.files, j.octets = len(input.Files), 0
+	for _, f := range input.Files {
+		j.octets += f.Size
+	}
 	log := in.Log.With().Str("aip", j.id.String()).Str("case", abs).Logger()
 	if report != nil {
 		log.Info().Int64("bytes_read_again", report.BytesReread).Int64("bytes", j.octets).Msg("formats identified and validated")
@@ -222,10 +226,6 @@ func (in *Ingester) prepare(ctx context.Context, abs string, input aip.Input, re
 	j := &job{id: id, meta: input.Meta, dir: filepath.Join(in.Staging, id.Name()), formats: report}
 	j.rec = record{ID: id.String(), Source: abs, Created: in.now().Truncate(time.Second),
 		EventIDs: []string{uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()}}
-	for _, f := range input.Files {
-		j.files++
-		j.octets += f.Size
-	}
 	if err := in.saveState(ctx, j.rec, StateDescribed, nil); err != nil {
 		return nil, err
 	}
@@ -366,10 +366,6 @@ func (in *Ingester) resume(ctx context.Context, abs string, input aip.Input) (*j
 		if j.formats, err = ParseFormatReport(b); err != nil {
 			return abandon(err.Error())
 		}
-	}
-	for _, f := range input.Files {
-		j.files++
-		j.octets += f.Size
 	}
 	if _, err := storage.SpoolFiles(j.inv, 1, filepath.Join(j.dir, "content")); err != nil {
 		return abandon(err.Error())

@@ -56,6 +56,38 @@ func sampleCase(t *testing.T, dir string) string {
 	return c
 }
 
+// dumpCatalog renders the derived catalog tables of a test data directory.
+func dumpCatalog(t *testing.T, dir string) string {
+	t.Helper()
+	ctx := context.Background()
+	db, err := catalog.Open(ctx, filepath.Join(dir, "var", "catalog.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	d, err := db.Dump(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// rebuildKeeps removes the named entries of var/, runs catalog rebuild and
+// requires the catalog to come back exactly as it was.
+func rebuildKeeps(t *testing.T, cfg, dir string, remove ...string) {
+	t.Helper()
+	want := dumpCatalog(t, dir)
+	for _, p := range remove {
+		os.RemoveAll(filepath.Join(dir, "var", p))
+	}
+	if r := archivd(t, "catalog", "rebuild", "--config", cfg); r.code != 0 {
+		t.Fatalf("rebuild: %d %s", r.code, r.stderr)
+	}
+	if got := dumpCatalog(t, dir); got != want {
+		t.Fatalf("rebuilt catalog differs:\n--- before\n%s\n--- after\n%s", want, got)
+	}
+}
+
 func snapshot(t *testing.T, root string) string {
 	t.Helper()
 	var b strings.Builder
@@ -125,26 +157,7 @@ func TestIngestVerifyExportRebuild(t *testing.T) {
 	}
 
 	// Catalog rebuild: delete the catalog, rebuild, compare.
-	ctx := context.Background()
-	dbPath := filepath.Join(dir, "var", "catalog.db")
-	db, err := catalog.Open(ctx, dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, _ := db.Dump(ctx)
-	db.Close()
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		os.Remove(dbPath + suffix)
-	}
-	if r := archivd(t, "catalog", "rebuild", "--config", cfg); r.code != 0 {
-		t.Fatalf("rebuild: %d %s", r.code, r.stderr)
-	}
-	db, _ = catalog.Open(ctx, dbPath)
-	got, _ := db.Dump(ctx)
-	db.Close()
-	if got != want {
-		t.Fatalf("rebuilt catalog differs:\n--- before\n%s\n--- after\n%s", want, got)
-	}
+	rebuildKeeps(t, cfg, dir, "catalog.db", "catalog.db-wal", "catalog.db-shm")
 	if r := archivd(t, "verify", "--config", cfg, idText); r.code != 0 {
 		t.Fatalf("verify after rebuild: %d %s %s", r.code, r.stdout, r.stderr)
 	}
@@ -307,22 +320,7 @@ func TestLostDataDirectory(t *testing.T) {
 	if r := archivd(t, "verify", "--config", cfg, id); r.code != 0 {
 		t.Fatalf("verify: %s", r.stdout)
 	}
-	ctx := context.Background()
-	db, _ := catalog.Open(ctx, filepath.Join(dir, "var", "catalog.db"))
-	want, _ := db.Dump(ctx)
-	db.Close()
-	for _, p := range []string{"catalog.db", "catalog.db-wal", "catalog.db-shm", "audit", "staging", "lock"} {
-		os.RemoveAll(filepath.Join(dir, "var", p))
-	}
-	if r := archivd(t, "catalog", "rebuild", "--config", cfg); r.code != 0 {
-		t.Fatalf("rebuild: %d %s", r.code, r.stderr)
-	}
-	db, _ = catalog.Open(ctx, filepath.Join(dir, "var", "catalog.db"))
-	got, _ := db.Dump(ctx)
-	db.Close()
-	if got != want {
-		t.Fatalf("catalog rebuilt from storage alone differs:\n--- before\n%s\n--- after\n%s", want, got)
-	}
+	rebuildKeeps(t, cfg, dir, "catalog.db", "catalog.db-wal", "catalog.db-shm", "audit", "staging", "lock")
 	r = archivd(t, "audit", "verify", "--config", cfg)
 	if r.code != 0 || !strings.Contains(r.stdout, "OK: 2 entries") {
 		t.Fatalf("audit verify after restore: %d %s", r.code, r.stdout)

@@ -55,6 +55,21 @@ func identifierLine(id *formats.Identifier) string {
 	return s
 }
 
+// prepareAnalysis builds the analyzer and lists the files to analyse.
+func (c *cli) prepareAnalysis(cfg *config.Config, sigs, conts string, paths []string) (*formats.Analyzer, []string, int) {
+	a, err := analyzer(cfg, sigs, conts)
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return nil, nil, exitConfig
+	}
+	files, err := walkFiles(paths)
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return nil, nil, exitDataErr
+	}
+	return a, files, exitOK
+}
+
 // walkFiles expands folders into their regular files, sorted.
 func walkFiles(args []string) ([]string, error) {
 	var out []string
@@ -103,15 +118,9 @@ func (c *cli) identify(ctx context.Context, args []string) int {
 			return code
 		}
 	}
-	a, err := analyzer(cfg, sigs, conts)
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitConfig
-	}
-	files, err := walkFiles(pos)
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitDataErr
+	a, files, code := c.prepareAnalysis(cfg, sigs, conts, pos)
+	if code != exitOK {
+		return code
 	}
 	var results []formats.Analysis
 	failed := false
@@ -175,15 +184,9 @@ func (c *cli) policyCheck(ctx context.Context, args []string) int {
 		fmt.Fprintln(c.errw, "usage: archivd policy check --config FILE DIR")
 		return exitUsage
 	}
-	a, err := analyzer(cfg, "", "")
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitConfig
-	}
-	files, err := walkFiles(pos)
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitDataErr
+	a, files, code := c.prepareAnalysis(cfg, "", "", pos)
+	if code != exitOK {
+		return code
 	}
 	counts := map[string]int{}
 	fmt.Fprintf(c.out, "# %s\n", identifierLine(a.ID))

@@ -109,21 +109,7 @@ func TestS3TwoCopiesVerifyExportRebuild(t *testing.T) {
 		t.Fatalf("hold clear: %d %s", r.code, r.stdout)
 	}
 	// Rebuild from both locations gives the same catalog.
-	db, _ = catalog.Open(ctx, filepath.Join(dir, "var", "catalog.db"))
-	want, _ := db.Dump(ctx)
-	db.Close()
-	for _, s := range []string{"", "-wal", "-shm"} {
-		os.Remove(filepath.Join(dir, "var", "catalog.db") + s)
-	}
-	if r := archivd(t, "catalog", "rebuild", "--config", cfg); r.code != 0 {
-		t.Fatalf("rebuild: %d %s", r.code, r.stderr)
-	}
-	db, _ = catalog.Open(ctx, filepath.Join(dir, "var", "catalog.db"))
-	got, _ := db.Dump(ctx)
-	db.Close()
-	if got != want {
-		t.Fatalf("rebuilt catalog differs:\n--- before\n%s\n--- after\n%s", want, got)
-	}
+	rebuildKeeps(t, cfg, dir, "catalog.db", "catalog.db-wal", "catalog.db-shm")
 	// Damage on the S3 copy is found and named.
 	pkg := srv.ObjectPath("archiv", "archivd/"+ocfl.ObjectPath(id)+"/v1/content/"+strings.Replace(strings.Replace(id, ":", "+", -1), "urn+uuid+", "urn+uuid+", 1)+"_v1.tar.zst")
 	b, err := os.ReadFile(pkg)
