@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,8 +21,11 @@ import (
 	"github.com/archivd/archivd/storage"
 )
 
-// ErrTargetNotEmpty: export refuses to write into a folder with content.
-var ErrTargetNotEmpty = errors.New("target folder is not empty")
+// Target problems: export refuses such a target and leaves it untouched.
+var (
+	ErrTargetNotEmpty  = errors.New("target folder is not empty")
+	ErrTargetNotFolder = errors.New("target exists and is not a folder")
+)
 
 // Summary describes a finished export.
 type Summary struct {
@@ -32,9 +36,14 @@ type Summary struct {
 const partial = ".archivd-partial"
 
 // Export writes version v of AIP id from store into target, which must be
-// empty or not exist. Each file is written under a temporary name, checked
-// against the catalog's digests and then renamed; modification times are
-// restored. The delivered sidecar (case.yaml) is restored too.
+// an empty folder or not exist. Each file is written under a temporary name,
+// checked against the catalog's digests and then renamed; modification
+// times are restored. The delivered sidecar (case.yaml) is restored too.
+//
+// A target Export refuses (not a folder, not empty) is never touched. When
+// an export fails after it began writing, Export removes what it wrote: the
+// target folder itself if Export created it, else the entries it made in the
+// empty folder it was given. So a caller may retry from another copy.
 func Export(ctx context.Context, store storage.Store, cat *catalog.DB, id aip.ID, v int, target string) (*Summary, error) {
 	files, err := cat.Files(ctx, id.String(), v)
 	if err != nil {
@@ -43,20 +52,86 @@ func Export(ctx context.Context, store storage.Store, cat *catalog.DB, id aip.ID
 	if len(files) == 0 {
 		return nil, fmt.Errorf("aip %s v%d: %w", id, v, catalog.ErrNotFound)
 	}
-	if err := os.MkdirAll(target, 0o755); err != nil {
-		return nil, err
-	}
-	if ents, err := os.ReadDir(target); err != nil {
-		return nil, err
-	} else if len(ents) > 0 {
-		return nil, fmt.Errorf("export to %s: %w", target, ErrTargetNotEmpty)
-	}
-	root, err := os.OpenRoot(target)
+	created, err := prepareTarget(target)
 	if err != nil {
 		return nil, err
 	}
+	root, err := os.OpenRoot(target)
+	if err != nil {
+		if created {
+			os.Remove(target)
+		}
+		return nil, &TargetError{target, err}
+	}
 	defer root.Close()
+	sum, err := export(ctx, store, root, files, id, v)
+	if err != nil {
+		if cerr := undo(root, target, created); cerr != nil {
+			err = fmt.Errorf("%w (and cleaning up %s failed: %v)", err, target, cerr)
+		}
+		return sum, err
+	}
+	return sum, nil
+}
 
+// TargetError: the target cannot take an export, whichever copy it comes
+// from. The target is as it was.
+type TargetError struct {
+	Target string
+	Err    error
+}
+
+func (e *TargetError) Error() string { return fmt.Sprintf("export to %s: %v", e.Target, e.Err) }
+func (e *TargetError) Unwrap() error { return e.Err }
+
+// prepareTarget checks the target and creates it if it does not exist;
+// created says whether it did.
+func prepareTarget(target string) (created bool, err error) {
+	if target == "" {
+		return false, &TargetError{target, errors.New("the target folder name is empty")}
+	}
+	st, err := os.Lstat(target)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.Mkdir(target, 0o755); err != nil {
+			return false, &TargetError{target, err}
+		}
+		return true, nil
+	case err != nil:
+		return false, &TargetError{target, err}
+	case st.Mode()&fs.ModeSymlink != 0:
+		return false, &TargetError{target, fmt.Errorf("%w: it is a symbolic link; name the folder itself", ErrTargetNotFolder)}
+	case !st.IsDir():
+		return false, &TargetError{target, ErrTargetNotFolder}
+	}
+	ents, err := os.ReadDir(target)
+	if err != nil {
+		return false, &TargetError{target, err}
+	}
+	if len(ents) > 0 {
+		return false, &TargetError{target, ErrTargetNotEmpty}
+	}
+	return false, nil
+}
+
+// undo removes what a failed export wrote. The target was empty or absent
+// when the export began, so everything in it now is the export's own.
+func undo(root *os.Root, target string, created bool) error {
+	ents, err := os.ReadDir(target)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range ents {
+		errs = append(errs, root.RemoveAll(e.Name()))
+	}
+	if created {
+		errs = append(errs, os.Remove(target))
+	}
+	return errors.Join(errs...)
+}
+
+func export(ctx context.Context, store storage.Store, root *os.Root, files []catalog.File, id aip.ID, v int) (*Summary, error) {
 	want := map[string]catalog.File{}
 	sum := &Summary{}
 	for _, f := range files {

@@ -577,24 +577,40 @@ func (c *cli) exportIn(ctx context.Context, e *env, id aip.ID, v int, target str
 	if v == 0 {
 		v = a.Head
 	}
+	if v < 1 || v > a.Head {
+		fmt.Fprintf(c.errw, "archivd: export %s: there is no version v%d; this AIP has %s\n", id, v, versionList(a.Head))
+		return exitUsage
+	}
 	copies, err := e.cat.Copies(ctx, id.String(), v)
-	if err != nil || len(copies) == 0 {
-		fmt.Fprintf(c.errw, "archivd: export %s v%d: no copy recorded\n", id, v)
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: export %s v%d: %v\n", id, v, err)
+		return exitFailure
+	}
+	if len(copies) == 0 {
+		fmt.Fprintf(c.errw, "archivd: export %s v%d: the catalog records no copy of this version (run archivd catalog rebuild)\n", id, v)
 		return exitDataErr
 	}
 	var sum *access.Summary
 	var from storage.Store
+	var unknown []string
 	for _, cp := range copies {
-		if from = e.store(cp.Location); from == nil {
+		st := e.store(cp.Location)
+		if st == nil {
+			unknown = append(unknown, cp.Location)
+			c.log.Warn().Str("location", cp.Location).Msg("a copy is recorded at a location that is no longer configured; trying the next copy")
 			continue
 		}
+		from = st
 		sum, err = access.Export(ctx, from, e.cat, id, v, target)
-		if err == nil || errors.Is(err, access.ErrTargetNotEmpty) {
+		var te *access.TargetError
+		if err == nil || errors.As(err, &te) {
 			break
 		}
-		// Try the next copy into a clean folder.
+		// Export removed what it wrote: the next copy starts from the same target.
 		c.log.Warn().Err(err).Str("location", from.Name()).Msg("export from this copy failed; trying the next")
-		os.RemoveAll(target)
+	}
+	if from == nil {
+		err = fmt.Errorf("export %s v%d: every recorded copy is at a location no longer configured (%s)", id, v, strings.Join(unknown, ", "))
 	}
 	entry := audit.Entry{Type: "dissemination", AIP: id.String(), Agent: "archivd " + version, EventID: newEventID()}
 	if from != nil {
@@ -602,15 +618,21 @@ func (c *cli) exportIn(ctx context.Context, e *env, id aip.ID, v int, target str
 	}
 	if err != nil {
 		entry.Outcome, entry.Detail = "failure", fmt.Sprintf("export of v%d to %s: %v", v, target, err)
-		e.trail.Record(ctx, entry)
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		code := exitFailure
 		switch {
-		case errors.Is(err, access.ErrTargetNotEmpty):
-			return exitUsage
-		case errors.Is(err, storage.ErrDigest):
-			return exitDataErr
+		case errors.Is(err, access.ErrTargetNotEmpty), errors.Is(err, access.ErrTargetNotFolder):
+			code = exitUsage
+		case errors.Is(err, storage.ErrDigest), errors.Is(err, storage.ErrNotFound):
+			code = exitDataErr
+		case from == nil, errors.Is(err, storage.ErrUnavailable):
+			code = exitUnavailable
 		}
-		return exitFailure
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		if _, aerr := e.trail.Record(ctx, entry); aerr != nil {
+			fmt.Fprintf(c.errw, "archivd: audit: %v\n", aerr)
+			return exitFailure
+		}
+		return code
 	}
 	entry.Outcome, entry.Detail = "success", fmt.Sprintf("export of v%d to %s: %d files, %d folders, %d bytes, every digest checked", v, target, sum.Files, sum.Dirs, sum.Bytes)
 	if _, err := e.trail.Record(ctx, entry); err != nil {
@@ -619,6 +641,17 @@ func (c *cli) exportIn(ctx context.Context, e *env, id aip.ID, v int, target str
 	}
 	fmt.Fprintf(c.out, "exported %s v%d to %s: %d files, %d empty folders, %d bytes\n", id, v, target, sum.Files, sum.Dirs, sum.Bytes)
 	return exitOK
+}
+
+// versionList names an AIP's versions: "v1", "v1 and v2", "v1 to v5".
+func versionList(head int) string {
+	switch head {
+	case 1:
+		return "v1 only"
+	case 2:
+		return "v1 and v2"
+	}
+	return fmt.Sprintf("v1 to v%d", head)
 }
 
 func (c *cli) configCheck(path string) int {
