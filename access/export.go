@@ -58,8 +58,8 @@ func Export(ctx context.Context, store storage.Store, cat *catalog.DB, id aip.ID
 	}
 	root, err := os.OpenRoot(target)
 	if err != nil {
-		if created {
-			os.Remove(target)
+		if created != "" {
+			os.RemoveAll(created)
 		}
 		return nil, &TargetError{target, err}
 	}
@@ -84,39 +84,50 @@ type TargetError struct {
 func (e *TargetError) Error() string { return fmt.Sprintf("export to %s: %v", e.Target, e.Err) }
 func (e *TargetError) Unwrap() error { return e.Err }
 
-// prepareTarget checks the target and creates it if it does not exist;
-// created says whether it did.
-func prepareTarget(target string) (created bool, err error) {
+// prepareTarget checks the target and creates it (with missing parents)
+// if it does not exist; created is the topmost folder it made, or "".
+func prepareTarget(target string) (created string, err error) {
 	if target == "" {
-		return false, &TargetError{target, errors.New("the target folder name is empty")}
+		return "", &TargetError{target, errors.New("the target folder name is empty")}
 	}
 	st, err := os.Lstat(target)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		if err := os.Mkdir(target, 0o755); err != nil {
-			return false, &TargetError{target, err}
+		top := filepath.Clean(target)
+		for {
+			parent := filepath.Dir(top)
+			if _, err := os.Lstat(parent); err == nil || parent == top {
+				break
+			}
+			top = parent
 		}
-		return true, nil
+		if err := os.MkdirAll(target, 0o755); err != nil {
+			return "", &TargetError{target, err}
+		}
+		return top, nil
 	case err != nil:
-		return false, &TargetError{target, err}
+		return "", &TargetError{target, err}
 	case st.Mode()&fs.ModeSymlink != 0:
-		return false, &TargetError{target, fmt.Errorf("%w: it is a symbolic link; name the folder itself", ErrTargetNotFolder)}
+		return "", &TargetError{target, fmt.Errorf("%w: it is a symbolic link; name the folder itself", ErrTargetNotFolder)}
 	case !st.IsDir():
-		return false, &TargetError{target, ErrTargetNotFolder}
+		return "", &TargetError{target, ErrTargetNotFolder}
 	}
 	ents, err := os.ReadDir(target)
 	if err != nil {
-		return false, &TargetError{target, err}
+		return "", &TargetError{target, err}
 	}
 	if len(ents) > 0 {
-		return false, &TargetError{target, ErrTargetNotEmpty}
+		return "", &TargetError{target, ErrTargetNotEmpty}
 	}
-	return false, nil
+	return "", nil
 }
 
 // undo removes what a failed export wrote. The target was empty or absent
 // when the export began, so everything in it now is the export's own.
-func undo(root *os.Root, target string, created bool) error {
+func undo(root *os.Root, target, created string) error {
+	if created != "" {
+		return os.RemoveAll(created)
+	}
 	ents, err := os.ReadDir(target)
 	if err != nil {
 		return err
@@ -124,9 +135,6 @@ func undo(root *os.Root, target string, created bool) error {
 	var errs []error
 	for _, e := range ents {
 		errs = append(errs, root.RemoveAll(e.Name()))
-	}
-	if created {
-		errs = append(errs, os.Remove(target))
 	}
 	return errors.Join(errs...)
 }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -68,27 +69,40 @@ type Log struct {
 	lastSeq  int64
 	lastHash string
 	f        *os.File
+	readOnly bool
+	// complete is the length of current.jsonl up to its last newline; a
+	// read-only log verifies only that much.
+	complete int64
+	// Torn is set when the open found an unfinished last entry (see Open).
+	Torn *TornTail
 }
 
-// Open opens the log in dir, creating it if needed, and finds the chain's end.
+// TornTail is an unfinished last line of current.jsonl: a crash while an
+// entry was written. The entry was never fsynced, so the action it was to
+// record never counted as done. Open (read-write) cuts it off and keeps the
+// bytes in Kept; a read-only open only reports it.
+type TornTail struct {
+	Bytes int64
+	Kept  string // file holding the cut bytes ("" when only reported)
+}
+
+// Open opens the log in dir for appending, creating it if needed, and
+// finds the chain's end. A torn last line of the open segment is cut off
+// and kept beside it (l.Torn says so); damage anywhere else, such as a
+// complete last line that is not an entry, is an error naming the line.
+// The caller must hold the data directory's lock.
 func Open(dir string) (*Log, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("audit log %s: %w", dir, err)
 	}
 	l := &Log{dir: dir, lastHash: Genesis}
-	files, err := l.files()
-	if err != nil {
+	if err := l.cutTornTail(); err != nil {
 		return nil, err
 	}
-	for i := len(files) - 1; i >= 0 && l.lastSeq == 0; i-- {
-		last, err := lastEntry(files[i])
-		if err != nil {
-			return nil, err
-		}
-		if last != nil {
-			l.lastSeq, l.lastHash = last.Seq, last.Hash()
-		}
+	if err := l.findEnd(); err != nil {
+		return nil, err
 	}
+	var err error
 	l.f, err = os.OpenFile(filepath.Join(dir, currentName), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
@@ -96,8 +110,84 @@ func Open(dir string) (*Log, error) {
 	return l, nil
 }
 
+// OpenReadOnly opens the log for Verify and Compare only: nothing is
+// created, cut or appended. A torn last line is reported in l.Torn and left
+// out of verification.
+func OpenReadOnly(dir string) (*Log, error) {
+	l := &Log{dir: dir, lastHash: Genesis, readOnly: true}
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, currentName))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	l.complete = int64(bytes.LastIndexByte(b, '\n') + 1)
+	if n := int64(len(b)) - l.complete; n > 0 {
+		l.Torn = &TornTail{Bytes: n}
+	}
+	return l, nil
+}
+
+// cutTornTail cuts an unfinished last line off current.jsonl. Append writes
+// each entry with its newline in one write, so a line without a newline is
+// a write that never finished.
+func (l *Log) cutTornTail() error {
+	cur := filepath.Join(l.dir, currentName)
+	b, err := os.ReadFile(cur)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	keep := bytes.LastIndexByte(b, '\n') + 1
+	if keep == len(b) {
+		return nil
+	}
+	kept := filepath.Join(l.dir, fmt.Sprintf("torn-%s.part", time.Now().UTC().Format("20060102T150405.000000000Z")))
+	if err := atomicfile.WriteFile(kept, b[keep:], 0o440); err != nil {
+		return fmt.Errorf("audit log: keep the torn last entry: %w", err)
+	}
+	if err := atomicfile.WriteFile(cur, b[:keep], 0o640); err != nil {
+		return fmt.Errorf("audit log: cut the torn last entry: %w", err)
+	}
+	l.Torn = &TornTail{Bytes: int64(len(b) - keep), Kept: kept}
+	return nil
+}
+
+// findEnd reads the last entry of the newest segment that has one.
+func (l *Log) findEnd() error {
+	files, err := l.files()
+	if err != nil {
+		return err
+	}
+	for i := len(files) - 1; i >= 0; i-- {
+		last, err := lastEntry(files[i])
+		if err != nil {
+			return err
+		}
+		if last != nil {
+			l.lastSeq, l.lastHash = last.Seq, last.Hash()
+			return nil
+		}
+	}
+	return nil
+}
+
+// Head returns the sequence number and hash of the last entry (0 and
+// Genesis for an empty log).
+func (l *Log) Head() (int64, string) { return l.lastSeq, l.lastHash }
+
+// Dir is the folder of the log.
+func (l *Log) Dir() string { return l.dir }
+
 // Close closes the open segment.
-func (l *Log) Close() error { return l.f.Close() }
+func (l *Log) Close() error {
+	if l.f == nil {
+		return nil
+	}
+	return l.f.Close()
+}
 
 // files lists sealed segments in order, then the current one.
 func (l *Log) files() ([]string, error) {
@@ -118,21 +208,48 @@ func lastEntry(path string) (*Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
-	b = bytes.TrimRight(b, "\n")
 	if len(b) == 0 {
 		return nil, nil
 	}
+	if b[len(b)-1] != '\n' {
+		return nil, &BrokenError{File: path, Line: bytes.Count(b, []byte("\n")) + 1,
+			Reason: "the last line has no line end; only the open segment (current.jsonl) may end in an unfinished entry"}
+	}
+	b = b[:len(b)-1]
 	i := bytes.LastIndexByte(b, '\n')
-	var e Entry
-	if err := json.Unmarshal(b[i+1:], &e); err != nil {
-		return nil, fmt.Errorf("audit log %s: last entry unreadable (run archivd audit verify): %w", path, err)
+	e, err := parseLine(b[i+1:])
+	if err != nil {
+		return nil, &BrokenError{File: path, Line: bytes.Count(b, []byte("\n")) + 1,
+			Reason: "the last entry is complete but damaged (" + err.Error() + "): not a torn write, so it is not cut off; compare with the stored segments (archivd audit verify) and restore this file from a backup"}
 	}
 	return &e, nil
 }
 
+// parseLine decodes one line strictly and checks it is in canonical form.
+func parseLine(raw []byte) (Entry, error) {
+	var e Entry
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		return e, fmt.Errorf("not a valid entry: %v", err)
+	}
+	if dec.More() {
+		return e, errors.New("not a valid entry: more than one value on the line")
+	}
+	if !bytes.Equal(e.Canonical(), raw) {
+		return e, errors.New("entry is not in canonical form (edited?)")
+	}
+	return e, nil
+}
+
 // Append adds an event, fills in V, Seq and Prev (and Time if empty),
-// and returns it after the line is on disk.
+// and returns it after the line is on disk. Text that is not valid UTF-8 is
+// stored escaped (see clean), never replaced.
 func (l *Log) Append(e Entry) (Entry, error) {
+	if l.readOnly {
+		return e, errors.New("audit append: the log was opened read-only")
+	}
+	cleanEntry(&e)
 	e.V = FormatVersion
 	e.Seq = l.lastSeq + 1
 	e.Prev = l.lastHash
@@ -154,6 +271,9 @@ func (l *Log) Append(e Entry) (Entry, error) {
 // starts a new one. It returns the sealed file's path, or "" if the current
 // segment was empty.
 func (l *Log) Seal() (string, error) {
+	if l.readOnly {
+		return "", errors.New("audit seal: the log was opened read-only")
+	}
 	cur := filepath.Join(l.dir, currentName)
 	b, err := os.ReadFile(cur)
 	if err != nil {
@@ -210,6 +330,9 @@ type BrokenError struct {
 }
 
 func (e *BrokenError) Error() string {
+	if e.Seq == 0 {
+		return fmt.Sprintf("audit log broken at %s line %d: %s", e.File, e.Line, e.Reason)
+	}
 	return fmt.Sprintf("audit log broken at %s line %d (seq %d): %s", e.File, e.Line, e.Seq, e.Reason)
 }
 
@@ -223,7 +346,21 @@ func (l *Log) Verify(fn func(Entry) error) (int64, error) {
 	}
 	readers := make([]Segment, 0, len(files))
 	for _, f := range files {
-		readers = append(readers, Segment{Name: f, Open: func() (io.ReadCloser, error) { return os.Open(f) }})
+		open := func() (io.ReadCloser, error) { return os.Open(f) }
+		if l.readOnly && filepath.Base(f) == currentName {
+			// Leave out a torn tail that Open would cut.
+			open = func() (io.ReadCloser, error) {
+				fh, err := os.Open(f)
+				if err != nil {
+					return nil, err
+				}
+				return struct {
+					io.Reader
+					io.Closer
+				}{io.LimitReader(fh, l.complete), fh}, nil
+			}
+		}
+		readers = append(readers, Segment{Name: f, Open: open})
 	}
 	return VerifyChain(readers, fn)
 }
@@ -234,103 +371,91 @@ type Segment struct {
 	Open func() (io.ReadCloser, error)
 }
 
-// VerifyChain verifies consecutive segments as one chain.
+// maxLine bounds one entry; Append never writes more than a few KiB.
+const maxLine = 16 << 20
+
+// VerifyChain verifies consecutive segments as one chain. When an entry's
+// successor records another hash of it, the entry itself is named: it was
+// changed after it was written (or the link to it was).
 func VerifyChain(segs []Segment, fn func(Entry) error) (int64, error) {
 	prev, seq := Genesis, int64(0)
+	prevFile, prevLine := "", 0
 	for _, s := range segs {
 		rc, err := s.Open()
 		if err != nil {
 			return seq, err
 		}
-		sc := bufio.NewScanner(rc)
-		sc.Buffer(make([]byte, 64<<10), 16<<20)
-		line := 0
-		for sc.Scan() {
-			line++
-			raw := sc.Bytes()
-			var e Entry
-			dec := json.NewDecoder(bytes.NewReader(raw))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&e); err != nil {
-				rc.Close()
-				return seq, &BrokenError{s.Name, line, seq + 1, "not a valid entry: " + err.Error()}
-			}
-			switch {
-			case !bytes.Equal(e.Canonical(), raw):
-				err = &BrokenError{s.Name, line, e.Seq, "entry is not in canonical form (edited?)"}
-			case e.V != FormatVersion:
-				err = &BrokenError{s.Name, line, e.Seq, fmt.Sprintf("unknown entry format version %d", e.V)}
-			case e.Seq != seq+1:
-				err = &BrokenError{s.Name, line, e.Seq, fmt.Sprintf("sequence jumps from %d to %d", seq, e.Seq)}
-			case e.Prev != prev:
-				err = &BrokenError{s.Name, line, e.Seq, "previous-entry hash does not match: an entry before it was changed or removed"}
-			}
-			if err != nil {
-				rc.Close()
-				return seq, err
-			}
-			if fn != nil {
-				if err := fn(e); err != nil {
-					rc.Close()
-					return seq, err
-				}
-			}
-			prev, seq = e.Hash(), e.Seq
-		}
-		err = sc.Err()
+		err = verifySegment(s.Name, rc, &prev, &seq, &prevFile, &prevLine, fn)
 		rc.Close()
 		if err != nil {
-			return seq, &BrokenError{s.Name, line + 1, seq + 1, err.Error()}
+			return seq, err
 		}
 	}
 	return seq, nil
 }
 
+func verifySegment(name string, r io.Reader, prev *string, seq *int64, prevFile *string, prevLine *int, fn func(Entry) error) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	line := 0
+	for {
+		raw, err := readLine(br)
+		if err == io.EOF {
+			return nil
+		}
+		line++
+		if err != nil {
+			return &BrokenError{name, line, *seq + 1, err.Error()}
+		}
+		e, err := parseLine(raw)
+		switch {
+		case err != nil:
+			return &BrokenError{name, line, *seq + 1, err.Error()}
+		case e.V != FormatVersion:
+			err = &BrokenError{name, line, e.Seq, fmt.Sprintf("unknown entry format version %d", e.V)}
+		case e.Seq != *seq+1:
+			err = &BrokenError{name, line, e.Seq, fmt.Sprintf("sequence jumps from %d to %d: entries were removed or added", *seq, e.Seq)}
+		case e.Prev != *prev && *seq == 0:
+			err = &BrokenError{name, line, e.Seq, "the first entry does not start the chain"}
+		case e.Prev != *prev:
+			err = &BrokenError{*prevFile, *prevLine, *seq, fmt.Sprintf("entry changed after it was written: the next entry (seq %d) records another hash of it (or that link was changed)", e.Seq)}
+		}
+		if err != nil {
+			return err
+		}
+		if fn != nil {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		*prev, *seq = e.Hash(), e.Seq
+		*prevFile, *prevLine = name, line
+	}
+}
+
+// readLine returns the next line without its newline. A last line without
+// a newline is an error: sealed and stored segments always end with one.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var buf []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		buf = append(buf, chunk...)
+		if len(buf) > maxLine {
+			return nil, fmt.Errorf("line longer than %d bytes", maxLine)
+		}
+		switch {
+		case err == nil:
+			return buf[:len(buf)-1], nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case err == io.EOF && len(buf) == 0:
+			return nil, io.EOF
+		case err == io.EOF:
+			return nil, errors.New("unfinished last line (no line end)")
+		default:
+			return nil, err
+		}
+	}
+}
+
 // ErrEmpty is returned by callers that need at least one entry.
 var ErrEmpty = errors.New("audit log is empty")
-
-// IsEmpty reports whether dir holds no audit entries yet (a new or lost
-// data directory).
-func IsEmpty(dir string) bool {
-	sealed, _ := filepath.Glob(filepath.Join(dir, "segment-*.jsonl"))
-	if len(sealed) > 0 {
-		return false
-	}
-	st, err := os.Stat(filepath.Join(dir, currentName))
-	return err != nil || st.Size() == 0
-}
-
-// Restore writes sealed segments (by file name) into an empty log
-// directory after checking that they form one unbroken chain, so a data
-// directory lost with its server continues the trail from storage.
-func Restore(dir string, segments map[string][]byte) (int64, error) {
-	if !IsEmpty(dir) {
-		return 0, errors.New("audit restore: the log is not empty")
-	}
-	names := make([]string, 0, len(segments))
-	for n := range segments {
-		if !strings.HasPrefix(n, "segment-") || !strings.HasSuffix(n, ".jsonl") || filepath.Base(n) != n {
-			return 0, fmt.Errorf("audit restore: %q is not a segment name", n)
-		}
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var segs []Segment
-	for _, n := range names {
-		b := segments[n]
-		segs = append(segs, Segment{Name: n, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }})
-	}
-	n, err := VerifyChain(segs, nil)
-	if err != nil {
-		return n, fmt.Errorf("audit restore: %w", err)
-	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return 0, err
-	}
-	for _, name := range names {
-		if err := atomicfile.WriteFile(filepath.Join(dir, name), segments[name], 0o440); err != nil {
-			return 0, err
-		}
-	}
-	return n, nil
-}

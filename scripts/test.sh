@@ -46,4 +46,5 @@ fuzz ./formats FuzzParsePattern
 fuzz ./formats FuzzSignatureFile
 fuzz ./formats FuzzIdentify
 fuzz ./formats FuzzValidate
+fuzz ./audit FuzzEntryBytes
 echo "== all tests passed"

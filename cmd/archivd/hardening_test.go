@@ -5,10 +5,14 @@ package main
 
 import (
 	"database/sql"
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/archivd/archivd/audit"
 )
 
 // sqlExec changes a test's catalog behind archivd's back.
@@ -85,11 +89,11 @@ func TestExportFailureRemovesOnlyItsOwnFiles(t *testing.T) {
 	if ents, err := os.ReadDir(empty); err != nil || len(ents) != 0 {
 		t.Errorf("given empty folder: %v entries, %v; want it kept and empty", ents, err)
 	}
-	made := filepath.Join(dir, "made-by-export")
+	made := filepath.Join(dir, "made", "by", "export")
 	if r := archivd(t, "export", "--config", cfg, id, made); r.code == 0 {
 		t.Fatalf("export of a damaged package succeeded")
 	}
-	if _, err := os.Lstat(made); !os.IsNotExist(err) {
+	if _, err := os.Lstat(filepath.Join(dir, "made")); !os.IsNotExist(err) {
 		t.Errorf("folder created by a failed export stays: %v", err)
 	}
 }
@@ -99,5 +103,184 @@ func TestExportNamesVersionsThatExist(t *testing.T) {
 	r := archivd(t, "export", "--config", cfg, "--version", "v2", id, filepath.Join(dir, "out"))
 	if r.code != exitUsage || !strings.Contains(r.stderr, "no version v2") || !strings.Contains(r.stderr, "v1 only") {
 		t.Errorf("export --version v2: %d %s", r.code, r.stderr)
+	}
+}
+
+// auditVerify runs audit verify and requires the exit code and text.
+func auditVerify(t *testing.T, cfg string, code int, want ...string) string {
+	t.Helper()
+	r := archivd(t, "audit", "verify", "--config", cfg)
+	if r.code != code {
+		t.Fatalf("audit verify: exit %d, want %d\n%s%s", r.code, code, r.stdout, r.stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(r.stdout, w) {
+			t.Fatalf("audit verify lacks %q:\n%s", w, r.stdout)
+		}
+	}
+	return r.stdout
+}
+
+func segments(t *testing.T, dir string) []string {
+	t.Helper()
+	s, _ := filepath.Glob(filepath.Join(dir, "var", "audit", "segment-*.jsonl"))
+	return s
+}
+
+// TestAuditTrailSurvivesLatin1Names: a case folder whose name is not UTF-8
+// is refused or archived, and the trail stays verifiable, also after the
+// data directory is lost.
+func TestAuditTrailSurvivesLatin1Names(t *testing.T) {
+	cfg, dir := setup(t)
+	c := filepath.Join(dir, "M\xfcller-Akte")
+	if err := writeSampleCase(c); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(c, "Bescheid-\xe4.txt"), []byte("Latin-1 name\n"), 0o644)
+	if r := archivd(t, "ingest", "--config", cfg, c); r.code != 0 {
+		t.Fatalf("ingest: %d %s", r.code, r.stderr)
+	}
+	// A refusal quoting binary bytes from case.yaml.
+	bad := filepath.Join(dir, "bin\xff")
+	os.MkdirAll(bad, 0o755)
+	os.WriteFile(filepath.Join(bad, "a.txt"), []byte("a"), 0o644)
+	os.WriteFile(filepath.Join(bad, "case.yaml"), []byte("title: \xff\xfe\x00\x1b[2J\n"), 0o644)
+	if r := archivd(t, "ingest", "--config", cfg, bad); r.code != exitDataErr {
+		t.Fatalf("binary case.yaml: %d %s", r.code, r.stderr)
+	}
+	auditVerify(t, cfg, 0, "OK: 2 entries", "OK stored trail at local")
+	b, _ := os.ReadFile(segments(t, dir)[0])
+	if !strings.Contains(string(b), `M\\xfcller-Akte`) {
+		t.Errorf("the Latin-1 name is not kept as \\xfc: %s", b)
+	}
+
+	// Lose the data directory: the trail comes back from storage and goes on.
+	for _, p := range []string{"catalog.db", "catalog.db-wal", "catalog.db-shm", "audit", "staging", "lock"} {
+		os.RemoveAll(filepath.Join(dir, "var", p))
+	}
+	if r := archivd(t, "catalog", "rebuild", "--config", cfg); r.code != 0 {
+		t.Fatalf("rebuild: %d %s", r.code, r.stderr)
+	}
+	auditVerify(t, cfg, 0, "OK: 3 entries", "OK stored trail at local")
+	if n := len(segments(t, dir)); n != 3 {
+		t.Errorf("segments after restore and one command: %d, want 3 (two restored, one new)", n)
+	}
+}
+
+// TestBackupRestoredBehindStorage: the data directory comes back from a
+// backup while storage went on.
+func TestBackupRestoredBehindStorage(t *testing.T) {
+	cfg, dir, id := ingested(t)
+	backup := filepath.Join(dir, "backup")
+	copyTree(t, filepath.Join(dir, "var", "audit"), filepath.Join(backup, "audit"))
+	for i := 0; i < 2; i++ {
+		if r := archivd(t, "verify", "--config", cfg, id); r.code != 0 {
+			t.Fatal(r.stdout)
+		}
+	}
+	auditVerify(t, cfg, 0, "OK: 3 entries")
+	os.RemoveAll(filepath.Join(dir, "var", "audit"))
+	copyTree(t, filepath.Join(backup, "audit"), filepath.Join(dir, "var", "audit"))
+	// Behind storage: audit verify says so, without changing anything.
+	auditVerify(t, cfg, exitDataErr, "OK: 1 entries", "DIFFERS", "missing from the local log")
+	// The next command catches up and records it; then all agrees.
+	r := archivd(t, "verify", "--config", cfg, id)
+	if r.code != 0 || !strings.Contains(r.stderr, "caught up") {
+		t.Fatalf("verify after restore: %d %s", r.code, r.stderr)
+	}
+	auditVerify(t, cfg, 0, "OK: 5 entries", "OK stored trail at local")
+
+	// A backup written to since (a fork) stops every writer, naming both heads.
+	os.RemoveAll(filepath.Join(dir, "var", "audit"))
+	copyTree(t, filepath.Join(backup, "audit"), filepath.Join(dir, "var", "audit"))
+	f, _ := os.OpenFile(filepath.Join(dir, "var", "audit", "current.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(forkedEntry(t, filepath.Join(backup, "audit")))
+	f.Close()
+	r = archivd(t, "verify", "--config", cfg, id)
+	if r.code != exitDataErr || !strings.Contains(r.stderr, "forked") || !strings.Contains(r.stderr, "local head: seq 2") || !strings.Contains(r.stderr, "stored head: seq 5") {
+		t.Fatalf("fork: %d %s", r.code, r.stderr)
+	}
+}
+
+// forkedEntry builds a valid entry 2 that storage does not have.
+func forkedEntry(t *testing.T, auditDir string) string {
+	t.Helper()
+	l, err := audit.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	seg, _ := filepath.Glob(filepath.Join(auditDir, "segment-*.jsonl"))
+	b, _ := os.ReadFile(seg[0])
+	var first audit.Entry
+	json.Unmarshal(b[:len(b)-1], &first)
+	e := audit.Entry{V: 1, Seq: 2, Time: "2026-01-01T00:00:00Z", EventID: "x", Type: "dissemination", Outcome: "success", Agent: "someone", Prev: first.Hash()}
+	return string(e.Canonical()) + "\n"
+}
+
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	os.MkdirAll(filepath.Dir(to), 0o755)
+	if out, err := exec.Command("cp", "-a", from, to).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+}
+
+// TestAuditVerifyComparesStoredSegments: deleting or editing the local
+// sealed segments, or the stored ones, no longer passes.
+func TestAuditVerifyComparesStoredSegments(t *testing.T) {
+	cfg, dir, id := ingested(t)
+	archivd(t, "verify", "--config", cfg, id)
+	segs := segments(t, dir)
+	last := segs[len(segs)-1]
+	b, _ := os.ReadFile(last)
+
+	os.Remove(last)
+	auditVerify(t, cfg, exitDataErr, "DIFFERS "+filepath.Base(last)+" at local: stored, but missing from the local log")
+	os.WriteFile(last, b, 0o440)
+	auditVerify(t, cfg, 0)
+
+	// Edit the last entry of the last local segment (still canonical JSON).
+	os.Chmod(last, 0o640)
+	os.WriteFile(last, []byte(strings.Replace(string(b), `"outcome":"success"`, `"outcome":"failure"`, 1)), 0o640)
+	auditVerify(t, cfg, exitDataErr, "DIFFERS "+filepath.Base(last)+" at local: the stored copy and the local segment differ")
+	os.WriteFile(last, b, 0o440)
+
+	// Edit the stored copy.
+	stored, _ := filepath.Glob(filepath.Join(dir, "var", "storage", "extensions", "archivd-audit-log", "segments", filepath.Base(segs[0])))
+	sb, _ := os.ReadFile(stored[0])
+	os.Chmod(stored[0], 0o640)
+	os.WriteFile(stored[0], []byte(strings.Replace(string(sb), "success", "failure", 1)), 0o640)
+	auditVerify(t, cfg, exitDataErr, "DIFFERS "+filepath.Base(segs[0])+" at local: the stored copy and the local segment differ")
+	// Writers compare only the heads when they open (cheap); the damage
+	// stays visible to the auditor's check after further work.
+	if r := archivd(t, "verify", "--config", cfg, id); r.code != 0 {
+		t.Fatalf("verify: %d %s", r.code, r.stderr)
+	}
+	auditVerify(t, cfg, exitDataErr, "DIFFERS "+filepath.Base(segs[0]))
+}
+
+// TestTornAuditTail: a crash mid-write leaves an unfinished line; it no
+// longer blocks anything.
+func TestTornAuditTail(t *testing.T) {
+	cfg, dir, id := ingested(t)
+	cur := filepath.Join(dir, "var", "audit", "current.jsonl")
+	os.WriteFile(cur, []byte(`{"v":1,"seq":2,"time":"2026-12-01T`), 0o640)
+	auditVerify(t, cfg, 0, "OK: 1 entries", "unfinished entry of 34 bytes")
+	r := archivd(t, "verify", "--config", cfg, id)
+	if r.code != 0 {
+		t.Fatalf("verify with a torn audit tail: %d %s", r.code, r.stderr)
+	}
+	out := auditVerify(t, cfg, 0, "OK: 3 entries")
+	if strings.Contains(out, "unfinished") {
+		t.Error("the torn tail is still there")
+	}
+	ev := dumpCatalog(t, dir)
+	if !strings.Contains(ev, "type=recovery") || !strings.Contains(ev, "unfinished last entry of 34 bytes") {
+		t.Errorf("no event records the cut:\n%s", ev)
+	}
+	torn, _ := filepath.Glob(filepath.Join(dir, "var", "audit", "torn-*.part"))
+	if len(torn) != 1 {
+		t.Errorf("the cut bytes are not kept: %v", torn)
 	}
 }

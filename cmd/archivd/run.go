@@ -225,53 +225,77 @@ func (c *cli) open(ctx context.Context, cfg *config.Config) (*env, int) {
 		}
 		e.stores = append(e.stores, st)
 	}
-	auditDir := filepath.Join(cfg.DataDir, "audit")
-	if audit.IsEmpty(auditDir) {
-		c.restoreAudit(ctx, auditDir, e.stores)
-	}
-	log, err := audit.Open(auditDir)
+	log, err := audit.Open(filepath.Join(cfg.DataDir, "audit"))
 	if err != nil {
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		e.close()
 		return nil, exitFailure
 	}
-	e.trail = &trail{log: log, cat: e.cat}
-	e.trail.stores = e.stores
+	e.trail = &trail{log: log, cat: e.cat, stores: e.stores}
+	if code := c.reconcileAudit(ctx, e); code != exitOK {
+		e.close()
+		return nil, code
+	}
 	if err := e.trail.catchUp(ctx); err != nil {
 		c.log.Warn().Err(err).Msg("audit index behind the log")
 	}
 	return e, exitOK
 }
 
-// restoreAudit continues the audit trail from the sealed segments stored
-// beside the AIPs when the local log is gone (a new server, a lost disk).
-func (c *cli) restoreAudit(ctx context.Context, dir string, stores []storage.Store) {
-	for _, st := range stores {
-		names, err := st.ListExtension(ctx, "segments/")
-		if err != nil || len(names) == 0 {
-			continue
-		}
-		segs := map[string][]byte{}
-		for _, n := range names {
-			b, err := st.GetExtension(ctx, n)
-			if err != nil {
-				c.log.Warn().Err(err).Str("location", st.Name()).Msg("cannot read a stored audit segment")
-				segs = nil
-				break
-			}
-			segs[filepath.Base(n)] = b
-		}
-		if segs == nil {
-			continue
-		}
-		n, err := audit.Restore(dir, segs)
-		if err != nil {
-			c.log.Error().Err(err).Str("location", st.Name()).Msg("stored audit segments not restored")
-			continue
-		}
-		c.log.Warn().Str("location", st.Name()).Int64("entries", n).Msg("local audit log was empty: restored the trail from storage")
-		return
+// reconcileAudit records a torn last entry that Open cut off, and compares
+// the local trail with the one stored beside the AIPs: a local trail behind
+// storage (lost, or restored from an older backup) is caught up; a fork
+// stops the command before anything is appended.
+func (c *cli) reconcileAudit(ctx context.Context, e *env) int {
+	t := e.trail
+	var remotes []audit.Remote
+	for _, st := range e.stores {
+		remotes = append(remotes, segmentStore{st})
 	}
+	rec, unreachable, err := t.log.Reconcile(ctx, remotes)
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		var fork *audit.ForkError
+		if errors.As(err, &fork) {
+			return exitDataErr
+		}
+		return exitFailure
+	}
+	for name, err := range unreachable {
+		c.log.Warn().Err(err).Str("location", name).Msg("stored audit trail not compared: location unreachable")
+	}
+	if torn := t.log.Torn; torn != nil {
+		detail := fmt.Sprintf("cut off an unfinished last entry of %d bytes at the end of the audit log (a crash while it was written; never fsynced, so the action it was to record did not count as done); the bytes are kept in %s", torn.Bytes, torn.Kept)
+		c.log.Warn().Msg(detail)
+		if _, err := t.Record(ctx, audit.Entry{Type: "recovery", Outcome: "success", Detail: detail, Agent: "archivd " + version, EventID: newEventID()}); err != nil {
+			fmt.Fprintf(c.errw, "archivd: audit: %v\n", err)
+			return exitFailure
+		}
+	}
+	if rec != nil {
+		detail := fmt.Sprintf("local audit log was behind the trail stored at %s (head seq %d, stored %d): caught up from %d stored segment(s)", rec.Location, rec.From, rec.To, rec.Segments)
+		c.log.Warn().Str("location", rec.Location).Msg(detail)
+		if _, err := t.Record(ctx, audit.Entry{Type: "recovery", Location: rec.Location, Outcome: "success", Detail: detail, Agent: "archivd " + version, EventID: newEventID()}); err != nil {
+			fmt.Fprintf(c.errw, "archivd: audit: %v\n", err)
+			return exitFailure
+		}
+	}
+	return exitOK
+}
+
+// segmentStore keeps sealed audit segments in a location's extension folder.
+type segmentStore struct{ storage.Store }
+
+func (s segmentStore) SegmentNames(ctx context.Context) ([]string, error) {
+	names, err := s.ListExtension(ctx, "segments/")
+	for i, n := range names {
+		names[i] = strings.TrimPrefix(n, "segments/")
+	}
+	return names, err
+}
+
+func (s segmentStore) Segment(ctx context.Context, name string) ([]byte, error) {
+	return s.GetExtension(ctx, "segments/"+name)
 }
 
 // trail appends to the audit log, indexes the entry in the catalog, and
@@ -310,22 +334,27 @@ func (t *trail) catchUp(ctx context.Context) error {
 }
 
 // seal closes the current audit segment and stores every sealed segment
-// that storage does not have yet.
+// that a location does not hold yet.
 func (t *trail) seal(ctx context.Context) error {
 	if _, err := t.log.Seal(); err != nil {
 		return err
 	}
-	segs, err := t.log.Sealed()
-	if err != nil {
-		return err
-	}
 	var errs []error
-	for _, s := range segs {
-		b, err := os.ReadFile(s)
+	for _, st := range t.stores {
+		names, err := segmentStore{st}.SegmentNames(ctx)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("list audit segments at %s: %w", st.Name(), err))
+			continue
+		}
+		missing, err := t.log.Unstored(names)
 		if err != nil {
 			return err
 		}
-		for _, st := range t.stores {
+		for _, s := range missing {
+			b, err := os.ReadFile(s)
+			if err != nil {
+				return err
+			}
 			if err := st.PutExtension(ctx, "segments/"+filepath.Base(s), b); err != nil {
 				errs = append(errs, fmt.Errorf("store audit segment %s at %s: %w", filepath.Base(s), st.Name(), err))
 			}
@@ -702,12 +731,15 @@ func (c *cli) catalogRebuild(ctx context.Context, args []string) int {
 	})
 }
 
+// auditVerify checks the local log's chain and compares every stored copy
+// of every segment with it. It changes nothing and takes no lock, so it
+// runs beside a working archivd.
 func (c *cli) auditVerify(ctx context.Context, args []string) int {
 	cfg, _, code := c.configured("audit verify", args, nil)
 	if code != exitOK {
 		return code
 	}
-	log, err := audit.Open(filepath.Join(cfg.DataDir, "audit"))
+	log, err := audit.OpenReadOnly(filepath.Join(cfg.DataDir, "audit"))
 	if err != nil {
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		return exitFailure
@@ -719,7 +751,46 @@ func (c *cli) auditVerify(ctx context.Context, args []string) int {
 		return exitDataErr
 	}
 	fmt.Fprintf(c.out, "OK: %d entries, hash chain intact\n", n)
-	return exitOK
+	if log.Torn != nil {
+		fmt.Fprintf(c.out, "NOTE: the open segment ends in an unfinished entry of %d bytes (a crash while it was written, or a write under way); the next command cuts it off and records that\n", log.Torn.Bytes)
+	}
+	var remotes []audit.Remote
+	for _, loc := range cfg.Locations {
+		st, err := openLocation(ctx, loc)
+		if err != nil {
+			fmt.Fprintf(c.out, "UNAVAILABLE stored trail at %s: %v\n", loc.Name, err)
+			code = exitUnavailable
+			continue
+		}
+		remotes = append(remotes, segmentStore{st})
+	}
+	diffs, unreachable, err := log.Compare(ctx, remotes)
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return exitFailure
+	}
+	differs := map[string]bool{}
+	for _, d := range diffs {
+		if d.Pending {
+			fmt.Fprintf(c.out, "PENDING %s\n", d)
+			code = exitUnavailable
+			continue
+		}
+		fmt.Fprintf(c.out, "DIFFERS %s\n", d)
+		differs[d.Location] = true
+	}
+	for _, r := range remotes {
+		if err, ok := unreachable[r.Name()]; ok {
+			fmt.Fprintf(c.out, "UNAVAILABLE stored trail at %s: %v\n", r.Name(), err)
+			code = exitUnavailable
+		} else if !differs[r.Name()] {
+			fmt.Fprintf(c.out, "OK stored trail at %s matches the local log\n", r.Name())
+		}
+	}
+	if len(differs) > 0 {
+		return exitDataErr
+	}
+	return code
 }
 
 // openLocation opens one configured location. S3 locations are not
