@@ -72,10 +72,26 @@ var migrations = []string{
 var DerivedTables = []string{"identifications", "copies", "files", "packages", "versions", "aips", "events"}
 
 // DB is an open catalog.
-type DB struct{ db *sql.DB }
+type DB struct {
+	db   *sql.DB
+	path string
+}
 
 // Open opens or creates the catalog at path and applies pending migrations.
 func Open(ctx context.Context, path string) (*DB, error) {
+	db, err := open(path)
+	if err != nil {
+		return nil, err
+	}
+	c := &DB{db, path}
+	if err := c.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("catalog %s: %w", path, err)
+	}
+	return c, nil
+}
+
+func open(path string) (*sql.DB, error) {
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(FULL)"} {
 		q.Add("_pragma", p)
@@ -85,12 +101,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("catalog %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	c := &DB{db}
-	if err := c.migrate(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("catalog %s: %w", path, err)
-	}
-	return c, nil
+	return db, nil
 }
 
 // Close closes the database.

@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -56,7 +55,7 @@ func VerifyAIP(ctx context.Context, store storage.Store, cat *catalog.DB, id aip
 	}
 	rootInv, err := store.Inventory(ctx, id.String())
 	switch {
-	case errors.Is(err, storage.ErrDigest) || errors.Is(err, storage.ErrNotFound):
+	case storage.IsDamage(err):
 		bad(a.Head, "root inventory: %v", err)
 		return res, nil
 	case err != nil:
@@ -87,8 +86,8 @@ func verifyVersion(ctx context.Context, store storage.Store, cat *catalog.DB, id
 	vn := ocfl.VersionName(v)
 	invBytes, err := readAll(ctx, store, id, vn+"/"+ocfl.InventoryFile)
 	if err != nil {
-		if errors.Is(err, storage.ErrNotFound) {
-			bad(v, "version inventory is missing")
+		if storage.IsDamage(err) {
+			bad(v, "version inventory: %v", err)
 			return nil
 		}
 		return err
@@ -129,8 +128,8 @@ func verifyVersion(ctx context.Context, store storage.Store, cat *catalog.DB, id
 				continue
 			}
 			b, err := readAll(ctx, store, id, cp)
-			if errors.Is(err, storage.ErrNotFound) {
-				bad(v, "%s is missing", cp)
+			if storage.IsDamage(err) {
+				bad(v, "%s: %v", cp, err)
 				continue
 			} else if err != nil {
 				return err
@@ -163,8 +162,8 @@ func verifyPackage(ctx context.Context, store storage.Store, id aip.ID, v int, c
 		bad(v, "%s: inventory digest %s differs from the catalog's %s", cp, invDigest, pkg.SHA512)
 	}
 	rc, err := store.Open(ctx, id.String(), cp)
-	if errors.Is(err, storage.ErrNotFound) {
-		bad(v, "%s is missing", cp)
+	if storage.IsDamage(err) {
+		bad(v, "%s: %v", cp, err)
 		return nil
 	} else if err != nil {
 		return err

@@ -143,6 +143,32 @@ func ObjectPath(id string) string {
 	return h[0:3] + "/" + h[3:6] + "/" + h[6:9] + "/" + enc
 }
 
+// IDFromPath recovers the object id from an object's path below the storage
+// root (the inverse of ObjectPath), without reading its inventory, so a
+// listing still names an object whose inventory is damaged. It fails for
+// ids so long that their encoding was cut short.
+func IDFromPath(p string) (string, bool) {
+	enc := p[strings.LastIndexByte(p, '/')+1:]
+	var b strings.Builder
+	for i := 0; i < len(enc); i++ {
+		if enc[i] != '%' {
+			b.WriteByte(enc[i])
+			continue
+		}
+		if i+2 >= len(enc) {
+			return "", false
+		}
+		v, err := strconv.ParseUint(enc[i+1:i+3], 16, 8)
+		if err != nil {
+			return "", false
+		}
+		b.WriteByte(byte(v))
+		i += 2
+	}
+	id := b.String()
+	return id, ObjectPath(id) == p
+}
+
 // encodeID percent-encodes every byte outside [A-Za-z0-9_-] with lower-case
 // hex, as extension 0003 requires.
 func encodeID(id string) string {

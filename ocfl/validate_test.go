@@ -95,3 +95,16 @@ func TestObjectPath0003(t *testing.T) {
 		}
 	}
 }
+
+func TestIDFromPath(t *testing.T) {
+	for _, id := range []string{"urn:uuid:01937a3b-6c2e-7cc0-8a1b-3f4e5d6c7b8a", "ark:123/abc", "percent%20 and spaces", "ä"} {
+		if got, ok := IDFromPath(ObjectPath(id)); !ok || got != id {
+			t.Errorf("IDFromPath(ObjectPath(%q)) = %q, %v", id, got, ok)
+		}
+	}
+	for _, p := range []string{"abc/def/123/urn%3auuid%3ax", "a/b/c/%zz", "x%2"} {
+		if _, ok := IDFromPath(p); ok {
+			t.Errorf("IDFromPath(%q) accepted a path that is not the id's", p)
+		}
+	}
+}

@@ -114,6 +114,18 @@ type Locker interface {
 // retention or a legal hold.
 var ErrLocked = errors.New("refused by object lock")
 
+// ErrUnreadable: a stored file exists on a reachable location but cannot be
+// read (an I/O error, a file that became a folder). Like ErrNotFound and
+// ErrDigest it is damage of that copy, not an unavailable location.
+var ErrUnreadable = errors.New("stored file unreadable")
+
+// IsDamage reports whether err says a stored file is missing, unreadable or
+// different on a location that could be reached: damage, never a reason to
+// wait and retry.
+func IsDamage(err error) bool {
+	return errors.Is(err, ErrNotFound) || errors.Is(err, ErrDigest) || errors.Is(err, ErrUnreadable)
+}
+
 // ErrAccess: the location refused the credentials or the permission.
 var ErrAccess = errors.New("access denied")
 

@@ -21,35 +21,87 @@ import (
 // Stats counts what a rebuild restored.
 type Stats struct {
 	AIPs, Versions, Events int
+	// Skipped names every stored object that could not be read; a rebuild
+	// never skips one silently.
+	Skipped []Skip
+	// Kept lists the AIPs no location could give: their rows are carried
+	// over from the previous catalog, so verify still finds their damage.
+	Kept []string
 }
 
-// Run empties the derived tables and fills them again from every location:
-// the first location holding an AIP gives its rows, each location its copy.
+// Skip is one object a rebuild could not read at one location.
+type Skip struct {
+	Location, Object string
+	Err              error
+}
+
+func (s Skip) String() string { return fmt.Sprintf("%s at %s: %v", s.Object, s.Location, s.Err) }
+
+// Run builds a new catalog from every location and the audit log and
+// swaps it in when complete: the first location holding an AIP gives its
+// rows, each location its copy. An object that cannot be read is skipped
+// and named in Stats; a location that cannot be listed or reached stops the
+// rebuild with the old catalog intact.
 func Run(ctx context.Context, stores []storage.Store, cat *catalog.DB, log *audit.Log) (*Stats, error) {
 	st := &Stats{}
-	if err := cat.ClearDerived(ctx); err != nil {
+	old := map[string]bool{}
+	ids, err := cat.AIPs(ctx)
+	if err != nil {
 		return nil, err
 	}
-	// Events first: the copies' verification times come from them.
-	verified := map[string]string{} // "aip location" -> time of the last successful check
-	n, err := log.Verify(func(e audit.Entry) error {
-		if e.Outcome == "success" && (e.Type == "ingestion" || e.Type == "fixity check" || e.Type == "replication") && e.AIP != "" {
-			verified[e.AIP+" "+e.Location] = e.Time
+	for _, id := range ids {
+		old[id] = true
+	}
+	err = cat.Rebuild(ctx, func(ctx context.Context, next *catalog.DB) error {
+		// Events first: the copies' verification times come from them.
+		verified := map[string]string{} // "aip location" -> time of the last successful check
+		n, err := log.Verify(func(e audit.Entry) error {
+			if e.Outcome == "success" && (e.Type == "ingestion" || e.Type == "fixity check" || e.Type == "replication") && e.AIP != "" {
+				verified[e.AIP+" "+e.Location] = e.Time
+			}
+			return next.PutEvent(ctx, catalog.Event{Seq: e.Seq, Hash: e.Hash(), Time: e.Time, Type: e.Type, AIP: e.AIP,
+				Location: e.Location, Outcome: e.Outcome, Detail: e.Detail})
+		})
+		if err != nil {
+			return fmt.Errorf("rebuild events: %w", err)
 		}
-		return cat.PutEvent(ctx, catalog.Event{Seq: e.Seq, Hash: e.Hash(), Time: e.Time, Type: e.Type, AIP: e.AIP,
-			Location: e.Location, Outcome: e.Outcome, Detail: e.Detail})
+		st.Events = int(n)
+		seen := map[string]bool{}
+		for _, store := range stores {
+			if err := rebuildLocation(ctx, store, next, verified, seen, st); err != nil {
+				return fmt.Errorf("location %s: %w", store.Name(), err)
+			}
+		}
+		for _, id := range ids {
+			if seen[id] || !skipped(st, id) {
+				continue
+			}
+			if err := next.CarryOver(ctx, cat.Path(), id); err != nil {
+				return err
+			}
+			st.Kept = append(st.Kept, id)
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("rebuild events: %w", err)
-	}
-	st.Events = int(n)
-	seen := map[string]bool{}
-	for _, store := range stores {
-		if err := rebuildLocation(ctx, store, cat, verified, seen, st); err != nil {
-			return nil, fmt.Errorf("location %s: %w", store.Name(), err)
-		}
+		return nil, err
 	}
 	return st, nil
+}
+
+// catalogError: writing the new catalog failed; that stops the rebuild.
+type catalogError struct{ err error }
+
+func (e *catalogError) Error() string { return "catalog: " + e.err.Error() }
+func (e *catalogError) Unwrap() error { return e.err }
+
+func skipped(st *Stats, id string) bool {
+	for _, s := range st.Skipped {
+		if s.Object == id {
+			return true
+		}
+	}
+	return false
 }
 
 func rebuildLocation(ctx context.Context, store storage.Store, cat *catalog.DB, verified map[string]string, seen map[string]bool, st *Stats) error {
@@ -61,81 +113,122 @@ func rebuildLocation(ctx context.Context, store storage.Store, cat *catalog.DB, 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		id, err := aip.ParseID(s)
-		if err != nil {
-			return fmt.Errorf("object %q is not an archivd AIP: %w", s, err)
-		}
-		invBytes, err := store.Inventory(ctx, s)
-		if err != nil {
+		err := rebuildObject(ctx, store, cat, s, verified, seen, st)
+		switch {
+		case err == nil:
+		case errors.Is(err, storage.ErrUnavailable), errors.As(err, new(*catalogError)), ctx.Err() != nil:
 			return err
+		default:
+			st.Skipped = append(st.Skipped, Skip{store.Name(), s, err})
 		}
-		inv, err := ocfl.ParseInventory(invBytes)
-		if err != nil {
-			return fmt.Errorf("object %s: %w", s, err)
-		}
-		for v := 1; v <= inv.HeadNumber(); v++ {
-			if err := rebuildVersion(ctx, store, cat, id, inv, v, verified, !seen[s]); err != nil {
-				return fmt.Errorf("object %s v%d: %w", s, v, err)
-			}
-			if !seen[s] {
-				st.Versions++
-			}
-		}
-		if !seen[s] {
-			st.AIPs++
-		}
-		seen[s] = true
 	}
 	return nil
 }
 
-func rebuildVersion(ctx context.Context, store storage.Store, cat *catalog.DB, id aip.ID, inv *ocfl.Inventory, v int, verified map[string]string, rows bool) error {
+// rebuildObject reads one object's small files and writes its rows in one
+// transaction, so a damaged object leaves no half of its rows behind.
+func rebuildObject(ctx context.Context, store storage.Store, cat *catalog.DB, s string, verified map[string]string, seen map[string]bool, st *Stats) error {
+	id, err := aip.ParseID(s)
+	if err != nil {
+		return fmt.Errorf("not an archivd AIP: %w", err)
+	}
+	invBytes, err := store.Inventory(ctx, s)
+	if err != nil {
+		return err
+	}
+	inv, err := ocfl.ParseInventory(invBytes)
+	if err != nil {
+		return fmt.Errorf("root inventory.json: %w", err)
+	}
+	var rows []versionRows
+	for v := 1; v <= inv.HeadNumber(); v++ {
+		r, err := readVersion(ctx, store, id, inv, v, verified)
+		if err != nil {
+			return fmt.Errorf("v%d: %w", v, err)
+		}
+		rows = append(rows, r)
+	}
+	first := !seen[s]
+	for _, r := range rows {
+		if err := r.put(ctx, cat, first); err != nil {
+			return &catalogError{err}
+		}
+	}
+	if first {
+		st.AIPs++
+		st.Versions += len(rows)
+	}
+	seen[s] = true
+	return nil
+}
+
+// versionRows are the catalog rows of one stored version.
+type versionRows struct {
+	a     catalog.AIP
+	v     catalog.Version
+	p     catalog.Package
+	files []catalog.File
+	cp    catalog.Copy
+	ids   []catalog.Identification
+}
+
+// put writes the rows; later locations of an AIP add only their copy.
+func (r versionRows) put(ctx context.Context, cat *catalog.DB, first bool) error {
+	if !first {
+		return cat.PutCopyRow(ctx, r.cp)
+	}
+	if err := cat.PutVersionRows(ctx, r.a, r.v, r.p, r.files, r.cp); err != nil {
+		return err
+	}
+	if len(r.ids) == 0 {
+		return nil
+	}
+	return cat.PutIdentifications(ctx, r.ids)
+}
+
+func readVersion(ctx context.Context, store storage.Store, id aip.ID, inv *ocfl.Inventory, v int, verified map[string]string) (versionRows, error) {
+	var r versionRows
 	vn := ocfl.VersionName(v)
 	vinv, err := read(ctx, store, inv, id, vn+"/"+ocfl.InventoryFile, "")
 	if err != nil {
-		return err
+		return r, err
 	}
 	root := id.PackageRoot(v)
 	idx, err := read(ctx, store, inv, id, vn+"/content/"+root+".index.tsv", vn)
 	if err != nil {
-		return err
+		return r, err
 	}
 	res, err := aip.ParseIndex(idx)
 	if err != nil {
-		return err
+		return r, err
 	}
 	info, err := read(ctx, store, inv, id, vn+"/content/"+root+"/"+aip.TagBagInfo, vn)
 	if err != nil {
-		return err
+		return r, err
 	}
 	meta := aip.MetadataFromBagInfo(info)
 	ver := inv.Versions[vn]
-	a, vr, p, files := ingest.Rows(id, v, ver.Created, meta, res, digest.Of(vinv).SHA512.String(), ver.Message)
-	a.Head = inv.HeadNumber()
+	r.a, r.v, r.p, r.files = ingest.Rows(id, v, ver.Created, meta, res, digest.Of(vinv).SHA512.String(), ver.Message)
+	r.a.Head = inv.HeadNumber()
 	st, err := store.Stat(ctx, id.String(), vn+"/content/"+id.PackageFile(v))
 	if err != nil {
-		return err
+		return r, err
 	}
-	cp := catalog.Copy{AIP: id.String(), Version: v, Location: store.Name(),
+	r.cp = catalog.Copy{AIP: id.String(), Version: v, Location: store.Name(),
 		ObjectKey: ocfl.ObjectPath(id.String()) + "/" + vn + "/content/" + id.PackageFile(v), VersionID: st.VersionID,
 		Size: res.Size, SHA512: res.Package.SHA512.String(), VerifiedAt: verified[id.String()+" "+store.Name()]}
-	if !rows {
-		return cat.PutCopyRow(ctx, cp)
-	}
-	if err := cat.PutVersionRows(ctx, a, vr, p, files, cp); err != nil {
-		return err
-	}
 	fr, err := read(ctx, store, inv, id, vn+"/content/"+root+".formats.json", vn)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil // ingested without format identification
+		return r, nil // ingested without format identification
 	} else if err != nil {
-		return err
+		return r, err
 	}
 	report, err := ingest.ParseFormatReport(fr)
 	if err != nil {
-		return err
+		return r, err
 	}
-	return cat.PutIdentifications(ctx, ingest.IdentificationRows(id.String(), v, report))
+	r.ids = ingest.IdentificationRows(id.String(), v, report)
+	return r, nil
 }
 
 // read fetches a small content file and checks it against the inventory

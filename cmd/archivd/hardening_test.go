@@ -284,3 +284,71 @@ func TestTornAuditTail(t *testing.T) {
 		t.Errorf("the cut bytes are not kept: %v", torn)
 	}
 }
+
+// TestRebuildWithADamagedObject: one truncated inventory no longer empties
+// the catalog; the object is named, the rest rebuilt.
+func TestRebuildWithADamagedObject(t *testing.T) {
+	cfg, dir, bad := ingested(t)
+	r := archivd(t, "ingest", "--config", cfg, sampleCase(t, t.TempDir()))
+	if r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	good := strings.TrimSpace(r.stdout)
+	invs, _ := filepath.Glob(filepath.Join(dir, "var", "storage", "*", "*", "*", "*"+strings.TrimPrefix(bad, "urn:uuid:"), "inventory.json"))
+	if len(invs) != 1 {
+		t.Fatalf("inventory of %s: %v", bad, invs)
+	}
+	b, _ := os.ReadFile(invs[0])
+	os.WriteFile(invs[0], b[:len(b)/2], 0o644)
+
+	r = archivd(t, "catalog", "rebuild", "--config", cfg)
+	if r.code != exitDataErr || !strings.Contains(r.stdout, "SKIPPED "+bad) || !strings.Contains(r.stdout, "inventory.json") || !strings.Contains(r.stdout, "KEPT "+bad) {
+		t.Fatalf("rebuild: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := archivd(t, "verify", "--config", cfg, good); r.code != 0 {
+		t.Errorf("the healthy AIP after the rebuild: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := archivd(t, "verify", "--config", cfg, bad); r.code != exitDataErr || !strings.Contains(r.stdout, "DAMAGED") {
+		t.Errorf("the damaged AIP after the rebuild: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "var", "catalog.db.rebuild")); !os.IsNotExist(err) {
+		t.Errorf("the rebuild's work file stays: %v", err)
+	}
+}
+
+// TestRebuildStopsWithTheOldCatalog: a location that cannot be read stops
+// the rebuild and the catalog stays as it was.
+func TestRebuildStopsWithTheOldCatalog(t *testing.T) {
+	cfg, dir, _ := ingested(t)
+	before := dumpCatalog(t, dir)
+	// The storage root unreadable as a whole: remove its declaration file.
+	os.Remove(filepath.Join(dir, "var", "storage", "0=ocfl_1.1"))
+	objs, _ := filepath.Glob(filepath.Join(dir, "var", "storage", "*", "*", "*", "*", "inventory.json"))
+	os.Remove(objs[0])
+	r := archivd(t, "catalog", "rebuild", "--config", cfg)
+	if r.code == 0 {
+		t.Fatalf("rebuild without a storage root succeeded: %s", r.stdout)
+	}
+	if got := dumpCatalog(t, dir); got != before {
+		t.Errorf("a failed rebuild changed the catalog")
+	}
+}
+
+// TestMissingFilesAreDamage: the exit code rule. A stored file missing on a
+// reachable location is damage (65); a copy not made yet is 69.
+func TestMissingFilesAreDamage(t *testing.T) {
+	cfg, dir, id := ingested(t)
+	obj, _ := filepath.Glob(filepath.Join(dir, "var", "storage", "*", "*", "*", "*"+strings.TrimPrefix(id, "urn:uuid:")))
+	side := filepath.Join(obj[0], "inventory.json.sha512")
+	b, _ := os.ReadFile(side)
+	os.Remove(side)
+	r := archivd(t, "verify", "--config", cfg, id)
+	if r.code != exitDataErr || !strings.Contains(r.stdout, "DAMAGED") || !strings.Contains(r.stdout, "inventory.json.sha512") {
+		t.Errorf("missing sidecar: %d %s", r.code, r.stdout)
+	}
+	os.WriteFile(side, b, 0o644)
+	os.RemoveAll(obj[0])
+	if r := archivd(t, "verify", "--config", cfg, id); r.code != exitDataErr || !strings.Contains(r.stdout, "DAMAGED") {
+		t.Errorf("deleted object: %d %s", r.code, r.stdout)
+	}
+}

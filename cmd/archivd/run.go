@@ -723,10 +723,22 @@ func (c *cli) catalogRebuild(ctx context.Context, args []string) int {
 	return c.withEnv(ctx, cfg, func(e *env) int {
 		st, err := rebuild.Run(ctx, e.stores, e.cat, e.trail.log)
 		if err != nil {
-			fmt.Fprintf(c.errw, "archivd: catalog rebuild: %v\n", err)
+			fmt.Fprintf(c.errw, "archivd: catalog rebuild: %v\nThe catalog is as it was before.\n", err)
+			if errors.Is(err, storage.ErrUnavailable) {
+				return exitUnavailable
+			}
 			return exitFailure
 		}
 		fmt.Fprintf(c.out, "catalog rebuilt: %d AIP(s), %d version(s), %d audit event(s)\n", st.AIPs, st.Versions, st.Events)
+		for _, s := range st.Skipped {
+			fmt.Fprintf(c.out, "SKIPPED %s\n", s)
+		}
+		for _, id := range st.Kept {
+			fmt.Fprintf(c.out, "KEPT %s: no location could give it; its rows are carried over from the previous catalog (archivd verify %s reports the damage)\n", id, id)
+		}
+		if len(st.Skipped) > 0 {
+			return exitDataErr
+		}
 		return exitOK
 	})
 }

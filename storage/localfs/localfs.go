@@ -370,20 +370,30 @@ func writeVerified(dst string, f storage.File) error {
 func (s *Store) Inventory(ctx context.Context, id string) ([]byte, error) {
 	obj := s.objectDir(id)
 	b, err := os.ReadFile(filepath.Join(obj, ocfl.InventoryFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("object %s: %w", id, storage.ErrNotFound)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("object %s: %w: %v", id, storage.ErrUnavailable, err)
+		return nil, s.fileErr(id, ocfl.InventoryFile, err)
 	}
 	side, err := os.ReadFile(filepath.Join(obj, ocfl.SidecarFile))
 	if err != nil {
-		return nil, fmt.Errorf("object %s: inventory sidecar: %w", id, err)
+		return nil, s.fileErr(id, ocfl.SidecarFile, err)
 	}
 	if f := strings.Fields(string(side)); len(f) != 2 || !strings.EqualFold(f[0], digest.Of(b).SHA512.String()) {
 		return nil, fmt.Errorf("object %s: inventory.json does not match its sidecar: %w", id, storage.ErrDigest)
 	}
 	return b, nil
+}
+
+// fileErr classifies an error reading a stored file. With the storage root
+// in place, a missing or unreadable file is damage of this copy; without it
+// (an unmounted disk) the location is unavailable.
+func (s *Store) fileErr(id, p string, err error) error {
+	if _, rerr := os.Stat(filepath.Join(s.root, ocfl.RootDeclaration)); rerr != nil {
+		return fmt.Errorf("location %s: storage root %s is gone (not mounted?): %w: %v", s.name, s.root, storage.ErrUnavailable, rerr)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("object %s file %s: %w", id, p, storage.ErrNotFound)
+	}
+	return fmt.Errorf("object %s file %s: %w: %v", id, p, storage.ErrUnreadable, err)
 }
 
 // Open implements storage.Store.
@@ -392,11 +402,8 @@ func (s *Store) Open(ctx context.Context, id, p string) (io.ReadCloser, error) {
 		return nil, err
 	}
 	f, err := os.Open(filepath.Join(s.objectDir(id), filepath.FromSlash(p)))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("object %s file %s: %w", id, p, storage.ErrNotFound)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("object %s file %s: %w: %v", id, p, storage.ErrUnavailable, err)
+		return nil, s.fileErr(id, p, err)
 	}
 	return f, nil
 }
@@ -407,11 +414,8 @@ func (s *Store) Stat(ctx context.Context, id, p string) (storage.Info, error) {
 		return storage.Info{}, err
 	}
 	st, err := os.Stat(filepath.Join(s.objectDir(id), filepath.FromSlash(p)))
-	if errors.Is(err, fs.ErrNotExist) {
-		return storage.Info{}, fmt.Errorf("object %s file %s: %w", id, p, storage.ErrNotFound)
-	}
 	if err != nil {
-		return storage.Info{}, fmt.Errorf("object %s file %s: %w: %v", id, p, storage.ErrUnavailable, err)
+		return storage.Info{}, s.fileErr(id, p, err)
 	}
 	return storage.Info{Size: st.Size()}, nil
 }
@@ -427,6 +431,11 @@ func (s *Store) Objects(ctx context.Context) ([]string, error) {
 			return fs.SkipDir
 		}
 		if d.Name() == ocfl.ObjectDeclaration {
+			rel, _ := filepath.Rel(s.root, filepath.Dir(p))
+			if id, ok := ocfl.IDFromPath(filepath.ToSlash(rel)); ok {
+				ids = append(ids, id)
+				return fs.SkipDir
+			}
 			b, err := os.ReadFile(filepath.Join(filepath.Dir(p), ocfl.InventoryFile))
 			if err != nil {
 				return err

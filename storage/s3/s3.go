@@ -446,6 +446,10 @@ func (s *Store) Objects(ctx context.Context) ([]string, error) {
 			continue
 		}
 		dir := strings.TrimPrefix(path.Dir(o.Key), s.prefix)
+		if id, ok := ocfl.IDFromPath(dir); ok {
+			ids = append(ids, id)
+			continue
+		}
 		b, err := s.get(ctx, s.prefix+dir+"/"+ocfl.InventoryFile, 64<<20)
 		if err != nil {
 			return nil, err
