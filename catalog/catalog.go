@@ -350,12 +350,13 @@ func (c *DB) PutIngest(ctx context.Context, in Ingest) error {
 	return nil
 }
 
-// UnfinishedIngest returns the newest ingest of source that was packaged
-// but not committed (ErrNotFound if none).
+// UnfinishedIngest returns the newest ingest of source that was begun
+// (described, packaged or partly stored) but not committed or failed
+// (ErrNotFound if none).
 func (c *DB) UnfinishedIngest(ctx context.Context, source string) (Ingest, error) {
 	var in Ingest
 	err := c.db.QueryRowContext(ctx, `SELECT aip, state, source, record, error, updated FROM ingests
-		WHERE source = ? AND state IN ('packaged', 'stored-partial') ORDER BY updated DESC LIMIT 1`, source).
+		WHERE source = ? AND state IN ('described', 'packaged', 'stored-partial') ORDER BY updated DESC LIMIT 1`, source).
 		Scan(&in.AIP, &in.State, &in.Source, &in.Record, &in.Error, &in.Updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return in, fmt.Errorf("unfinished ingest of %s: %w", source, ErrNotFound)

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -211,11 +212,32 @@ func (c *Config) applyDefaults() {
 
 var typeErrLine = regexp.MustCompile(`^line (\d+): (.*)$`)
 
-// Load reads and checks the file at path.
+// maxFile bounds a configuration file; real ones are a few KiB.
+const maxFile = 1 << 20
+
+// Load reads and checks the file at path. Anything but a regular file (a
+// named pipe would block, /dev/zero never ends) is refused before it is
+// opened, and at most maxFile bytes are read.
 func Load(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
+	fail := func(msg string) (*Config, error) { return nil, &Error{[]Problem{{File: path, Msg: msg}}} }
+	st, err := os.Stat(path)
 	if err != nil {
-		return nil, &Error{[]Problem{{File: path, Msg: err.Error()}}}
+		return fail(err.Error())
+	}
+	if !st.Mode().IsRegular() {
+		return fail(fmt.Sprintf("not a regular file (%s): a configuration must be a YAML file", st.Mode().Type()))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fail(err.Error())
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxFile+1))
+	if err != nil {
+		return fail(err.Error())
+	}
+	if len(b) > maxFile {
+		return fail(fmt.Sprintf("larger than %d KiB: not an archivd configuration", maxFile>>10))
 	}
 	return Parse(path, b)
 }
@@ -264,7 +286,17 @@ func Parse(name string, b []byte) (*Config, error) {
 	for i := range c.Locations {
 		c.Locations[i].Path = abs(c.Locations[i].Path)
 	}
+	// A zero written out is an error like any other out-of-range value;
+	// only a key left out takes the default.
+	zeroLevel := c.Package.CompressionLevel == 0 && hasKey(&root, "package", "compression_level")
+	zeroFrame := c.Package.FrameSizeMiB == 0 && hasKey(&root, "package", "frame_size_mib")
 	c.applyDefaults()
+	if zeroLevel {
+		c.Package.CompressionLevel = 0
+	}
+	if zeroFrame {
+		c.Package.FrameSizeMiB = 0
+	}
 	c.Path = name
 	zone, err := time.LoadLocation(c.Archive.TimeZone)
 	if err != nil {
@@ -305,6 +337,12 @@ func Parse(name string, b []byte) (*Config, error) {
 			add(l, "locations[%d] (%s): unknown type %q (known: local, s3)", i, loc.Name, loc.Type)
 		}
 	}
+	c.checkPlaces(add, line, func(i int) int {
+		if l := lineOfIndex(&root, "locations", i); l > 0 {
+			return l
+		}
+		return line("data_dir") // the default location, under data_dir
+	})
 	for _, r := range c.Copies.Required {
 		if !names[r] {
 			add(line("copies", "required"), "copies.required names %q, which is not a location", r)
@@ -353,6 +391,29 @@ func Parse(name string, b []byte) (*Config, error) {
 		return nil, &Error{probs}
 	}
 	return c, nil
+}
+
+// hasKey reports whether a key path is written in the document.
+func hasKey(root *yaml.Node, path ...string) bool {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, key := range path {
+		found := false
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == key {
+					n, found = n.Content[i+1], true
+					break
+				}
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // lineOf finds the line of a key path in a YAML document, or the nearest

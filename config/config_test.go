@@ -1,10 +1,12 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -120,5 +122,76 @@ copies:
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("want %q in:\n%v", want, err)
 		}
+	}
+}
+
+// TestPlacesThatCannotWork: paths and locations that config check used to
+// call ok.
+func TestPlacesThatCannotWork(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	os.WriteFile(file, []byte("x"), 0o644)
+	os.MkdirAll(filepath.Join(dir, "real"), 0o755)
+	os.Symlink(filepath.Join(dir, "real"), filepath.Join(dir, "alias"))
+	cases := []struct{ name, src, want string }{
+		{"data dir is a file", "data_dir: " + file + "\n", "exists and is not a folder"},
+		{"data dir under a file", "data_dir: " + file + "/var\n", "cannot be created"},
+		{"storage path is a file", "data_dir: " + dir + "/var\nlocations:\n  - {name: a, type: local, path: " + file + "}\n", "path: " + file + " exists and is not a folder"},
+		{"storage is the data dir", "data_dir: " + dir + "/var\nlocations:\n  - {name: a, type: local, path: " + dir + "/var}\n", "is the data directory itself"},
+		{"data dir inside storage", "data_dir: " + dir + "/s/var\nlocations:\n  - {name: a, type: local, path: " + dir + "/s}\n", "inside this storage root"},
+		{"storage in staging", "data_dir: " + dir + "/var\nlocations:\n  - {name: a, type: local, path: " + dir + "/var/staging/x}\n", "inside the data directory's staging"},
+		{"same folder", "data_dir: " + dir + "/var\nlocations:\n  - {name: a, type: local, path: " + dir + "/real}\n  - {name: b, type: local, path: " + dir + "/alias}\n", "are the same folder"},
+		{"nested", "data_dir: " + dir + "/var\nlocations:\n  - {name: a, type: local, path: " + dir + "/st}\n  - {name: b, type: local, path: " + dir + "/st/inner}\n", "are nested"},
+		{"frame size 0", "data_dir: " + dir + "/var\npackage:\n  frame_size_mib: 0\n", "frame_size_mib 0"},
+		{"compression 0", "data_dir: " + dir + "/var\npackage:\n  compression_level: 0\n", "compression_level 0"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse(filepath.Join(dir, "archivd.yaml"), []byte(c.src))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("want %q, got %v", c.want, err)
+			}
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Problems[0].Line == 0 {
+				t.Errorf("no line: %v", err)
+			}
+		})
+	}
+	// Places that are fine: storage in its own folder of the data directory.
+	ok := "data_dir: " + dir + "/var\nlocations:\n  - {name: a, type: local, path: " + dir + "/var/storage}\n  - {name: b, type: local, path: " + dir + "/other}\n"
+	if _, err := Parse(filepath.Join(dir, "archivd.yaml"), []byte(ok)); err != nil {
+		t.Errorf("good places refused: %v", err)
+	}
+}
+
+func TestS3LocationsOverlap(t *testing.T) {
+	for _, c := range []struct {
+		a, b    string
+		overlap bool
+	}{{"", "x", true}, {"a", "a/b", true}, {"a/", "a", true}, {"a", "ab", false}, {"a/b", "a/c", false}} {
+		if got := prefixesOverlap(c.a, c.b); got != c.overlap {
+			t.Errorf("prefixesOverlap(%q, %q) = %v", c.a, c.b, got)
+		}
+	}
+	if !sameServer("https://S3.example:443", "https://s3.example") || sameServer("https://s3.example:9000", "https://s3.example") {
+		t.Error("sameServer")
+	}
+}
+
+func TestLoadRefusesWhatIsNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{fifo, "/dev/zero", dir} {
+		if _, err := Load(p); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("Load(%s) = %v", p, err)
+		}
+	}
+	big := filepath.Join(dir, "big.yaml")
+	os.WriteFile(big, bytes.Repeat([]byte("# x\n"), 300_000), 0o644)
+	if _, err := Load(big); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("Load(big) = %v", err)
 	}
 }

@@ -94,6 +94,7 @@ type job struct {
 	files    int
 	octets   int64
 	formats  *FormatReport
+	fresh    bool // the record exists, the package must be built
 }
 
 // IncompleteError says which required copies could not be made; the case
@@ -141,6 +142,10 @@ func (in *Ingester) agent() string { return in.Software + " " + in.Version }
 // *InputError naming each file; missing copies an *IncompleteError. The
 // folder is left as it was in every case.
 func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
+	if folder == "" {
+		// filepath.Abs would make "" the current directory.
+		return aip.ID{}, &InputError{folder, []string{"the case folder name is empty"}}
+	}
 	abs, err := filepath.Abs(folder)
 	if err != nil {
 		return aip.ID{}, err
@@ -170,9 +175,15 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 	if err != nil {
 		return aip.ID{}, err
 	}
-	if j == nil {
+	switch {
+	case j == nil:
 		if j, err = in.prepare(ctx, abs, input, report); err != nil {
 			return j.idOrZero(), err
+		}
+	case j.fresh:
+		j.formats = report
+		if err := in.build(ctx, j, input); err != nil {
+			return j.id, err
 		}
 	}
 	j.files, j.octets = len(input.Files), 0
@@ -184,7 +195,10 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 		log.Info().Int64("bytes_read_again", report.BytesReread).Int64("bytes", j.octets).Msg("formats identified and validated")
 	}
 
-	missing := in.distribute(ctx, j, log)
+	missing, err := in.distribute(ctx, j, log)
+	if err != nil {
+		return j.id, err
+	}
 	var required []string
 	for _, name := range in.Required {
 		if !slices.Contains(j.rec.Stored, name) {
@@ -193,8 +207,10 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 	}
 	if len(required) > 0 && (!in.AllowMissing || len(j.rec.Stored) == 0) {
 		err := &IncompleteError{ID: j.id, Missing: missing}
-		in.saveState(ctx, j.rec, j.state(), err)
 		in.fail(ctx, j.id, abs, err)
+		if serr := in.saveState(ctx, j.rec, j.state(), err); serr != nil {
+			return j.id, errors.Join(err, serr)
+		}
 		return j.id, err
 	}
 	if err := in.complete(ctx, j, missing, log); err != nil {
@@ -229,13 +245,24 @@ func (in *Ingester) prepare(ctx context.Context, abs string, input aip.Input, re
 	if err := in.saveState(ctx, j.rec, StateDescribed, nil); err != nil {
 		return nil, err
 	}
+	return j, in.build(ctx, j, input)
+}
+
+// build writes the spool of a described ingest. A spool left by a crash
+// is replaced; a failed build leaves none and marks the ingest failed.
+func (in *Ingester) build(ctx context.Context, j *job, input aip.Input) error {
+	if err := os.RemoveAll(j.dir); err != nil {
+		return err
+	}
 	if err := in.pack(ctx, j, input); err != nil {
 		os.RemoveAll(j.dir)
-		in.fail(ctx, id, abs, err)
-		in.saveState(ctx, j.rec, StateFailed, err)
-		return j, err
+		in.fail(ctx, j.id, j.rec.Source, err)
+		if serr := in.saveState(ctx, j.rec, StateFailed, err); serr != nil {
+			return errors.Join(err, serr)
+		}
+		return err
 	}
-	return j, in.saveState(ctx, j.rec, StatePackaged, nil)
+	return in.saveState(ctx, j.rec, StatePackaged, nil)
 }
 
 // pack writes the package, its small copies, its index and the v1
@@ -341,6 +368,13 @@ func (in *Ingester) resume(ctx context.Context, abs string, input aip.Input) (*j
 		return nil, err
 	}
 	j := &job{rec: rec, id: id, dir: filepath.Join(in.Staging, id.Name()), meta: input.Meta}
+	if old.State == StateDescribed {
+		// Interrupted while the package was built: build it again under
+		// the id the record already gave it.
+		in.Log.Info().Str("aip", rec.ID).Msg("resuming an ingest interrupted while packaging: building its package again")
+		j.fresh = true
+		return j, nil
+	}
 	abandon := func(why string) (*job, error) {
 		in.Log.Warn().Str("aip", rec.ID).Msg("not resuming the interrupted ingest: " + why)
 		os.RemoveAll(j.dir)
@@ -434,15 +468,16 @@ func sameInput(res *aip.Result, input aip.Input) bool {
 }
 
 // distribute commits the spool to every location that lacks it and
-// returns the failures by location.
-func (in *Ingester) distribute(ctx context.Context, j *job, log zerolog.Logger) map[string]error {
+// returns the failures by location. An error means the ingest record could
+// not be saved: the ingest stops there and resumes on the next try.
+func (in *Ingester) distribute(ctx context.Context, j *job, log zerolog.Logger) (map[string]error, error) {
 	missing := map[string]error{}
 	files, err := storage.SpoolFiles(j.inv, 1, filepath.Join(j.dir, "content"))
 	if err != nil {
 		for _, st := range in.Stores {
 			missing[st.Name()] = err
 		}
-		return missing
+		return missing, nil
 	}
 	for _, st := range in.Stores {
 		if slices.Contains(j.rec.Stored, st.Name()) {
@@ -454,10 +489,12 @@ func (in *Ingester) distribute(ctx context.Context, j *job, log zerolog.Logger) 
 			continue
 		}
 		j.rec.Stored = append(j.rec.Stored, st.Name())
-		in.saveState(ctx, j.rec, StatePartial, nil)
+		if err := in.saveState(ctx, j.rec, StatePartial, nil); err != nil {
+			return missing, fmt.Errorf("ingest %s: record the copy at %s: %w", j.id, st.Name(), err)
+		}
 		log.Info().Str("location", st.Name()).Msg("copy stored and verified")
 	}
-	return missing
+	return missing, nil
 }
 
 // complete sets retention, records the events and commits the catalog.
@@ -539,7 +576,11 @@ func (in *Ingester) complete(ctx context.Context, j *job, missing map[string]err
 	return nil
 }
 
+// saveState records the ingest's state. Bookkeeping finishes even when the
+// work was interrupted (SIGTERM cancels ctx): the record must say where the
+// ingest stopped.
 func (in *Ingester) saveState(ctx context.Context, rec record, state string, cause error) error {
+	ctx = context.WithoutCancel(ctx)
 	b, _ := json.Marshal(rec)
 	msg := ""
 	if cause != nil {
@@ -548,10 +589,15 @@ func (in *Ingester) saveState(ctx context.Context, rec record, state string, cau
 	return in.Catalog.PutIngest(ctx, catalog.Ingest{AIP: rec.ID, State: state, Source: rec.Source, Record: string(b), Error: msg})
 }
 
-// fail records a failed ingest in the audit trail.
+// fail records a failed ingest in the audit trail, also when interrupted.
 func (in *Ingester) fail(ctx context.Context, id aip.ID, folder string, cause error) {
-	e := audit.Entry{EventID: uuid.NewString(), Type: "ingestion", Outcome: "failure",
-		Detail: fmt.Sprintf("case folder %s: %v", folder, cause), Agent: in.agent()}
+	ctx = context.WithoutCancel(ctx)
+	detail := fmt.Sprintf("case folder %s: %v", folder, cause)
+	var ie *InputError
+	if errors.As(cause, &ie) {
+		detail = ie.Error() // it names the folder itself
+	}
+	e := audit.Entry{EventID: uuid.NewString(), Type: "ingestion", Outcome: "failure", Detail: detail, Agent: in.agent()}
 	if !id.IsZero() {
 		e.AIP = id.String()
 	}

@@ -9,9 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -43,7 +46,33 @@ type InputError struct {
 }
 
 func (e *InputError) Error() string {
-	return fmt.Sprintf("case folder %s cannot be ingested:\n  %s", e.Folder, strings.Join(e.Problems, "\n  "))
+	probs := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		probs[i] = printable(p)
+	}
+	return fmt.Sprintf("case folder %s cannot be ingested:\n  %s", printable(e.Folder), strings.Join(probs, "\n  "))
+}
+
+// printable escapes what must not reach a terminal or a log line raw:
+// control characters (an escape sequence quoted from a binary case.yaml
+// could clear the screen), bidirectional overrides, and bytes that are not
+// UTF-8. Everything else is kept, umlauts included.
+func printable(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unicode.IsControl(r), r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // Scan walks a case folder and returns the input for packaging. It reads
@@ -51,12 +80,19 @@ func (e *InputError) Error() string {
 func Scan(folder string, defaults aip.Metadata) (aip.Input, error) {
 	var in aip.Input
 	var probs []string
+	if folder == "" {
+		return in, &InputError{folder, []string{"the case folder name is empty"}}
+	}
 	st, err := os.Lstat(folder)
 	if err != nil {
 		return in, &InputError{folder, []string{err.Error()}}
 	}
+	if st.Mode()&fs.ModeSymlink != 0 {
+		to, _ := os.Readlink(folder)
+		return in, &InputError{folder, []string{fmt.Sprintf("is a symbolic link (to %s); name the case folder itself", to)}}
+	}
 	if !st.IsDir() {
-		return in, &InputError{folder, []string{"not a folder"}}
+		return in, &InputError{folder, []string{fmt.Sprintf("not a folder (a %s)", describeMode(st.Mode()))}}
 	}
 	err = filepath.WalkDir(folder, func(p string, d fs.DirEntry, err error) error {
 		rel, _ := filepath.Rel(folder, p)
@@ -80,6 +116,9 @@ func Scan(folder string, defaults aip.Metadata) (aip.Input, error) {
 		switch {
 		case info.Mode()&fs.ModeSymlink != 0:
 			probs = append(probs, fmt.Sprintf("%q: is a symbolic link; archive the file it points to instead", rel))
+		case info.IsDir() && rel == SidecarName:
+			probs = append(probs, fmt.Sprintf("%q: is a folder; the case metadata must be a YAML file of that name", rel))
+			return fs.SkipDir
 		case info.IsDir():
 			ents, err := os.ReadDir(p)
 			if err != nil {
@@ -128,6 +167,13 @@ func Scan(folder string, defaults aip.Metadata) (aip.Input, error) {
 		return in, &InputError{folder, probs}
 	}
 	return in, nil
+}
+
+func describeMode(m fs.FileMode) string {
+	if m.IsRegular() {
+		return "regular file"
+	}
+	return kind(m)
 }
 
 func kind(m fs.FileMode) string {

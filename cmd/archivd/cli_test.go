@@ -232,10 +232,10 @@ func TestExitCodes(t *testing.T) {
 	if r := archivd(t, "ingest", "--config", cfg, empty); r.code != exitDataErr || !strings.Contains(r.stderr, "no files") {
 		t.Errorf("empty case: %d %s", r.code, r.stderr)
 	}
-	// Storage that cannot be opened: 69.
+	// A storage path that is a file cannot work: a configuration error.
 	os.RemoveAll(filepath.Join(dir, "var", "storage"))
 	os.WriteFile(filepath.Join(dir, "var", "storage"), []byte("not a folder"), 0o644)
-	if r := archivd(t, "ingest", "--config", cfg, sampleCase(t, t.TempDir())); r.code != exitUnavailable {
+	if r := archivd(t, "ingest", "--config", cfg, sampleCase(t, t.TempDir())); r.code != exitConfig || !strings.Contains(r.stderr, "storage exists and is not a folder") {
 		t.Errorf("unusable storage: %d %s", r.code, r.stderr)
 	}
 }

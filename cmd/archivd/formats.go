@@ -62,41 +62,64 @@ func (c *cli) prepareAnalysis(cfg *config.Config, sigs, conts string, paths []st
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		return nil, nil, exitConfig
 	}
-	files, err := walkFiles(paths)
+	files, skipped, err := walkFiles(paths)
 	if err != nil {
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		return nil, nil, exitDataErr
 	}
+	for _, p := range skipped {
+		fmt.Fprintf(c.errw, "archivd: %s: not a regular file (a link, pipe or device); left out\n", p)
+	}
 	return a, files, exitOK
 }
 
-// walkFiles expands folders into their regular files, sorted.
-func walkFiles(args []string) ([]string, error) {
-	var out []string
+// walkFiles expands folders into their regular files, sorted. A named
+// argument that is neither a regular file nor a folder (a named pipe would
+// block the read for ever) is an error; such entries inside a folder are
+// left out and named in skipped.
+func walkFiles(args []string) (files, skipped []string, err error) {
 	for _, a := range args {
 		st, err := os.Stat(a)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if !st.IsDir() {
-			out = append(out, a)
+		switch {
+		case st.Mode().IsRegular():
+			files = append(files, a)
 			continue
+		case !st.IsDir():
+			return nil, nil, fmt.Errorf("%s: is a %s, not a regular file or a folder", a, modeKind(st.Mode()))
 		}
 		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
-			if d.Type().IsRegular() {
-				out = append(out, p)
+			switch {
+			case d.Type().IsRegular():
+				files = append(files, p)
+			case !d.IsDir():
+				skipped = append(skipped, p)
 			}
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	sort.Strings(out)
-	return out, nil
+	sort.Strings(files)
+	return files, skipped, nil
+}
+
+func modeKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeDevice != 0:
+		return "device file"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	}
+	return "special file"
 }
 
 func (c *cli) identify(ctx context.Context, args []string) int {
@@ -125,6 +148,10 @@ func (c *cli) identify(ctx context.Context, args []string) int {
 	var results []formats.Analysis
 	failed := false
 	for _, f := range files {
+		if ctx.Err() != nil {
+			fmt.Fprintln(c.errw, "archivd: identify: interrupted")
+			return exitFailure
+		}
 		an, err := a.AnalyzeFile(ctx, f, filepath.Base(f))
 		if err != nil {
 			fmt.Fprintf(c.errw, "archivd: %s: %v\n", f, err)
@@ -193,6 +220,10 @@ func (c *cli) policyCheck(ctx context.Context, args []string) int {
 	tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DECISION\tPATH\tPUID\tREASON / GRUND")
 	for _, f := range files {
+		if ctx.Err() != nil {
+			fmt.Fprintln(c.errw, "archivd: policy check: interrupted")
+			return exitFailure
+		}
 		an, err := a.AnalyzeFile(ctx, f, filepath.Base(f))
 		if err != nil {
 			fmt.Fprintf(c.errw, "archivd: %s: %v\n", f, err)

@@ -4,13 +4,16 @@ package main
 // its fix.
 
 import (
+	"bytes"
 	"database/sql"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/archivd/archivd/audit"
 )
@@ -350,5 +353,117 @@ func TestMissingFilesAreDamage(t *testing.T) {
 	os.RemoveAll(obj[0])
 	if r := archivd(t, "verify", "--config", cfg, id); r.code != exitDataErr || !strings.Contains(r.stdout, "DAMAGED") {
 		t.Errorf("deleted object: %d %s", r.code, r.stdout)
+	}
+}
+
+// within runs fn and fails the test if it has not returned after a
+// minute: a hang detector, not a speed check.
+func within(t *testing.T, what string, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { fn(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatalf("%s hangs", what)
+	}
+}
+
+func TestNoHangOnSpecialFiles(t *testing.T) {
+	cfg, dir := setup(t)
+	fifo := filepath.Join(dir, "pipe")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	within(t, "identify on a FIFO", func() {
+		if r := archivd(t, "identify", fifo); r.code != exitDataErr || !strings.Contains(r.stderr, "named pipe") {
+			t.Errorf("identify: %d %s", r.code, r.stderr)
+		}
+	})
+	within(t, "policy check on a FIFO", func() {
+		if r := archivd(t, "policy", "check", "--config", cfg, fifo); r.code != exitDataErr || !strings.Contains(r.stderr, "named pipe") {
+			t.Errorf("policy check: %d %s", r.code, r.stderr)
+		}
+	})
+	for _, p := range []string{fifo, "/dev/zero"} {
+		within(t, "config check on "+p, func() {
+			if r := archivd(t, "config", "check", p); r.code != exitConfig || !strings.Contains(r.stderr, "not a regular file") {
+				t.Errorf("config check %s: %d %s", p, r.code, r.stderr)
+			}
+		})
+	}
+}
+
+func TestSIGTERMStopsAnIngest(t *testing.T) {
+	cfg, dir := setup(t)
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, bytes.Replace(b, []byte("unidentified: reject"), []byte("unidentified: accept"), 1), 0o644)
+	c := bigCase(t, filepath.Join(dir, "big"), 7)
+	cmd := proc("ingest", "--config", cfg, c)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(150 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	within(t, "ingest after SIGTERM", func() { cmd.Wait() })
+	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		t.Fatalf("archivd did not stop by itself on SIGTERM (killed by %v)\n%s", ws.Signal(), out.String())
+	}
+	t.Logf("exit %d after SIGTERM:\n%s", cmd.ProcessState.ExitCode(), out.String())
+	if cmd.ProcessState.ExitCode() == 0 && !strings.Contains(out.String(), "urn:uuid:") {
+		t.Fatalf("exit 0 without an AIP:\n%s", out.String())
+	}
+	// Whatever the moment, the case can be archived afterwards.
+	r := archivd(t, "ingest", "--config", cfg, c)
+	if r.code != 0 && !strings.Contains(r.stderr, "already archived unchanged") {
+		t.Fatalf("ingest after SIGTERM: %d %s", r.code, r.stderr)
+	}
+}
+
+func TestCaseFolderArguments(t *testing.T) {
+	cfg, dir := setup(t)
+	if r := archivd(t, "ingest", "--config", cfg, ""); r.code != exitUsage {
+		t.Errorf("empty folder argument: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	c := sampleCase(t, dir)
+	link := filepath.Join(dir, "link")
+	os.Symlink(c, link)
+	if r := archivd(t, "ingest", "--config", cfg, link); r.code != exitDataErr || !strings.Contains(r.stderr, "is a symbolic link") {
+		t.Errorf("symlinked case folder: %d %s", r.code, r.stderr)
+	}
+	// case.yaml as a folder: refused, named; not archived as content.
+	d := filepath.Join(dir, "yaml-folder")
+	os.MkdirAll(filepath.Join(d, "case.yaml"), 0o755)
+	os.WriteFile(filepath.Join(d, "case.yaml", "title.txt"), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(d, "a.txt"), []byte("a"), 0o644)
+	if r := archivd(t, "ingest", "--config", cfg, d); r.code != exitDataErr || !strings.Contains(r.stderr, `"case.yaml": is a folder`) {
+		t.Errorf("case.yaml folder: %d %s", r.code, r.stderr)
+	}
+	// Control bytes from case.yaml never reach the terminal raw.
+	e := filepath.Join(dir, "escape")
+	os.MkdirAll(e, 0o755)
+	os.WriteFile(filepath.Join(e, "a.txt"), []byte("a"), 0o644)
+	os.WriteFile(filepath.Join(e, "case.yaml"), []byte("\"\\e[2J\\u009b31m\": 1\n"), 0o644)
+	r := archivd(t, "ingest", "--config", cfg, e)
+	if r.code != exitDataErr || strings.ContainsAny(r.stderr, "\x1b\u009b") || !strings.Contains(r.stderr, `\x1b[2J`) {
+		t.Errorf("control bytes: %d %q", r.code, r.stderr)
+	}
+	// The refusal in the audit trail names the folder once.
+	ev := dumpCatalog(t, dir)
+	if n := strings.Count(ev, "case folder "+e); n != 1 {
+		t.Errorf("the refusal names the folder %d times:\n%s", n, ev)
+	}
+}
+
+func TestConfigCheckRefusesOnePhysicalCopyTwice(t *testing.T) {
+	_, dir := setup(t)
+	p := filepath.Join(dir, "two.yaml")
+	os.WriteFile(p, []byte("data_dir: ./var\nlocations:\n  - name: a\n    type: local\n    path: ./store\n  - name: b\n    type: local\n    path: ./store/\n"), 0o644)
+	r := archivd(t, "config", "check", p)
+	if r.code != exitConfig || !strings.Contains(r.stderr, "two.yaml:6:") || !strings.Contains(r.stderr, "same folder") {
+		t.Errorf("config check: %d %s", r.code, r.stderr)
 	}
 }

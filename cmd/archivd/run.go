@@ -210,6 +210,18 @@ func (c *cli) open(ctx context.Context, cfg *config.Config) (*env, int) {
 		e.close()
 		return nil, exitFailure
 	}
+	removed, waiting, err := ingest.CleanStaging(ctx, e.cat, filepath.Join(cfg.DataDir, "staging"))
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		e.close()
+		return nil, exitFailure
+	}
+	if len(removed) > 0 {
+		c.log.Info().Strs("spools", removed).Msg("removed the staging leftovers of interrupted ingests")
+	}
+	for _, w := range waiting {
+		c.log.Info().Str("aip", w.AIP).Str("case", w.Source).Int64("bytes", w.Bytes).Msg("an interrupted ingest waits in staging; ingest the case folder again to finish it")
+	}
 	for _, loc := range cfg.Locations {
 		st, err := openLocation(ctx, loc)
 		if err != nil {
@@ -433,8 +445,8 @@ func (c *cli) ingest(ctx context.Context, args []string) int {
 	if code != exitOK {
 		return code
 	}
-	if len(pos) != 1 {
-		fmt.Fprintln(c.errw, "usage: archivd ingest --config FILE FOLDER")
+	if len(pos) != 1 || pos[0] == "" {
+		fmt.Fprintln(c.errw, "usage: archivd ingest --config FILE FOLDER (the case folder, not empty)")
 		return exitUsage
 	}
 	return c.ingestWith(ctx, cfg, pos[0], nil)
@@ -451,6 +463,10 @@ func (c *cli) ingestIn(ctx context.Context, e *env, folder string, idOut *aip.ID
 		return exitConfig
 	}
 	id, err := ing.Ingest(ctx, folder)
+	if err != nil && ctx.Err() != nil {
+		fmt.Fprintf(c.errw, "archivd: interrupted: the ingest of %s stopped (%v); the case folder is untouched and the next ingest of it resumes\n", folder, err)
+		return exitFailure
+	}
 	if err != nil {
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		var ie *ingest.InputError

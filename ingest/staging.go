@@ -1,0 +1,72 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/archivd/archivd/aip"
+	"github.com/archivd/archivd/catalog"
+)
+
+// Waiting is an interrupted ingest whose spool is kept: its package was
+// built and verified, so the next ingest of Source resumes it with the
+// same AIP id.
+type Waiting struct {
+	AIP, Source, State string
+	Bytes              int64
+}
+
+// CleanStaging looks at every spool in the staging folder after a crash
+// or kill, before any ingest starts. A spool whose package is complete
+// (packaged, or stored at some locations) is kept for its resume; every
+// other one is removed: a package interrupted while it was built (its
+// record stays "described", so the next ingest of the folder builds it
+// again under the same id), the leftover of a committed or failed ingest,
+// or a folder no ingest record knows. The caller holds the lock.
+func CleanStaging(ctx context.Context, cat *catalog.DB, staging string) (removed []string, waiting []Waiting, err error) {
+	ents, err := os.ReadDir(staging)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, nil
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("staging %s: %w", staging, err)
+	}
+	for _, e := range ents {
+		if err := ctx.Err(); err != nil {
+			return removed, waiting, err
+		}
+		p := filepath.Join(staging, e.Name())
+		keep := false
+		if id, perr := aip.ParseID(e.Name()); perr == nil && e.IsDir() {
+			rec, gerr := cat.GetIngest(ctx, id.String())
+			switch {
+			case gerr == nil && (rec.State == StatePackaged || rec.State == StatePartial):
+				keep = true
+				waiting = append(waiting, Waiting{AIP: rec.AIP, Source: rec.Source, State: rec.State, Bytes: treeSize(p)})
+			case gerr != nil && !errors.Is(gerr, catalog.ErrNotFound):
+				return removed, waiting, gerr
+			}
+		}
+		if keep {
+			continue
+		}
+		if err := os.RemoveAll(p); err != nil {
+			return removed, waiting, fmt.Errorf("staging: remove %s: %w", p, err)
+		}
+		removed = append(removed, e.Name())
+	}
+	return removed, waiting, nil
+}
+
+func treeSize(p string) int64 {
+	var n int64
+	filepath.Walk(p, func(_ string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode().IsRegular() {
+			n += info.Size()
+		}
+		return nil
+	})
+	return n
+}
