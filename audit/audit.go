@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/archivd/archivd/atomicfile"
@@ -63,49 +64,66 @@ func (e *Entry) Hash() string {
 
 const currentName = "current.jsonl"
 
-// Log is the audit log in a directory of the data directory.
+// Log is the audit log in a directory of the data directory. Several
+// processes may append to it at once (the daemon, and a verify or export
+// beside it): each append takes the log's own lock (append.lock), finds the
+// chain's end on disk, writes its line and fsyncs before it lets go. Only
+// the holder of the data directory's lock seals segments or reconciles.
 type Log struct {
 	dir      string
+	readOnly bool
+	lock     *os.File // append.lock; nil when it cannot be had read-only
+
+	// The chain's end as last seen, valid while current.jsonl has the
+	// inode and size it had then.
 	lastSeq  int64
 	lastHash string
-	f        *os.File
-	readOnly bool
-	// complete is the length of current.jsonl up to its last newline; a
-	// read-only log verifies only that much.
-	complete int64
-	// Torn is set when the open found an unfinished last entry (see Open).
+	curIno   uint64
+	curSize  int64
+
+	// torn is an unfinished entry cut off but not yet recorded: the next
+	// Append records it first.
+	torn *TornTail
+	// Torn is what a read-only open found at the end of current.jsonl, or
+	// what an open for appending cut off there.
 	Torn *TornTail
 }
 
 // TornTail is an unfinished last line of current.jsonl: a crash while an
 // entry was written. The entry was never fsynced, so the action it was to
-// record never counted as done. Open (read-write) cuts it off and keeps the
-// bytes in Kept; a read-only open only reports it.
+// record never counted as done. A log open for appending cuts it off, keeps
+// the bytes in Kept and records a "recovery" event with its next entry; a
+// read-only open only reports it.
 type TornTail struct {
 	Bytes int64
 	Kept  string // file holding the cut bytes ("" when only reported)
 }
 
+const lockName = "append.lock"
+
 // Open opens the log in dir for appending, creating it if needed, and
 // finds the chain's end. A torn last line of the open segment is cut off
 // and kept beside it (l.Torn says so); damage anywhere else, such as a
 // complete last line that is not an entry, is an error naming the line.
-// The caller must hold the data directory's lock.
 func Open(dir string) (*Log, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("audit log %s: %w", dir, err)
 	}
 	l := &Log{dir: dir, lastHash: Genesis}
-	if err := l.cutTornTail(); err != nil {
-		return nil, err
-	}
-	if err := l.findEnd(); err != nil {
-		return nil, err
-	}
 	var err error
-	l.f, err = os.OpenFile(filepath.Join(dir, currentName), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
-	if err != nil {
+	if l.lock, err = os.OpenFile(filepath.Join(dir, lockName), os.O_CREATE|os.O_RDWR, 0o640); err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	err = l.locked(func() error {
+		if err := l.refresh(); err != nil {
+			return err
+		}
+		l.Torn = l.torn
+		return nil
+	})
+	if err != nil {
+		l.lock.Close()
+		return nil, err
 	}
 	return l, nil
 }
@@ -118,15 +136,55 @@ func OpenReadOnly(dir string) (*Log, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, currentName))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("audit log: %w", err)
+	l.lock, _ = os.Open(filepath.Join(dir, lockName)) // flock works on a read-only handle
+	err := l.locked(func() error {
+		b, err := os.ReadFile(filepath.Join(dir, currentName))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("audit log: %w", err)
+		}
+		if n := int64(len(b) - (bytes.LastIndexByte(b, '\n') + 1)); n > 0 {
+			l.Torn = &TornTail{Bytes: n}
+		}
+		return nil
+	})
+	return l, err
+}
+
+// locked runs fn holding the log's append lock.
+func (l *Log) locked(fn func() error) error {
+	if l.lock == nil {
+		return fn()
 	}
-	l.complete = int64(bytes.LastIndexByte(b, '\n') + 1)
-	if n := int64(len(b)) - l.complete; n > 0 {
-		l.Torn = &TornTail{Bytes: n}
+	if err := syscall.Flock(int(l.lock.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("audit log lock: %w", err)
 	}
-	return l, nil
+	defer syscall.Flock(int(l.lock.Fd()), syscall.LOCK_UN)
+	return fn()
+}
+
+// refresh finds the chain's end, cutting a torn tail. Call it locked.
+func (l *Log) refresh() error {
+	cur := filepath.Join(l.dir, currentName)
+	st, err := os.Stat(cur)
+	if err == nil {
+		if ino := st.Sys().(*syscall.Stat_t).Ino; ino == l.curIno && st.Size() == l.curSize && l.curIno != 0 {
+			return nil
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	if err := l.cutTornTail(); err != nil {
+		return err
+	}
+	l.lastSeq, l.lastHash = 0, Genesis
+	if err := l.findEnd(); err != nil {
+		return err
+	}
+	l.curIno, l.curSize = 0, 0
+	if st, err := os.Stat(cur); err == nil {
+		l.curIno, l.curSize = st.Sys().(*syscall.Stat_t).Ino, st.Size()
+	}
+	return nil
 }
 
 // cutTornTail cuts an unfinished last line off current.jsonl. Append writes
@@ -151,7 +209,7 @@ func (l *Log) cutTornTail() error {
 	if err := atomicfile.WriteFile(cur, b[:keep], 0o640); err != nil {
 		return fmt.Errorf("audit log: cut the torn last entry: %w", err)
 	}
-	l.Torn = &TornTail{Bytes: int64(len(b) - keep), Kept: kept}
+	l.torn = &TornTail{Bytes: int64(len(b) - keep), Kept: kept}
 	return nil
 }
 
@@ -181,12 +239,12 @@ func (l *Log) Head() (int64, string) { return l.lastSeq, l.lastHash }
 // Dir is the folder of the log.
 func (l *Log) Dir() string { return l.dir }
 
-// Close closes the open segment.
+// Close lets go of the log.
 func (l *Log) Close() error {
-	if l.f == nil {
+	if l.lock == nil {
 		return nil
 	}
-	return l.f.Close()
+	return l.lock.Close()
 }
 
 // files lists sealed segments in order, then the current one.
@@ -244,11 +302,33 @@ func parseLine(raw []byte) (Entry, error) {
 
 // Append adds an event, fills in V, Seq and Prev (and Time if empty),
 // and returns it after the line is on disk. Text that is not valid UTF-8 is
-// stored escaped (see clean), never replaced.
+// stored escaped (see clean), never replaced. A torn entry found at the end
+// of the log is cut off and recorded first, as a "recovery" event.
 func (l *Log) Append(e Entry) (Entry, error) {
 	if l.readOnly {
 		return e, errors.New("audit append: the log was opened read-only")
 	}
+	err := l.locked(func() error {
+		if err := l.refresh(); err != nil {
+			return err
+		}
+		if t := l.torn; t != nil {
+			rec := Entry{EventID: NewEventID(), Type: TypeRecovery, Outcome: OutcomeSuccess, Agent: e.Agent,
+				Detail: fmt.Sprintf("cut off an unfinished last entry of %d bytes at the end of the audit log (a crash while it was written; never fsynced, so the action it was to record did not count as done); the bytes are kept in %s", t.Bytes, t.Kept)}
+			if _, err := l.write(rec); err != nil {
+				return err
+			}
+			l.torn = nil
+		}
+		var err error
+		e, err = l.write(e)
+		return err
+	})
+	return e, err
+}
+
+// write appends one entry after the known end. Call it locked.
+func (l *Log) write(e Entry) (Entry, error) {
 	cleanEntry(&e)
 	e.V = FormatVersion
 	e.Seq = l.lastSeq + 1
@@ -257,49 +337,64 @@ func (l *Log) Append(e Entry) (Entry, error) {
 		e.Time = time.Now().UTC().Format(time.RFC3339Nano)
 	}
 	line := append(e.Canonical(), '\n')
-	if _, err := l.f.Write(line); err != nil {
+	f, err := os.OpenFile(filepath.Join(l.dir, currentName), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+	if err != nil {
 		return e, fmt.Errorf("audit append: %w", err)
 	}
-	if err := l.f.Sync(); err != nil {
+	_, err = f.Write(line)
+	if err == nil {
+		err = f.Sync()
+	}
+	var st os.FileInfo
+	if err == nil {
+		st, err = f.Stat()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		l.curIno = 0 // find the end again next time
 		return e, fmt.Errorf("audit append: %w", err)
 	}
 	l.lastSeq, l.lastHash = e.Seq, e.Hash()
+	l.curIno, l.curSize = st.Sys().(*syscall.Stat_t).Ino, st.Size()
 	return e, nil
 }
 
-// Seal closes the current segment under the name of its first entry and
-// starts a new one. It returns the sealed file's path, or "" if the current
-// segment was empty.
+// Seal closes the current segment under the name of its first entry; the
+// next append starts a new one. It returns the sealed file's path, or "" if
+// the current segment was empty. Only the holder of the data directory's
+// lock seals.
 func (l *Log) Seal() (string, error) {
 	if l.readOnly {
 		return "", errors.New("audit seal: the log was opened read-only")
 	}
-	cur := filepath.Join(l.dir, currentName)
-	b, err := os.ReadFile(cur)
-	if err != nil {
-		return "", err
-	}
-	if len(b) == 0 {
-		return "", nil
-	}
-	var first Entry
-	if err := json.Unmarshal(b[:bytes.IndexByte(b, '\n')], &first); err != nil {
-		return "", fmt.Errorf("audit seal: %w", err)
-	}
-	name := filepath.Join(l.dir, SegmentName(first.Seq))
-	if err := l.f.Close(); err != nil {
-		return "", err
-	}
-	if err := os.Chmod(cur, 0o440); err != nil {
-		return "", err
-	}
-	if err := os.Rename(cur, name); err != nil {
-		return "", err
-	}
-	if err := atomicfile.SyncDir(l.dir); err != nil {
-		return "", err
-	}
-	l.f, err = os.OpenFile(cur, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+	var name string
+	err := l.locked(func() error {
+		if err := l.refresh(); err != nil {
+			return err
+		}
+		cur := filepath.Join(l.dir, currentName)
+		b, err := os.ReadFile(cur)
+		if errors.Is(err, fs.ErrNotExist) || err == nil && len(b) == 0 {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		var first Entry
+		if err := json.Unmarshal(b[:bytes.IndexByte(b, '\n')], &first); err != nil {
+			return fmt.Errorf("audit seal: %w", err)
+		}
+		name = filepath.Join(l.dir, SegmentName(first.Seq))
+		if err := os.Chmod(cur, 0o440); err != nil {
+			return err
+		}
+		if err := os.Rename(cur, name); err != nil {
+			return err
+		}
+		l.curIno, l.curSize = 0, 0
+		return atomicfile.SyncDir(l.dir)
+	})
 	return name, err
 }
 
@@ -338,31 +433,37 @@ func (e *BrokenError) Error() string {
 
 // Verify checks the whole log from its first entry to its last and calls fn
 // (if not nil) for each entry in order. It returns the number of entries,
-// or a *BrokenError for the first entry that does not fit.
+// or a *BrokenError for the first entry that does not fit. It verifies a
+// snapshot taken under the append lock (sealed segments never change; the
+// open one is read up to its last complete line), so appends from other
+// processes go on meanwhile.
 func (l *Log) Verify(fn func(Entry) error) (int64, error) {
-	files, err := l.files()
+	var files []string
+	var cur []byte
+	err := l.locked(func() error {
+		var err error
+		if files, err = l.files(); err != nil {
+			return err
+		}
+		if len(files) > 0 && filepath.Base(files[len(files)-1]) == currentName {
+			files = files[:len(files)-1]
+			b, err := os.ReadFile(filepath.Join(l.dir, currentName))
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			cur = b[:bytes.LastIndexByte(b, '\n')+1]
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, err
 	}
-	readers := make([]Segment, 0, len(files))
+	segs := make([]Segment, 0, len(files)+1)
 	for _, f := range files {
-		open := func() (io.ReadCloser, error) { return os.Open(f) }
-		if l.readOnly && filepath.Base(f) == currentName {
-			// Leave out a torn tail that Open would cut.
-			open = func() (io.ReadCloser, error) {
-				fh, err := os.Open(f)
-				if err != nil {
-					return nil, err
-				}
-				return struct {
-					io.Reader
-					io.Closer
-				}{io.LimitReader(fh, l.complete), fh}, nil
-			}
-		}
-		readers = append(readers, Segment{Name: f, Open: open})
+		segs = append(segs, Segment{Name: f, Open: func() (io.ReadCloser, error) { return os.Open(f) }})
 	}
-	return VerifyChain(readers, fn)
+	segs = append(segs, Segment{Name: filepath.Join(l.dir, currentName), Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(cur)), nil }})
+	return VerifyChain(segs, fn)
 }
 
 // Segment is one part of a log to verify: local or from storage.
@@ -459,3 +560,64 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 
 // ErrEmpty is returned by callers that need at least one entry.
 var ErrEmpty = errors.New("audit log is empty")
+
+// Since calls fn for every entry after seq, in order, reading only the
+// segments that can hold them: how an index catches up with entries other
+// processes appended. It checks each entry's form and links like Verify,
+// from the segment it starts in.
+func (l *Log) Since(seq int64, fn func(Entry) error) error {
+	var files []string
+	var cur []byte
+	err := l.locked(func() error {
+		all, err := l.files()
+		if err != nil {
+			return err
+		}
+		start := 0
+		for i, f := range all {
+			if first, ok := segmentSeq(filepath.Base(f)); ok && first <= seq+1 {
+				start = i
+			}
+		}
+		files = all[start:]
+		if len(files) > 0 && filepath.Base(files[len(files)-1]) == currentName {
+			files = files[:len(files)-1]
+			b, err := os.ReadFile(filepath.Join(l.dir, currentName))
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			cur = b[:bytes.LastIndexByte(b, '\n')+1]
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	read := func(name string, b []byte) error {
+		if len(b) == 0 {
+			return nil
+		}
+		es, err := parseSegment(name, b)
+		if err != nil {
+			return err
+		}
+		for _, e := range es {
+			if e.Seq > seq {
+				if err := fn(e); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if err := read(f, b); err != nil {
+			return err
+		}
+	}
+	return read(filepath.Join(l.dir, currentName), cur)
+}

@@ -273,11 +273,21 @@ func TestTornTailIsCutAndKept(t *testing.T) {
 	if b, err := os.ReadFile(l.Torn.Kept); err != nil || !strings.HasPrefix(string(b), `{"v":1,"seq":3`) {
 		t.Errorf("torn bytes not kept: %q %v", b, err)
 	}
-	if e, _ := l.Append(Entry{Type: "x", Outcome: "success", Agent: "a", EventID: "e"}); e.Seq != 3 {
+	// The next entry is preceded by one that records the cut.
+	if e, _ := l.Append(Entry{Type: "x", Outcome: "success", Agent: "a", EventID: "e"}); e.Seq != 4 {
 		t.Errorf("continues at %d", e.Seq)
 	}
-	if n, err := l.Verify(nil); n != 3 || err != nil {
+	var rec Entry
+	if n, err := l.Verify(func(e Entry) error {
+		if e.Seq == 3 {
+			rec = e
+		}
+		return nil
+	}); n != 4 || err != nil {
 		t.Errorf("verify: %d %v", n, err)
+	}
+	if rec.Type != TypeRecovery || !strings.Contains(rec.Detail, l.Torn.Kept) {
+		t.Errorf("the cut is not recorded: %+v", rec)
 	}
 	l.Close()
 
@@ -286,7 +296,7 @@ func TestTornTailIsCutAndKept(t *testing.T) {
 	os.WriteFile(cur, append(b, []byte("{\"v\":1,\"seq\":4}garbage\n")...), 0o640)
 	_, err = Open(dir)
 	var be *BrokenError
-	if !errors.As(err, &be) || be.Line != 4 || !strings.Contains(be.Reason, "not a torn write") {
+	if !errors.As(err, &be) || be.Line != 5 || !strings.Contains(be.Reason, "not a torn write") {
 		t.Errorf("damaged last line: %v", err)
 	}
 }
@@ -408,4 +418,40 @@ func FuzzEntryBytes(f *testing.F) {
 			t.Fatalf("restored entry differs: %q vs %q", got.Detail, e.Detail)
 		}
 	})
+}
+
+// TestAppendsFromSeveralLogs: two handles on one log (two processes, say
+// the daemon and a verify beside it) append in turn; the chain holds.
+func TestAppendsFromSeveralLogs(t *testing.T) {
+	dir := t.TempDir()
+	a, _ := Open(dir)
+	b, _ := Open(dir)
+	done := make(chan error, 2)
+	for _, l := range []*Log{a, b} {
+		go func(l *Log) {
+			for i := 0; i < 50; i++ {
+				if _, err := l.Append(Entry{Type: TypeFixityCheck, Outcome: OutcomeSuccess, Agent: "a", EventID: "e"}); err != nil {
+					done <- err
+					return
+				}
+				if i == 25 && l == a {
+					if _, err := l.Seal(); err != nil {
+						done <- err
+						return
+					}
+				}
+			}
+			done <- nil
+		}(l)
+	}
+	for i := 0; i < 2; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := b.Verify(nil); n != 100 || err != nil {
+		t.Fatalf("verify: %d %v", n, err)
+	}
+	a.Close()
+	b.Close()
 }

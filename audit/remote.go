@@ -190,6 +190,18 @@ func (l *Log) Reconcile(ctx context.Context, remotes []Remote) (rec *Recovery, u
 	if l.readOnly {
 		return nil, nil, errors.New("audit reconcile: the log was opened read-only")
 	}
+	err = l.locked(func() error {
+		if err := l.refresh(); err != nil {
+			return err
+		}
+		var err error
+		rec, unreachable, err = l.reconcile(ctx, remotes)
+		return err
+	})
+	return rec, unreachable, err
+}
+
+func (l *Log) reconcile(ctx context.Context, remotes []Remote) (rec *Recovery, unreachable map[string]error, err error) {
 	unreachable = map[string]error{}
 	for _, r := range remotes {
 		names, err := r.SegmentNames(ctx)
@@ -288,9 +300,6 @@ func (l *Log) catchUp(ctx context.Context, r Remote, names []string) (*Recovery,
 	from, _ := l.Head()
 	// The open segment's entries are all in the stored segments: empty it
 	// first, so a crash in between leaves a shorter trail, never a doubled one.
-	if err := l.f.Close(); err != nil {
-		return nil, err
-	}
 	cur := filepath.Join(l.dir, currentName)
 	if err := atomicfile.WriteFile(cur, nil, 0o640); err != nil {
 		return nil, err
@@ -300,9 +309,12 @@ func (l *Log) catchUp(ctx context.Context, r Remote, names []string) (*Recovery,
 			return nil, err
 		}
 	}
-	l.lastSeq, l.lastHash = seq, prev
-	if l.f, err = os.OpenFile(cur, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640); err != nil {
+	l.curIno = 0
+	if err := l.refresh(); err != nil {
 		return nil, err
+	}
+	if got, _ := l.Head(); got != seq {
+		return nil, fmt.Errorf("audit log: after catching up from %s the log ends at seq %d, not %d", r.Name(), got, seq)
 	}
 	return &Recovery{Location: r.Name(), From: from, To: seq, Segments: len(fetch)}, nil
 }

@@ -275,15 +275,15 @@ func (in *Ingester) pack(ctx context.Context, j *job, input aip.Input) error {
 	r := aip.Record{ID: j.id, Version: 1, Created: j.rec.Created, Zone: in.Zone, Organization: in.Organization,
 		Software: in.Software, SoftVersion: in.Version,
 		Events: []aip.Event{
-			{ID: j.rec.EventIDs[0], Type: "ingestion", Time: j.rec.Created, Outcome: "success", Detail: "case folder accepted for archiving"},
-			{ID: j.rec.EventIDs[1], Type: "message digest calculation", Time: j.rec.Created, Outcome: "success", Detail: "SHA-512 and SHA-256 of every file, computed while packaging"},
-			{ID: j.rec.EventIDs[2], Type: "information package creation", Time: j.rec.Created, Outcome: "success", Detail: fmt.Sprintf("AIP format %d: BagIt 1.0, pax tar, seekable zstd", aip.FormatVersion)},
+			{ID: j.rec.EventIDs[0], Type: audit.TypeIngestion, Time: j.rec.Created, Outcome: audit.OutcomeSuccess, Detail: "case folder accepted for archiving"},
+			{ID: j.rec.EventIDs[1], Type: audit.TypeDigest, Time: j.rec.Created, Outcome: audit.OutcomeSuccess, Detail: "SHA-512 and SHA-256 of every file, computed while packaging"},
+			{ID: j.rec.EventIDs[2], Type: audit.TypePackageCreated, Time: j.rec.Created, Outcome: audit.OutcomeSuccess, Detail: fmt.Sprintf("AIP format %d: BagIt 1.0, pax tar, seekable zstd", aip.FormatVersion)},
 		}}
 	if j.formats != nil {
 		ident, valid := j.formats.summary()
 		r.Events = append(r.Events,
-			aip.Event{ID: j.rec.EventIDs[3], Type: "format identification", Time: j.rec.Created, Outcome: "success", Detail: ident},
-			aip.Event{ID: j.rec.EventIDs[4], Type: "validation", Time: j.rec.Created, Outcome: "success", Detail: valid})
+			aip.Event{ID: j.rec.EventIDs[3], Type: audit.TypeFormatID, Time: j.rec.Created, Outcome: audit.OutcomeSuccess, Detail: ident},
+			aip.Event{ID: j.rec.EventIDs[4], Type: audit.TypeValidation, Time: j.rec.Created, Outcome: audit.OutcomeSuccess, Detail: valid})
 	}
 	pkgPath := filepath.Join(content, j.id.PackageFile(1))
 	err := atomicfile.Write(pkgPath, 0o640, func(w io.Writer) error {
@@ -526,10 +526,10 @@ func (in *Ingester) complete(ctx context.Context, j *job, missing map[string]err
 	}
 	verified := map[string]string{}
 	for i, loc := range j.rec.Stored {
-		e := audit.Entry{EventID: uuid.NewString(), Type: "replication", AIP: j.id.String(), Location: loc, Outcome: "success",
+		e := audit.Entry{EventID: audit.NewEventID(), Type: audit.TypeReplication, AIP: j.id.String(), Location: loc, Outcome: audit.OutcomeSuccess,
 			Detail: "verified copy of v1 stored at " + loc, Agent: in.agent()}
 		if i == 0 {
-			e.EventID, e.Type, e.Detail = j.rec.EventIDs[0], "ingestion", detail
+			e.EventID, e.Type, e.Detail = j.rec.EventIDs[0], audit.TypeIngestion, detail
 		}
 		ev, err := in.Trail.Record(ctx, e)
 		if err != nil {
@@ -538,8 +538,8 @@ func (in *Ingester) complete(ctx context.Context, j *job, missing map[string]err
 		verified[loc] = ev.Time
 	}
 	for _, loc := range mapsKeys(missing) {
-		_, err := in.Trail.Record(ctx, audit.Entry{EventID: uuid.NewString(), Type: "replication", AIP: j.id.String(), Location: loc,
-			Outcome: "failure", Detail: fmt.Sprintf("copy of v1 missing (%v); archivd replicate will make it", missing[loc]), Agent: in.agent()})
+		_, err := in.Trail.Record(ctx, audit.Entry{EventID: audit.NewEventID(), Type: audit.TypeReplication, AIP: j.id.String(), Location: loc,
+			Outcome: audit.OutcomeFailure, Detail: fmt.Sprintf("copy of v1 missing (%v); archivd replicate will make it", missing[loc]), Agent: in.agent()})
 		if err != nil {
 			return fmt.Errorf("ingest %s: audit: %w", j.id, err)
 		}
@@ -597,7 +597,7 @@ func (in *Ingester) fail(ctx context.Context, id aip.ID, folder string, cause er
 	if errors.As(cause, &ie) {
 		detail = ie.Error() // it names the folder itself
 	}
-	e := audit.Entry{EventID: uuid.NewString(), Type: "ingestion", Outcome: "failure", Detail: detail, Agent: in.agent()}
+	e := audit.Entry{EventID: audit.NewEventID(), Type: audit.TypeIngestion, Outcome: audit.OutcomeFailure, Detail: detail, Agent: in.agent()}
 	if !id.IsZero() {
 		e.AIP = id.String()
 	}

@@ -17,8 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/archivd/archivd/audit"
 	"github.com/archivd/archivd/catalog"
 	"github.com/archivd/archivd/digest"
@@ -90,16 +88,16 @@ func (r *Replicator) Run(ctx context.Context) (*Stats, error) {
 					return nil, fmt.Errorf("required location %s is not configured", name)
 				}
 				err := r.copyVersion(ctx, id, v, have, byName, dst)
-				entry := audit.Entry{EventID: uuid.NewString(), Type: "replication", AIP: id, Location: name, Agent: r.Agent}
+				entry := audit.Entry{EventID: audit.NewEventID(), Type: audit.TypeReplication, AIP: id, Location: name, Agent: r.Agent}
 				if err != nil {
 					st.Failed = append(st.Failed, fmt.Sprintf("%s v%d -> %s: %v", id, v, name, err))
-					entry.Outcome, entry.Detail = "failure", fmt.Sprintf("copy of v%d not made: %v", v, err)
+					entry.Outcome, entry.Detail = audit.OutcomeFailure, fmt.Sprintf("copy of v%d not made: %v", v, err)
 					if _, aerr := r.Trail.Record(ctx, entry); aerr != nil {
 						return st, aerr
 					}
 					continue
 				}
-				entry.Outcome, entry.Detail = "success", fmt.Sprintf("verified copy of v%d made at %s from %s", v, name, strings.Join(have, ", "))
+				entry.Outcome, entry.Detail = audit.OutcomeSuccess, fmt.Sprintf("verified copy of v%d made at %s from %s", v, name, strings.Join(have, ", "))
 				ev, err := r.Trail.Record(ctx, entry)
 				if err != nil {
 					return st, err

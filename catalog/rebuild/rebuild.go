@@ -56,7 +56,7 @@ func Run(ctx context.Context, stores []storage.Store, cat *catalog.DB, log *audi
 		// Events first: the copies' verification times come from them.
 		verified := map[string]string{} // "aip location" -> time of the last successful check
 		n, err := log.Verify(func(e audit.Entry) error {
-			if e.Outcome == "success" && (e.Type == "ingestion" || e.Type == "fixity check" || e.Type == "replication") && e.AIP != "" {
+			if e.Outcome == audit.OutcomeSuccess && (e.Type == audit.TypeIngestion || e.Type == audit.TypeFixityCheck || e.Type == audit.TypeReplication) && e.AIP != "" {
 				verified[e.AIP+" "+e.Location] = e.Time
 			}
 			return next.PutEvent(ctx, catalog.Event{Seq: e.Seq, Hash: e.Hash(), Time: e.Time, Type: e.Type, AIP: e.AIP,

@@ -13,15 +13,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/archivd/archivd/aip"
 	"github.com/archivd/archivd/catalog"
 	"github.com/archivd/archivd/config"
 	"github.com/archivd/archivd/ocfl"
 )
-
-func newEventID() string { return uuid.NewString() }
 
 // demo runs the main job on the embedded default configuration: it writes
 // a small sample case file, ingests it, verifies the AIP and exports it.

@@ -13,34 +13,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/archivd/archivd/archive"
 	"github.com/archivd/archivd/config"
 	"github.com/archivd/archivd/formats"
 )
-
-// analyzer builds the identifier, validators and policy a configuration
-// asks for; without one, the built-in set and the default policy.
-func analyzer(cfg *config.Config, sigs, conts string) (*formats.Analyzer, error) {
-	if cfg != nil && sigs == "" {
-		sigs, conts = cfg.Formats.SignatureFile, cfg.Formats.ContainerSignatureFile
-	}
-	var id *formats.Identifier
-	if sigs != "" {
-		var err error
-		if id, err = formats.LoadDROID(sigs, conts); err != nil {
-			return nil, err
-		}
-	} else {
-		id = formats.Builtin()
-	}
-	a := &formats.Analyzer{ID: id, Policy: formats.DefaultPolicy()}
-	if cfg != nil {
-		a.Policy = formats.DefaultPolicy().Merge(&cfg.Formats.Policy)
-		for _, v := range cfg.Formats.Validators {
-			a.External = append(a.External, formats.External{Name: v.Name, Families: v.Families, Command: v.Command, Timeout: v.TimeoutD, MemoryMiB: v.MemoryMiB})
-		}
-	}
-	return a, nil
-}
 
 // identifierLine says which identifier and signature files produced a result.
 func identifierLine(id *formats.Identifier) string {
@@ -57,7 +33,7 @@ func identifierLine(id *formats.Identifier) string {
 
 // prepareAnalysis builds the analyzer and lists the files to analyse.
 func (c *cli) prepareAnalysis(cfg *config.Config, sigs, conts string, paths []string) (*formats.Analyzer, []string, int) {
-	a, err := analyzer(cfg, sigs, conts)
+	a, err := archive.NewAnalyzer(cfg, sigs, conts)
 	if err != nil {
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		return nil, nil, exitConfig

@@ -196,7 +196,7 @@ func TestBackupRestoredBehindStorage(t *testing.T) {
 	// A backup written to since (a fork) stops every writer, naming both heads.
 	os.RemoveAll(filepath.Join(dir, "var", "audit"))
 	copyTree(t, filepath.Join(backup, "audit"), filepath.Join(dir, "var", "audit"))
-	f, _ := os.OpenFile(filepath.Join(dir, "var", "audit", "current.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
+	f, _ := os.OpenFile(filepath.Join(dir, "var", "audit", "current.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
 	f.WriteString(forkedEntry(t, filepath.Join(backup, "audit")))
 	f.Close()
 	r = archivd(t, "verify", "--config", cfg, id)
@@ -465,5 +465,32 @@ func TestConfigCheckRefusesOnePhysicalCopyTwice(t *testing.T) {
 	r := archivd(t, "config", "check", p)
 	if r.code != exitConfig || !strings.Contains(r.stderr, "two.yaml:6:") || !strings.Contains(r.stderr, "same folder") {
 		t.Errorf("config check: %d %s", r.code, r.stderr)
+	}
+}
+
+func TestLogSettingsAreRead(t *testing.T) {
+	cfg, dir := setup(t)
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, bytes.Replace(b, []byte("format: console"), []byte("format: json"), 1), 0o644)
+	r := archivd(t, "ingest", "--config", cfg, sampleCase(t, dir))
+	if r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil || m["level"] == nil || m["message"] == nil {
+			t.Fatalf("log.format json: a line is not a JSON log record: %q", line)
+		}
+	}
+	os.WriteFile(cfg, bytes.Replace(b, []byte("level: info"), []byte("level: error"), 1), 0o644)
+	r = archivd(t, "ingest", "--config", cfg, sampleCase(t, t.TempDir()))
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("log.level error still logs info: %q", r.stderr)
+	}
+	// Not a terminal: no colour codes.
+	os.WriteFile(cfg, b, 0o644)
+	r = archivd(t, "ingest", "--config", cfg, sampleCase(t, filepath.Join(t.TempDir(), "x")))
+	if strings.Contains(r.stderr, "\x1b[") {
+		t.Errorf("colour codes written to a pipe: %q", r.stderr)
 	}
 }

@@ -7,10 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/archivd/archivd/aip"
-	"github.com/archivd/archivd/audit"
+	"github.com/archivd/archivd/archive"
 	"github.com/archivd/archivd/ocfl"
-	"github.com/archivd/archivd/replicate"
-	"github.com/archivd/archivd/storage"
 	"github.com/archivd/archivd/storage/s3"
 )
 
@@ -22,7 +20,7 @@ func (c *cli) locationsCheck(ctx context.Context, args []string) int {
 	}
 	bad := false
 	for _, loc := range cfg.Locations {
-		st, err := openLocation(ctx, loc)
+		st, err := archive.OpenLocation(ctx, loc)
 		if err != nil {
 			fmt.Fprintf(c.out, "%s (%s): NOT USABLE: %v\n", loc.Name, loc.Type, err)
 			bad = true
@@ -81,28 +79,21 @@ func (c *cli) replicateCmd(ctx context.Context, args []string) int {
 	if code != exitOK {
 		return code
 	}
-	return c.withEnv(ctx, cfg, func(e *env) int { return c.replicateIn(ctx, e) })
-}
-
-func (c *cli) replicateIn(ctx context.Context, e *env) int {
-	cfg := e.cfg
-	staging := filepath.Join(cfg.DataDir, "staging")
-	os.MkdirAll(staging, 0o750)
-	r := &replicate.Replicator{Stores: e.stores, Required: cfg.Copies.Required, Catalog: e.cat, Trail: e.trail,
-		Staging: staging, Agent: "archivd " + version}
-	st, err := r.Run(ctx)
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: replicate: %v\n", err)
-		return exitFailure
-	}
-	fmt.Fprintf(c.out, "replicate: %d AIP version(s) checked, %d copy(ies) made, %d failed\n", st.Checked, st.Copied, len(st.Failed))
-	for _, f := range st.Failed {
-		fmt.Fprintf(c.out, "  failed: %s\n", f)
-	}
-	if len(st.Failed) > 0 {
-		return exitUnavailable
-	}
-	return exitOK
+	return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
+		st, err := a.Replicate(ctx)
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: replicate: %v\n", err)
+			return exitFailure
+		}
+		fmt.Fprintf(c.out, "replicate: %d AIP version(s) checked, %d copy(ies) made, %d failed\n", st.Checked, st.Copied, len(st.Failed))
+		for _, f := range st.Failed {
+			fmt.Fprintf(c.out, "  failed: %s\n", f)
+		}
+		if len(st.Failed) > 0 {
+			return exitUnavailable
+		}
+		return exitOK
+	})
 }
 
 // hold sets or clears the legal hold on every copy of an AIP.
@@ -120,40 +111,28 @@ func (c *cli) hold(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		return exitUsage
 	}
-	return c.withEnv(ctx, cfg, func(e *env) int { return c.holdIn(ctx, e, id, pos[0] == "set") })
-}
-
-func (c *cli) holdIn(ctx context.Context, e *env, id aip.ID, on bool) int {
-	copies, err := e.cat.Copies(ctx, id.String(), 1)
-	if err != nil || len(copies) == 0 {
-		fmt.Fprintf(c.errw, "archivd: hold %s: no copy recorded\n", id)
-		return exitDataErr
-	}
-	failed := false
-	for _, cp := range copies {
-		st := e.store(cp.Location)
-		entry := audit.Entry{Type: "legal hold " + map[bool]string{true: "set", false: "cleared"}[on], AIP: id.String(),
-			Location: cp.Location, Agent: "archivd " + version, EventID: newEventID()}
-		locker, ok := st.(storage.Locker)
-		if !ok {
-			fmt.Fprintf(c.out, "%s: no Object Lock at this location; nothing to hold\n", cp.Location)
-			continue
+	on := pos[0] == "set"
+	return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
+		res, err := a.Hold(ctx, id, on)
+		failed := false
+		for _, r := range res {
+			switch {
+			case !r.Locked:
+				fmt.Fprintf(c.out, "%s: no Object Lock at this location; nothing to hold\n", r.Location)
+			case r.Err != nil:
+				failed = true
+				fmt.Fprintf(c.out, "%s: FAILED: %v\n", r.Location, r.Err)
+			default:
+				fmt.Fprintf(c.out, "%s: legal hold %s\n", r.Location, map[bool]string{true: "set", false: "cleared"}[on])
+			}
 		}
-		if err := locker.LegalHold(ctx, id.String(), on); err != nil {
-			failed = true
-			entry.Outcome, entry.Detail = "failure", err.Error()
-			fmt.Fprintf(c.out, "%s: FAILED: %v\n", cp.Location, err)
-		} else {
-			entry.Outcome = "success"
-			fmt.Fprintf(c.out, "%s: legal hold %s\n", cp.Location, map[bool]string{true: "set", false: "cleared"}[on])
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: %v\n", err)
+			return exitCode(err)
 		}
-		if _, err := e.trail.Record(ctx, entry); err != nil {
-			fmt.Fprintf(c.errw, "archivd: audit: %v\n", err)
-			return exitFailure
+		if failed {
+			return exitUnavailable
 		}
-	}
-	if failed {
-		return exitUnavailable
-	}
-	return exitOK
+		return exitOK
+	})
 }

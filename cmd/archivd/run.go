@@ -9,23 +9,18 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/archivd/archivd/access"
 	"github.com/archivd/archivd/aip"
+	"github.com/archivd/archivd/archive"
 	"github.com/archivd/archivd/audit"
 	"github.com/archivd/archivd/catalog"
-	"github.com/archivd/archivd/catalog/rebuild"
 	"github.com/archivd/archivd/config"
-	"github.com/archivd/archivd/fixity"
 	"github.com/archivd/archivd/ingest"
 	"github.com/archivd/archivd/ocfl"
 	"github.com/archivd/archivd/storage"
-	"github.com/archivd/archivd/storage/localfs"
-	"github.com/archivd/archivd/storage/s3"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -71,11 +66,11 @@ type cli struct {
 	out, errw io.Writer
 	log       zerolog.Logger
 	again     bool // ingest --again
+	wait      bool // writers: wait for the data directory's lock
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c := &cli{out: stdout, errw: stderr,
-		log: zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.RFC3339}).With().Timestamp().Logger()}
+	c := &cli{out: stdout, errw: stderr, log: newLogger(stderr, "info", "console")}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
@@ -150,231 +145,6 @@ func (c *cli) flags(name string, args []string, setup func(fs *flag.FlagSet)) ([
 	}
 }
 
-// env is an opened data directory: lock, catalog, audit log, storage.
-type env struct {
-	cfg    *config.Config
-	lock   *os.File
-	cat    *catalog.DB
-	trail  *trail
-	stores []storage.Store // in configuration order
-}
-
-// store returns the location named name.
-func (e *env) store(name string) storage.Store {
-	for _, s := range e.stores {
-		if s.Name() == name {
-			return s
-		}
-	}
-	return nil
-}
-
-func (e *env) close() {
-	if e.trail != nil {
-		e.trail.log.Close()
-	}
-	if e.cat != nil {
-		e.cat.Close()
-	}
-	if e.lock != nil {
-		e.lock.Close()
-	}
-}
-
-// errLocked: another archivd holds the data directory.
-var errLocked = errors.New("locked")
-
-// open takes the data directory's lock (exclusive for writers) and opens
-// everything. It prints the problem and returns an exit code on failure.
-func (c *cli) open(ctx context.Context, cfg *config.Config) (*env, int) {
-	e := &env{cfg: cfg}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		fmt.Fprintf(c.errw, "archivd: data directory %s: %v\n", cfg.DataDir, err)
-		return nil, exitFailure
-	}
-	lockPath := filepath.Join(cfg.DataDir, "lock")
-	f, err := os.OpenFile(lockPath, os.O_CREATE|os.O_RDWR, 0o640)
-	if err == nil {
-		if ferr := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); ferr != nil {
-			f.Close()
-			fmt.Fprintf(c.errw, "archivd: another archivd is working on %s (lock %s held); try again when it has finished\n", cfg.DataDir, lockPath)
-			return nil, exitLocked
-		}
-		e.lock = f
-	} else {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return nil, exitFailure
-	}
-	if e.cat, err = catalog.Open(ctx, filepath.Join(cfg.DataDir, "catalog.db")); err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		e.close()
-		return nil, exitFailure
-	}
-	removed, waiting, err := ingest.CleanStaging(ctx, e.cat, filepath.Join(cfg.DataDir, "staging"))
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		e.close()
-		return nil, exitFailure
-	}
-	if len(removed) > 0 {
-		c.log.Info().Strs("spools", removed).Msg("removed the staging leftovers of interrupted ingests")
-	}
-	for _, w := range waiting {
-		c.log.Info().Str("aip", w.AIP).Str("case", w.Source).Int64("bytes", w.Bytes).Msg("an interrupted ingest waits in staging; ingest the case folder again to finish it")
-	}
-	for _, loc := range cfg.Locations {
-		st, err := openLocation(ctx, loc)
-		if err != nil {
-			fmt.Fprintf(c.errw, "archivd: %v\n", err)
-			e.close()
-			return nil, exitUnavailable
-		}
-		if s3st, ok := st.(*s3.Store); ok {
-			// Leftovers of crashed uploads; best effort, the server may be down.
-			if n, err := s3st.AbortStaleUploads(ctx, loc.MultipartAge); err == nil && n > 0 {
-				c.log.Info().Str("location", loc.Name).Int("aborted", n).Msg("aborted stale multipart uploads")
-			}
-		}
-		e.stores = append(e.stores, st)
-	}
-	log, err := audit.Open(filepath.Join(cfg.DataDir, "audit"))
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		e.close()
-		return nil, exitFailure
-	}
-	e.trail = &trail{log: log, cat: e.cat, stores: e.stores}
-	if code := c.reconcileAudit(ctx, e); code != exitOK {
-		e.close()
-		return nil, code
-	}
-	if err := e.trail.catchUp(ctx); err != nil {
-		c.log.Warn().Err(err).Msg("audit index behind the log")
-	}
-	return e, exitOK
-}
-
-// reconcileAudit records a torn last entry that Open cut off, and compares
-// the local trail with the one stored beside the AIPs: a local trail behind
-// storage (lost, or restored from an older backup) is caught up; a fork
-// stops the command before anything is appended.
-func (c *cli) reconcileAudit(ctx context.Context, e *env) int {
-	t := e.trail
-	var remotes []audit.Remote
-	for _, st := range e.stores {
-		remotes = append(remotes, segmentStore{st})
-	}
-	rec, unreachable, err := t.log.Reconcile(ctx, remotes)
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		var fork *audit.ForkError
-		if errors.As(err, &fork) {
-			return exitDataErr
-		}
-		return exitFailure
-	}
-	for name, err := range unreachable {
-		c.log.Warn().Err(err).Str("location", name).Msg("stored audit trail not compared: location unreachable")
-	}
-	if torn := t.log.Torn; torn != nil {
-		detail := fmt.Sprintf("cut off an unfinished last entry of %d bytes at the end of the audit log (a crash while it was written; never fsynced, so the action it was to record did not count as done); the bytes are kept in %s", torn.Bytes, torn.Kept)
-		c.log.Warn().Msg(detail)
-		if _, err := t.Record(ctx, audit.Entry{Type: "recovery", Outcome: "success", Detail: detail, Agent: "archivd " + version, EventID: newEventID()}); err != nil {
-			fmt.Fprintf(c.errw, "archivd: audit: %v\n", err)
-			return exitFailure
-		}
-	}
-	if rec != nil {
-		detail := fmt.Sprintf("local audit log was behind the trail stored at %s (head seq %d, stored %d): caught up from %d stored segment(s)", rec.Location, rec.From, rec.To, rec.Segments)
-		c.log.Warn().Str("location", rec.Location).Msg(detail)
-		if _, err := t.Record(ctx, audit.Entry{Type: "recovery", Location: rec.Location, Outcome: "success", Detail: detail, Agent: "archivd " + version, EventID: newEventID()}); err != nil {
-			fmt.Fprintf(c.errw, "archivd: audit: %v\n", err)
-			return exitFailure
-		}
-	}
-	return exitOK
-}
-
-// segmentStore keeps sealed audit segments in a location's extension folder.
-type segmentStore struct{ storage.Store }
-
-func (s segmentStore) SegmentNames(ctx context.Context) ([]string, error) {
-	names, err := s.ListExtension(ctx, "segments/")
-	for i, n := range names {
-		names[i] = strings.TrimPrefix(n, "segments/")
-	}
-	return names, err
-}
-
-func (s segmentStore) Segment(ctx context.Context, name string) ([]byte, error) {
-	return s.GetExtension(ctx, "segments/"+name)
-}
-
-// trail appends to the audit log, indexes the entry in the catalog, and
-// stores sealed segments beside the AIPs.
-type trail struct {
-	log    *audit.Log
-	cat    *catalog.DB
-	stores []storage.Store
-}
-
-func (t *trail) Record(ctx context.Context, e audit.Entry) (audit.Entry, error) {
-	e, err := t.log.Append(e)
-	if err != nil {
-		return e, err
-	}
-	// The log is the record; the index can be caught up later.
-	t.cat.PutEvent(ctx, catalog.Event{Seq: e.Seq, Hash: e.Hash(), Time: e.Time, Type: e.Type, AIP: e.AIP,
-		Location: e.Location, Outcome: e.Outcome, Detail: e.Detail})
-	return e, nil
-}
-
-// catchUp indexes log entries the catalog has not seen.
-func (t *trail) catchUp(ctx context.Context) error {
-	last, err := t.cat.LastEventSeq(ctx)
-	if err != nil {
-		return err
-	}
-	_, err = t.log.Verify(func(e audit.Entry) error {
-		if e.Seq <= last {
-			return nil
-		}
-		return t.cat.PutEvent(ctx, catalog.Event{Seq: e.Seq, Hash: e.Hash(), Time: e.Time, Type: e.Type, AIP: e.AIP,
-			Location: e.Location, Outcome: e.Outcome, Detail: e.Detail})
-	})
-	return err
-}
-
-// seal closes the current audit segment and stores every sealed segment
-// that a location does not hold yet.
-func (t *trail) seal(ctx context.Context) error {
-	if _, err := t.log.Seal(); err != nil {
-		return err
-	}
-	var errs []error
-	for _, st := range t.stores {
-		names, err := segmentStore{st}.SegmentNames(ctx)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("list audit segments at %s: %w", st.Name(), err))
-			continue
-		}
-		missing, err := t.log.Unstored(names)
-		if err != nil {
-			return err
-		}
-		for _, s := range missing {
-			b, err := os.ReadFile(s)
-			if err != nil {
-				return err
-			}
-			if err := st.PutExtension(ctx, "segments/"+filepath.Base(s), b); err != nil {
-				errs = append(errs, fmt.Errorf("store audit segment %s at %s: %w", filepath.Base(s), st.Name(), err))
-			}
-		}
-	}
-	return errors.Join(errs...)
-}
-
 // configured parses --config FILE (and any extra flags) and loads the
 // configuration; a non-zero code means the command must stop with it.
 func (c *cli) configured(name string, args []string, extra func(*flag.FlagSet)) (*config.Config, []string, int) {
@@ -392,22 +162,6 @@ func (c *cli) configured(name string, args []string, extra func(*flag.FlagSet)) 
 	return cfg, pos, code
 }
 
-// withEnv opens the data directory for fn, then closes it and stores the
-// sealed audit segment beside the AIPs.
-func (c *cli) withEnv(ctx context.Context, cfg *config.Config, fn func(e *env) int) int {
-	e, code := c.open(ctx, cfg)
-	if e == nil {
-		return code
-	}
-	defer e.close()
-	defer func() {
-		if err := e.trail.seal(ctx); err != nil {
-			c.log.Warn().Err(err).Msg("audit segment not yet stored; the next command retries")
-		}
-	}()
-	return fn(e)
-}
-
 func (c *cli) loadConfig(path string) (*config.Config, int) {
 	if path == "" {
 		fmt.Fprintln(c.errw, "archivd: --config FILE is required")
@@ -418,24 +172,8 @@ func (c *cli) loadConfig(path string) (*config.Config, int) {
 		fmt.Fprintf(c.errw, "archivd: bad configuration:\n%v\n", err)
 		return nil, exitConfig
 	}
+	c.log = newLogger(c.errw, cfg.Log.Level, cfg.Log.Format)
 	return cfg, exitOK
-}
-
-func (c *cli) ingester(e *env) (*ingest.Ingester, error) {
-	cfg := e.cfg
-	a, err := analyzer(cfg, "", "")
-	if err != nil {
-		return nil, err
-	}
-	return &ingest.Ingester{
-		Analyzer: a,
-		Again:    c.again,
-		Stores:   e.stores, Required: cfg.Copies.Required, AllowMissing: cfg.Copies.AllowMissing, Catalog: e.cat, Trail: e.trail, Staging: filepath.Join(cfg.DataDir, "staging"),
-		Defaults:     aip.Metadata{Agency: cfg.CaseDefaults.Agency, RecordClass: cfg.CaseDefaults.RecordClass},
-		Organization: cfg.Archive.Organization, Contact: cfg.Archive.Contact, Zone: cfg.Zone,
-		Options:  aip.Options{Level: cfg.Package.CompressionLevel, FrameSize: cfg.Package.FrameSizeMiB << 20},
-		Software: "archivd", Version: version, Log: c.log,
-	}, nil
 }
 
 func (c *cli) ingest(ctx context.Context, args []string) int {
@@ -450,41 +188,6 @@ func (c *cli) ingest(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	return c.ingestWith(ctx, cfg, pos[0], nil)
-}
-
-func (c *cli) ingestWith(ctx context.Context, cfg *config.Config, folder string, idOut *aip.ID) int {
-	return c.withEnv(ctx, cfg, func(e *env) int { return c.ingestIn(ctx, e, folder, idOut) })
-}
-
-func (c *cli) ingestIn(ctx context.Context, e *env, folder string, idOut *aip.ID) int {
-	ing, err := c.ingester(e)
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitConfig
-	}
-	id, err := ing.Ingest(ctx, folder)
-	if err != nil && ctx.Err() != nil {
-		fmt.Fprintf(c.errw, "archivd: interrupted: the ingest of %s stopped (%v); the case folder is untouched and the next ingest of it resumes\n", folder, err)
-		return exitFailure
-	}
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		var ie *ingest.InputError
-		var pe *aip.PathError
-		var inc *ingest.IncompleteError
-		switch {
-		case errors.As(err, &ie), errors.As(err, &pe):
-			return exitDataErr
-		case errors.As(err, &inc), errors.Is(err, storage.ErrUnavailable):
-			return exitUnavailable
-		}
-		return exitFailure
-	}
-	if idOut != nil {
-		*idOut = id
-	}
-	fmt.Fprintln(c.out, id)
-	return exitOK
 }
 
 func (c *cli) verify(ctx context.Context, args []string) int {
@@ -502,82 +205,6 @@ func (c *cli) verify(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	return c.verifyWith(ctx, cfg, id)
-}
-
-func (c *cli) verifyWith(ctx context.Context, cfg *config.Config, id aip.ID) int {
-	return c.withEnv(ctx, cfg, func(e *env) int { return c.verifyIn(ctx, e, id) })
-}
-
-func (c *cli) verifyIn(ctx context.Context, e *env, id aip.ID) int {
-	a, err := e.cat.GetAIP(ctx, id.String())
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: verify %s: %v\n", id, err)
-		return exitDataErr
-	}
-	copies, err := e.cat.Copies(ctx, id.String(), 1)
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: verify %s: %v\n", id, err)
-		return exitFailure
-	}
-	damaged, unavailable := false, false
-	for _, cp := range copies {
-		st := e.store(cp.Location)
-		if st == nil {
-			fmt.Fprintf(c.out, "UNCHECKED %s at %s: location no longer configured\n", id, cp.Location)
-			unavailable = true
-			continue
-		}
-		res, err := fixity.VerifyAIP(ctx, st, e.cat, id)
-		entry := audit.Entry{Type: "fixity check", AIP: id.String(), Location: st.Name(), Agent: "archivd " + version, EventID: newEventID()}
-		switch {
-		case err != nil:
-			unavailable = true
-			entry.Outcome, entry.Detail = "failure", "copy could not be checked: "+err.Error()
-			fmt.Fprintf(c.out, "UNAVAILABLE %s at %s: %v\n", id, st.Name(), err)
-		case res.OK():
-			entry.Outcome = "success"
-			entry.Detail = fmt.Sprintf("checked %s: %d bytes read, every digest matches", strings.Join(res.Checked, ", "), res.Bytes)
-		default:
-			damaged = true
-			var lines []string
-			for _, f := range res.Findings {
-				lines = append(lines, f.String())
-			}
-			entry.Outcome, entry.Detail = "failure", "damage found: "+strings.Join(lines, "; ")
-			fmt.Fprintf(c.out, "DAMAGED %s at %s\n", id, st.Name())
-			for _, f := range res.Findings {
-				fmt.Fprintf(c.out, "  %s\n", f)
-			}
-		}
-		ev, aerr := e.trail.Record(ctx, entry)
-		if aerr != nil {
-			fmt.Fprintf(c.errw, "archivd: audit: %v\n", aerr)
-			return exitFailure
-		}
-		if err == nil && res.OK() {
-			for v := 1; v <= a.Head; v++ {
-				e.cat.SetCopyVerified(ctx, id.String(), v, st.Name(), ev.Time)
-			}
-			fmt.Fprintf(c.out, "OK %s at %s (%s; %d bytes read)\n", id, st.Name(), strings.Join(res.Checked, ", "), res.Bytes)
-		}
-	}
-	for _, name := range e.cfg.Copies.Required {
-		found := false
-		for _, cp := range copies {
-			found = found || cp.Location == name
-		}
-		if !found {
-			fmt.Fprintf(c.out, "MISSING %s at %s: no copy yet (run archivd replicate)\n", id, name)
-			unavailable = true
-		}
-	}
-	switch {
-	case damaged:
-		return exitDataErr
-	case unavailable:
-		return exitUnavailable
-	}
-	return exitOK
 }
 
 func (c *cli) export(ctx context.Context, args []string) int {
@@ -607,96 +234,6 @@ func (c *cli) export(ctx context.Context, args []string) int {
 		v = n
 	}
 	return c.exportWith(ctx, cfg, id, v, pos[1])
-}
-
-func (c *cli) exportWith(ctx context.Context, cfg *config.Config, id aip.ID, v int, target string) int {
-	return c.withEnv(ctx, cfg, func(e *env) int { return c.exportIn(ctx, e, id, v, target) })
-}
-
-func (c *cli) exportIn(ctx context.Context, e *env, id aip.ID, v int, target string) int {
-	a, err := e.cat.GetAIP(ctx, id.String())
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitDataErr
-	}
-	if v == 0 {
-		v = a.Head
-	}
-	if v < 1 || v > a.Head {
-		fmt.Fprintf(c.errw, "archivd: export %s: there is no version v%d; this AIP has %s\n", id, v, versionList(a.Head))
-		return exitUsage
-	}
-	copies, err := e.cat.Copies(ctx, id.String(), v)
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: export %s v%d: %v\n", id, v, err)
-		return exitFailure
-	}
-	if len(copies) == 0 {
-		fmt.Fprintf(c.errw, "archivd: export %s v%d: the catalog records no copy of this version (run archivd catalog rebuild)\n", id, v)
-		return exitDataErr
-	}
-	var sum *access.Summary
-	var from storage.Store
-	var unknown []string
-	for _, cp := range copies {
-		st := e.store(cp.Location)
-		if st == nil {
-			unknown = append(unknown, cp.Location)
-			c.log.Warn().Str("location", cp.Location).Msg("a copy is recorded at a location that is no longer configured; trying the next copy")
-			continue
-		}
-		from = st
-		sum, err = access.Export(ctx, from, e.cat, id, v, target)
-		var te *access.TargetError
-		if err == nil || errors.As(err, &te) {
-			break
-		}
-		// Export removed what it wrote: the next copy starts from the same target.
-		c.log.Warn().Err(err).Str("location", from.Name()).Msg("export from this copy failed; trying the next")
-	}
-	if from == nil {
-		err = fmt.Errorf("export %s v%d: every recorded copy is at a location no longer configured (%s)", id, v, strings.Join(unknown, ", "))
-	}
-	entry := audit.Entry{Type: "dissemination", AIP: id.String(), Agent: "archivd " + version, EventID: newEventID()}
-	if from != nil {
-		entry.Location = from.Name()
-	}
-	if err != nil {
-		entry.Outcome, entry.Detail = "failure", fmt.Sprintf("export of v%d to %s: %v", v, target, err)
-		code := exitFailure
-		switch {
-		case errors.Is(err, access.ErrTargetNotEmpty), errors.Is(err, access.ErrTargetNotFolder):
-			code = exitUsage
-		case errors.Is(err, storage.ErrDigest), errors.Is(err, storage.ErrNotFound):
-			code = exitDataErr
-		case from == nil, errors.Is(err, storage.ErrUnavailable):
-			code = exitUnavailable
-		}
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		if _, aerr := e.trail.Record(ctx, entry); aerr != nil {
-			fmt.Fprintf(c.errw, "archivd: audit: %v\n", aerr)
-			return exitFailure
-		}
-		return code
-	}
-	entry.Outcome, entry.Detail = "success", fmt.Sprintf("export of v%d to %s: %d files, %d folders, %d bytes, every digest checked", v, target, sum.Files, sum.Dirs, sum.Bytes)
-	if _, err := e.trail.Record(ctx, entry); err != nil {
-		fmt.Fprintf(c.errw, "archivd: audit: %v\n", err)
-		return exitFailure
-	}
-	fmt.Fprintf(c.out, "exported %s v%d to %s: %d files, %d empty folders, %d bytes\n", id, v, target, sum.Files, sum.Dirs, sum.Bytes)
-	return exitOK
-}
-
-// versionList names an AIP's versions: "v1", "v1 and v2", "v1 to v5".
-func versionList(head int) string {
-	switch head {
-	case 1:
-		return "v1 only"
-	case 2:
-		return "v1 and v2"
-	}
-	return fmt.Sprintf("v1 to v%d", head)
 }
 
 func (c *cli) configCheck(path string) int {
@@ -731,19 +268,122 @@ func (c *cli) ocflValidate(path string) int {
 	return exitOK
 }
 
+// withArchive opens the archive for fn and closes it again; a writer's
+// close seals the audit segment and stores it beside the AIPs.
+func (c *cli) withArchive(ctx context.Context, cfg *config.Config, mode archive.Mode, fn func(a *archive.Archive) int) int {
+	a, err := archive.Open(ctx, cfg, archive.Options{Mode: mode, Wait: c.wait, Log: c.log, Version: version})
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return exitCode(err)
+	}
+	defer a.Close(ctx)
+	return fn(a)
+}
+
+// exitCode maps an error to the exit codes of docs/operations.md.
+func exitCode(err error) int {
+	var (
+		locked *archive.LockedError
+		fork   *audit.ForkError
+		ie     *ingest.InputError
+		pe     *aip.PathError
+		inc    *ingest.IncompleteError
+		nov    *archive.NoVersionError
+		cfgErr *config.Error
+	)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &locked):
+		return exitLocked
+	case errors.As(err, &cfgErr):
+		return exitConfig
+	case errors.As(err, &nov), errors.Is(err, access.ErrTargetNotEmpty), errors.Is(err, access.ErrTargetNotFolder):
+		return exitUsage
+	case errors.As(err, &fork), errors.As(err, &ie), errors.As(err, &pe), storage.IsDamage(err), errors.Is(err, catalog.ErrNotFound):
+		return exitDataErr
+	case errors.As(err, &inc), errors.Is(err, storage.ErrUnavailable):
+		return exitUnavailable
+	}
+	return exitFailure
+}
+
+func (c *cli) ingestWith(ctx context.Context, cfg *config.Config, folder string, idOut *aip.ID) int {
+	return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
+		id, err := a.Ingest(ctx, folder, archive.IngestOptions{Again: c.again})
+		if err != nil && ctx.Err() != nil {
+			fmt.Fprintf(c.errw, "archivd: interrupted: the ingest of %s stopped (%v); the case folder is untouched and the next ingest of it resumes\n", folder, err)
+			return exitFailure
+		}
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: %v\n", err)
+			return exitCode(err)
+		}
+		if idOut != nil {
+			*idOut = id
+		}
+		fmt.Fprintln(c.out, id)
+		return exitOK
+	})
+}
+
+func (c *cli) verifyWith(ctx context.Context, cfg *config.Config, id aip.ID) int {
+	return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
+		rep, err := a.Verify(ctx, id)
+		if rep != nil {
+			for _, cp := range rep.Copies {
+				switch cp.State {
+				case archive.CopyOK:
+					fmt.Fprintf(c.out, "OK %s at %s (%s; %d bytes read)\n", id, cp.Location, strings.Join(cp.Checked, ", "), cp.Bytes)
+				case archive.CopyDamaged:
+					fmt.Fprintf(c.out, "DAMAGED %s at %s\n", id, cp.Location)
+					for _, f := range cp.Findings {
+						fmt.Fprintf(c.out, "  %s\n", f)
+					}
+				case archive.CopyUnavailable:
+					fmt.Fprintf(c.out, "UNAVAILABLE %s at %s: %v\n", id, cp.Location, cp.Err)
+				case archive.CopyUnchecked:
+					fmt.Fprintf(c.out, "UNCHECKED %s at %s: location no longer configured\n", id, cp.Location)
+				case archive.CopyMissing:
+					fmt.Fprintf(c.out, "MISSING %s at %s: no copy yet (run archivd replicate)\n", id, cp.Location)
+				}
+			}
+		}
+		switch {
+		case err != nil:
+			fmt.Fprintf(c.errw, "archivd: %v\n", err)
+			return exitCode(err)
+		case rep.Damaged():
+			return exitDataErr
+		case rep.Unavailable():
+			return exitUnavailable
+		}
+		return exitOK
+	})
+}
+
+func (c *cli) exportWith(ctx context.Context, cfg *config.Config, id aip.ID, v int, target string) int {
+	return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
+		rep, err := a.Export(ctx, id, v, target)
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: %v\n", err)
+			return exitCode(err)
+		}
+		fmt.Fprintf(c.out, "exported %s v%d to %s: %d files, %d empty folders, %d bytes\n", id, rep.Version, target, rep.Files, rep.Dirs, rep.Bytes)
+		return exitOK
+	})
+}
+
 func (c *cli) catalogRebuild(ctx context.Context, args []string) int {
 	cfg, _, code := c.configured("catalog rebuild", args, nil)
 	if code != exitOK {
 		return code
 	}
-	return c.withEnv(ctx, cfg, func(e *env) int {
-		st, err := rebuild.Run(ctx, e.stores, e.cat, e.trail.log)
+	return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
+		st, err := a.RebuildCatalog(ctx)
 		if err != nil {
 			fmt.Fprintf(c.errw, "archivd: catalog rebuild: %v\nThe catalog is as it was before.\n", err)
-			if errors.Is(err, storage.ErrUnavailable) {
-				return exitUnavailable
-			}
-			return exitFailure
+			return exitCode(err)
 		}
 		fmt.Fprintf(c.out, "catalog rebuilt: %d AIP(s), %d version(s), %d audit event(s)\n", st.AIPs, st.Versions, st.Events)
 		for _, s := range st.Skipped {
@@ -767,74 +407,39 @@ func (c *cli) auditVerify(ctx context.Context, args []string) int {
 	if code != exitOK {
 		return code
 	}
-	log, err := audit.OpenReadOnly(filepath.Join(cfg.DataDir, "audit"))
+	r, err := archive.VerifyAudit(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		return exitFailure
 	}
-	defer log.Close()
-	n, err := log.Verify(nil)
-	if err != nil {
-		fmt.Fprintf(c.out, "BROKEN after %d intact entries: %v\n", n, err)
+	if r.Broken != nil {
+		fmt.Fprintf(c.out, "BROKEN after %d intact entries: %v\n", r.Entries, r.Broken)
 		return exitDataErr
 	}
-	fmt.Fprintf(c.out, "OK: %d entries, hash chain intact\n", n)
-	if log.Torn != nil {
-		fmt.Fprintf(c.out, "NOTE: the open segment ends in an unfinished entry of %d bytes (a crash while it was written, or a write under way); the next command cuts it off and records that\n", log.Torn.Bytes)
+	fmt.Fprintf(c.out, "OK: %d entries, hash chain intact\n", r.Entries)
+	if r.Torn != nil {
+		fmt.Fprintf(c.out, "NOTE: the open segment ends in an unfinished entry of %d bytes (a crash while it was written, or a write under way); the next command cuts it off and records that\n", r.Torn.Bytes)
 	}
-	var remotes []audit.Remote
-	for _, loc := range cfg.Locations {
-		st, err := openLocation(ctx, loc)
-		if err != nil {
-			fmt.Fprintf(c.out, "UNAVAILABLE stored trail at %s: %v\n", loc.Name, err)
-			code = exitUnavailable
-			continue
-		}
-		remotes = append(remotes, segmentStore{st})
-	}
-	diffs, unreachable, err := log.Compare(ctx, remotes)
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitFailure
-	}
-	differs := map[string]bool{}
-	for _, d := range diffs {
+	code = exitOK
+	differs := false
+	for _, d := range r.Differences {
 		if d.Pending {
 			fmt.Fprintf(c.out, "PENDING %s\n", d)
 			code = exitUnavailable
 			continue
 		}
 		fmt.Fprintf(c.out, "DIFFERS %s\n", d)
-		differs[d.Location] = true
+		differs = true
 	}
-	for _, r := range remotes {
-		if err, ok := unreachable[r.Name()]; ok {
-			fmt.Fprintf(c.out, "UNAVAILABLE stored trail at %s: %v\n", r.Name(), err)
-			code = exitUnavailable
-		} else if !differs[r.Name()] {
-			fmt.Fprintf(c.out, "OK stored trail at %s matches the local log\n", r.Name())
-		}
+	for _, name := range r.Matching {
+		fmt.Fprintf(c.out, "OK stored trail at %s matches the local log\n", name)
 	}
-	if len(differs) > 0 {
+	for name, err := range r.Unreachable {
+		fmt.Fprintf(c.out, "UNAVAILABLE stored trail at %s: %v\n", name, err)
+		code = exitUnavailable
+	}
+	if differs {
 		return exitDataErr
 	}
 	return code
-}
-
-// openLocation opens one configured location. S3 locations are not
-// contacted here: an unreachable server shows up when it is used.
-func openLocation(ctx context.Context, loc config.Location) (storage.Store, error) {
-	switch loc.Type {
-	case "local":
-		return localfs.Open(loc.Name, loc.Path)
-	case "s3":
-		cfg := s3.Config{Name: loc.Name, Endpoint: loc.Endpoint, Bucket: loc.Bucket, Prefix: loc.Prefix,
-			Region: loc.Region, PathStyle: loc.Addressing == "path", CAFile: loc.CAFile,
-			AccessKey: loc.AccessKey, SecretKey: loc.SecretKey, PartSize: int64(loc.PartSizeMiB) << 20}
-		if loc.ObjectLock != nil {
-			cfg.Lock = &s3.LockConfig{Mode: strings.ToUpper(loc.ObjectLock.Mode), Days: loc.ObjectLock.Days}
-		}
-		return s3.New(cfg)
-	}
-	return nil, fmt.Errorf("location %s: unknown type %q", loc.Name, loc.Type)
 }

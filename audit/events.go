@@ -1,0 +1,29 @@
+package audit
+
+import "github.com/google/uuid"
+
+// Event types, from the PREMIS event type vocabulary
+// (id.loc.gov/vocabulary/preservation/eventType), and outcomes: one place
+// for the words every package records.
+const (
+	TypeIngestion      = "ingestion"
+	TypeFixityCheck    = "fixity check"
+	TypeReplication    = "replication"
+	TypeDissemination  = "dissemination"
+	TypeRecovery       = "recovery"
+	TypeFormatID       = "format identification"
+	TypeValidation     = "validation"
+	TypeDigest         = "message digest calculation"
+	TypePackageCreated = "information package creation"
+	TypeQuarantine     = "quarantine"
+	TypeUnquarantine   = "unquarantine"
+	TypeLegalHoldSet   = "legal hold set"
+	TypeLegalHoldClear = "legal hold cleared"
+	TypeScheduledRun   = "scheduled run"
+
+	OutcomeSuccess = "success"
+	OutcomeFailure = "failure"
+)
+
+// NewEventID is a fresh event identifier (a UUID) for an entry.
+func NewEventID() string { return uuid.NewString() }
