@@ -31,6 +31,12 @@ type IngestOptions struct {
 	Defaults *aip.Metadata
 	// Policy is layered over the configured format policy; an inbox's own.
 	Policy *formats.Policy
+	// ID fixes the AIP id (the daemon assigns it at claim); Origin names
+	// the delivery for once-only; Override accepts format policy refusals,
+	// saying who did and why.
+	ID       aip.ID
+	Origin   string
+	Override string
 }
 
 // Ingester is an ingest.Ingester wired to this archive.
@@ -55,7 +61,8 @@ func (a *Archive) Ingester(o IngestOptions) (*ingest.Ingester, error) {
 	return &ingest.Ingester{
 		Analyzer: an,
 		Again:    o.Again,
-		Stores:   a.stores, Required: cfg.Copies.Required, AllowMissing: cfg.Copies.AllowMissing,
+		ID:       o.ID, Origin: o.Origin, Override: o.Override,
+		Stores: a.stores, Required: cfg.Copies.Required, AllowMissing: cfg.Copies.AllowMissing,
 		Catalog: a.cat, Trail: a.trail, Staging: a.StagingDir(),
 		Defaults:     defaults,
 		Organization: cfg.Archive.Organization, Contact: cfg.Archive.Contact, Zone: cfg.Zone,

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -72,7 +73,8 @@ const currentName = "current.jsonl"
 type Log struct {
 	dir      string
 	readOnly bool
-	lock     *os.File // append.lock; nil when it cannot be had read-only
+	lock     *os.File   // append.lock; nil when it cannot be had read-only
+	mu       sync.Mutex // flock excludes processes; this, goroutines sharing l
 
 	// The chain's end as last seen, valid while current.jsonl has the
 	// inode and size it had then.
@@ -152,6 +154,8 @@ func OpenReadOnly(dir string) (*Log, error) {
 
 // locked runs fn holding the log's append lock.
 func (l *Log) locked(fn func() error) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.lock == nil {
 		return fn()
 	}

@@ -66,6 +66,15 @@ var migrations = []string{
 	ALTER TABLE identifications ADD COLUMN validity_notes TEXT NOT NULL DEFAULT '';
 	ALTER TABLE identifications ADD COLUMN decision TEXT NOT NULL DEFAULT '';
 	ALTER TABLE identifications ADD COLUMN decision_reason TEXT NOT NULL DEFAULT '';`,
+	// 4: where a case came from, for once-only across claims (an inbox
+	// case is read from the work area, but delivered as inbox/name), and
+	// the daemon's scheduled runs.
+	`ALTER TABLE ingests ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+	UPDATE ingests SET origin = source;
+	CREATE INDEX ingests_origin ON ingests(origin, state);
+	CREATE TABLE schedule_runs (
+		job TEXT PRIMARY KEY, started TEXT NOT NULL, finished TEXT NOT NULL,
+		outcome TEXT NOT NULL, detail TEXT NOT NULL);`,
 }
 
 // DerivedTables can be rebuilt from storage; "ingests" is primary.
@@ -205,6 +214,9 @@ type (
 	}
 	Ingest struct {
 		AIP, State, Source, Record, Error, Updated string
+		// Origin identifies the delivery for once-only: the case folder's
+		// path for a command, "inbox <name>/<case>" for the daemon.
+		Origin string
 	}
 )
 
@@ -341,9 +353,12 @@ func (c *DB) SetCopyVerified(ctx context.Context, aip string, version int, locat
 
 // PutIngest creates or updates the ingest record of an AIP (primary data).
 func (c *DB) PutIngest(ctx context.Context, in Ingest) error {
-	_, err := c.db.ExecContext(ctx, `INSERT INTO ingests (aip, state, source, record, error, updated) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (aip) DO UPDATE SET state = excluded.state, error = excluded.error, updated = excluded.updated`,
-		in.AIP, in.State, in.Source, in.Record, in.Error, now())
+	if in.Origin == "" {
+		in.Origin = in.Source
+	}
+	_, err := c.db.ExecContext(ctx, `INSERT INTO ingests (aip, state, source, record, error, updated, origin) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (aip) DO UPDATE SET state = excluded.state, record = excluded.record, error = excluded.error, updated = excluded.updated`,
+		in.AIP, in.State, in.Source, in.Record, in.Error, now(), in.Origin)
 	if err != nil {
 		return fmt.Errorf("catalog ingest %s: %w", in.AIP, err)
 	}
@@ -364,9 +379,10 @@ func (c *DB) UnfinishedIngest(ctx context.Context, source string) (Ingest, error
 	return in, err
 }
 
-// CommittedIngests returns the AIP ids committed from source, newest first.
-func (c *DB) CommittedIngests(ctx context.Context, source string) ([]string, error) {
-	return c.strings(ctx, `SELECT aip FROM ingests WHERE source = ? AND state = 'committed' ORDER BY updated DESC`, source)
+// CommittedIngests returns the AIP ids committed from a delivery (its
+// origin), newest first.
+func (c *DB) CommittedIngests(ctx context.Context, origin string) ([]string, error) {
+	return c.strings(ctx, `SELECT aip FROM ingests WHERE origin = ? AND state = 'committed' ORDER BY updated DESC`, origin)
 }
 
 // strings runs a query that yields one text column.
@@ -518,4 +534,73 @@ func (c *DB) Dump(ctx context.Context) (string, error) {
 		out = append(out, lines...)
 	}
 	return strings.Join(out, "\n"), nil
+}
+
+// ScheduleRun is the last run of a scheduled job.
+type ScheduleRun struct {
+	Job, Started, Finished, Outcome, Detail string
+}
+
+// PutScheduleRun records the latest run of a job.
+func (c *DB) PutScheduleRun(ctx context.Context, r ScheduleRun) error {
+	_, err := c.db.ExecContext(ctx, `INSERT INTO schedule_runs (job, started, finished, outcome, detail) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (job) DO UPDATE SET started = excluded.started, finished = excluded.finished, outcome = excluded.outcome, detail = excluded.detail`,
+		r.Job, r.Started, r.Finished, r.Outcome, r.Detail)
+	return err
+}
+
+// ScheduleRuns returns the latest run of every job that ran.
+func (c *DB) ScheduleRuns(ctx context.Context) ([]ScheduleRun, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT job, started, finished, outcome, detail FROM schedule_runs ORDER BY job`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ScheduleRun
+	for rows.Next() {
+		var r ScheduleRun
+		if err := rows.Scan(&r.Job, &r.Started, &r.Finished, &r.Outcome, &r.Detail); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// OpenIngests returns the ingests that are neither committed nor failed.
+func (c *DB) OpenIngests(ctx context.Context) ([]Ingest, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT aip, state, source, record, error, updated, origin FROM ingests
+		WHERE state NOT IN ('committed', 'failed') ORDER BY updated`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Ingest
+	for rows.Next() {
+		var in Ingest
+		if err := rows.Scan(&in.AIP, &in.State, &in.Source, &in.Record, &in.Error, &in.Updated, &in.Origin); err != nil {
+			return nil, err
+		}
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
+
+// RecentFailures returns the newest audit events whose outcome is failure.
+func (c *DB) RecentFailures(ctx context.Context, n int) ([]Event, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT seq, hash, time, type, aip, location, outcome, detail FROM events
+		WHERE outcome = 'failure' ORDER BY seq DESC LIMIT ?`, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		if err := rows.Scan(&e.Seq, &e.Hash, &e.Time, &e.Type, &e.AIP, &e.Location, &e.Outcome, &e.Detail); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }

@@ -32,6 +32,9 @@ type Config struct {
 	Formats      Formats      `yaml:"formats"`
 	CaseDefaults CaseDefaults `yaml:"case_defaults"`
 	Log          Log          `yaml:"log"`
+	Inboxes      []Inbox      `yaml:"inboxes"`
+	Daemon       Daemon       `yaml:"daemon"`
+	Schedule     Schedule     `yaml:"schedule"`
 
 	// Path is the file this was loaded from ("" for the embedded default).
 	Path string `yaml:"-"`
@@ -124,6 +127,44 @@ type CaseDefaults struct {
 	RecordClass string `yaml:"record_class"`
 }
 
+// Inbox is a folder the daemon collects finished case files from.
+type Inbox struct {
+	Name string `yaml:"name"`
+	Path string `yaml:"path"`
+	// Kind of delivery: folder (a case folder, with an optional case.yaml).
+	Kind string `yaml:"kind"`
+	// Ready says when a delivery is finished: "marker" (a file <name>.ready
+	// beside it), "rename" (the producer renames finished cases into the
+	// inbox, so whatever is there is complete) or "settle" (no file changed
+	// size or time for Settle).
+	Ready  string `yaml:"ready"`
+	Settle string `yaml:"settle"`
+	// After says what happens to a case once archived: "remove" it, or
+	// "keep" it under the data directory's done/<inbox>/ with a receipt.
+	After    string         `yaml:"after"`
+	Defaults CaseDefaults   `yaml:"defaults"`
+	Policy   formats.Policy `yaml:"policy"` // rules layered over formats.policy
+
+	SettleD time.Duration `yaml:"-"`
+}
+
+// Daemon tunes archivd run.
+type Daemon struct {
+	Workers      int    `yaml:"workers"`       // cases archived at once
+	PollInterval string `yaml:"poll_interval"` // how often inboxes are looked at
+	MinFreeMiB   int    `yaml:"min_free_mib"`  // below this free space no new case is claimed
+	SealInterval string `yaml:"seal_interval"` // how often the audit segment is sealed and stored
+	RetryMax     string `yaml:"retry_max"`     // longest wait between retries of a case that failed transiently
+
+	PollD, SealD, RetryMaxD time.Duration `yaml:"-"`
+}
+
+// Schedule holds cron expressions (five fields, or @every 6h, @daily)
+// for the daemon's scheduled work; empty means not scheduled.
+type Schedule struct {
+	Replicate string `yaml:"replicate"`
+}
+
 // Log configures logging.
 type Log struct {
 	Level  string `yaml:"level"`
@@ -161,6 +202,8 @@ func Default(dataDir string) *Config {
 	c := &Config{DataDir: dataDir}
 	c.applyDefaults()
 	c.Zone, _ = time.LoadLocation(c.Archive.TimeZone)
+	var none yaml.Node
+	c.checkDaemon(&none, func(int, string, ...any) {}, func(...string) int { return 0 })
 	return c
 }
 
@@ -201,6 +244,37 @@ func (c *Config) applyDefaults() {
 				l.ObjectLock.Mode = "governance"
 			}
 		}
+	}
+	for i := range c.Inboxes {
+		in := &c.Inboxes[i]
+		if in.Kind == "" {
+			in.Kind = "folder"
+		}
+		if in.Ready == "" {
+			in.Ready = "marker"
+		}
+		if in.Settle == "" {
+			in.Settle = "2m"
+		}
+		if in.After == "" {
+			in.After = "remove"
+		}
+	}
+	d := &c.Daemon
+	if d.Workers == 0 {
+		d.Workers = 2
+	}
+	if d.PollInterval == "" {
+		d.PollInterval = "10s"
+	}
+	if d.MinFreeMiB == 0 {
+		d.MinFreeMiB = 1024
+	}
+	if d.SealInterval == "" {
+		d.SealInterval = "15m"
+	}
+	if d.RetryMax == "" {
+		d.RetryMax = "30m"
 	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
@@ -285,6 +359,9 @@ func Parse(name string, b []byte) (*Config, error) {
 	c.DataDir = abs(c.DataDir)
 	for i := range c.Locations {
 		c.Locations[i].Path = abs(c.Locations[i].Path)
+	}
+	for i := range c.Inboxes {
+		c.Inboxes[i].Path = abs(c.Inboxes[i].Path)
 	}
 	// A zero written out is an error like any other out-of-range value;
 	// only a key left out takes the default.
@@ -376,6 +453,7 @@ func Parse(name string, b []byte) (*Config, error) {
 		}
 		v.TimeoutD = d
 	}
+	c.checkDaemon(&root, add, line)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

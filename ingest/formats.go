@@ -59,7 +59,7 @@ func (in *Ingester) analyze(ctx context.Context, folder string, input *aip.Input
 		}
 		an, err := a.AnalyzeFile(ctx, path.Join(folder, f.Path), path.Base(f.Path))
 		if err != nil {
-			return nil, &InputError{folder, []string{fmt.Sprintf("%q: format identification failed: %v", f.Path, err)}}
+			return nil, &InputError{Folder: folder, Problems: []string{fmt.Sprintf("%q: format identification failed: %v", f.Path, err)}}
 		}
 		rep.BytesReread += an.BytesRead + an.Validation.BytesRead
 		f.Format = &aip.FormatInfo{PUID: an.PUID, Name: an.Name, Version: an.Version, MIME: an.MIME, Basis: an.Basis,
@@ -72,6 +72,13 @@ func (in *Ingester) analyze(ctx context.Context, folder string, input *aip.Input
 		for _, m := range an.Members {
 			r.Members = append(r.Members, m.Path+" "+m.PUID)
 		}
+		if an.Decision.Action == formats.Reject && in.Override != "" {
+			r.Decision = formats.Warn
+			r.Reason = "refused by the format policy (" + an.Decision.Reason + "), accepted by override: " + in.Override
+			r.Grund = "nach der Formatrichtlinie abgelehnt (" + an.Decision.Grund + "), angenommen durch Freigabe: " + in.Override
+			rep.Files = append(rep.Files, r)
+			continue
+		}
 		rep.Files = append(rep.Files, r)
 		if an.Decision.Action == formats.Reject {
 			refused = append(refused, fmt.Sprintf("%q: refused by the format policy (%s, %s): %s / abgelehnt: %s",
@@ -81,7 +88,7 @@ func (in *Ingester) analyze(ctx context.Context, folder string, input *aip.Input
 	sort.Slice(rep.Files, func(i, j int) bool { return rep.Files[i].Path < rep.Files[j].Path })
 	if len(refused) > 0 {
 		sort.Strings(refused)
-		return rep, &InputError{folder, refused}
+		return rep, &InputError{Folder: folder, Problems: refused, Policy: true}
 	}
 	return rep, nil
 }

@@ -71,12 +71,22 @@ type Ingester struct {
 	// Again archives a case folder that was already archived unchanged;
 	// without it such a second delivery is refused (once-only).
 	Again bool
+	// ID, if set, is the AIP id this ingest must use: fixed when the
+	// daemon claimed the case, so a retry writes the same OCFL object.
+	ID aip.ID
+	// Origin names the delivery for once-only ("inbox bauamt/case-17");
+	// empty: the case folder's absolute path.
+	Origin string
+	// Override, if set, says who accepted this case's format policy
+	// refusals and why: they become warnings, recorded with this text.
+	Override string
 }
 
 // record is the persisted ingest record (catalog ingests.record).
 type record struct {
 	ID       string    `json:"id"`
 	Source   string    `json:"source"`
+	Origin   string    `json:"origin,omitempty"`
 	Created  time.Time `json:"created"`
 	EventIDs []string  `json:"event_ids"`
 	Stored   []string  `json:"stored,omitempty"` // locations holding a verified copy
@@ -144,7 +154,7 @@ func (in *Ingester) agent() string { return in.Software + " " + in.Version }
 func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 	if folder == "" {
 		// filepath.Abs would make "" the current directory.
-		return aip.ID{}, &InputError{folder, []string{"the case folder name is empty"}}
+		return aip.ID{}, &InputError{Folder: folder, Problems: []string{"the case folder name is empty"}}
 	}
 	abs, err := filepath.Abs(folder)
 	if err != nil {
@@ -156,10 +166,14 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 		return aip.ID{}, err
 	}
 	if !in.Again {
-		if prev, err := in.alreadyArchived(ctx, abs, input); err != nil {
+		origin := in.Origin
+		if origin == "" {
+			origin = abs
+		}
+		if prev, err := in.alreadyArchived(ctx, origin, input); err != nil {
 			return aip.ID{}, err
 		} else if prev != "" {
-			err := &InputError{abs, []string{fmt.Sprintf("this case folder was already archived unchanged as %s (same files, sizes and modification times); use --again to archive it a second time", prev)}}
+			err := &InputError{Folder: abs, Problems: []string{fmt.Sprintf("this case folder was already archived unchanged as %s (same files, sizes and modification times); use --again to archive it a second time", prev)}}
 			in.fail(ctx, aip.ID{}, abs, err)
 			return aip.ID{}, err
 		}
@@ -235,12 +249,15 @@ func (j *job) state() string {
 
 // prepare assigns the id, persists the record and builds the spool.
 func (in *Ingester) prepare(ctx context.Context, abs string, input aip.Input, report *FormatReport) (*job, error) {
-	id, err := aip.NewID()
-	if err != nil {
-		return nil, err
+	id := in.ID
+	if id.IsZero() {
+		var err error
+		if id, err = aip.NewID(); err != nil {
+			return nil, err
+		}
 	}
 	j := &job{id: id, meta: input.Meta, dir: filepath.Join(in.Staging, id.Name()), formats: report}
-	j.rec = record{ID: id.String(), Source: abs, Created: in.now().Truncate(time.Second),
+	j.rec = record{ID: id.String(), Source: abs, Origin: in.Origin, Created: in.now().Truncate(time.Second),
 		EventIDs: []string{uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()}}
 	if err := in.saveState(ctx, j.rec, StateDescribed, nil); err != nil {
 		return nil, err
@@ -586,7 +603,7 @@ func (in *Ingester) saveState(ctx context.Context, rec record, state string, cau
 	if cause != nil {
 		msg = cause.Error()
 	}
-	return in.Catalog.PutIngest(ctx, catalog.Ingest{AIP: rec.ID, State: state, Source: rec.Source, Record: string(b), Error: msg})
+	return in.Catalog.PutIngest(ctx, catalog.Ingest{AIP: rec.ID, State: state, Source: rec.Source, Origin: rec.Origin, Record: string(b), Error: msg})
 }
 
 // fail records a failed ingest in the audit trail, also when interrupted.

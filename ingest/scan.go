@@ -43,6 +43,9 @@ type sidecar struct {
 type InputError struct {
 	Folder   string
 	Problems []string
+	// Policy: every problem is a format policy refusal (which an explicit
+	// override may accept), not a case that cannot be read.
+	Policy bool
 }
 
 func (e *InputError) Error() string {
@@ -81,18 +84,18 @@ func Scan(folder string, defaults aip.Metadata) (aip.Input, error) {
 	var in aip.Input
 	var probs []string
 	if folder == "" {
-		return in, &InputError{folder, []string{"the case folder name is empty"}}
+		return in, &InputError{Folder: folder, Problems: []string{"the case folder name is empty"}}
 	}
 	st, err := os.Lstat(folder)
 	if err != nil {
-		return in, &InputError{folder, []string{err.Error()}}
+		return in, &InputError{Folder: folder, Problems: []string{err.Error()}}
 	}
 	if st.Mode()&fs.ModeSymlink != 0 {
 		to, _ := os.Readlink(folder)
-		return in, &InputError{folder, []string{fmt.Sprintf("is a symbolic link (to %s); name the case folder itself", to)}}
+		return in, &InputError{Folder: folder, Problems: []string{fmt.Sprintf("is a symbolic link (to %s); name the case folder itself", to)}}
 	}
 	if !st.IsDir() {
-		return in, &InputError{folder, []string{fmt.Sprintf("not a folder (a %s)", describeMode(st.Mode()))}}
+		return in, &InputError{Folder: folder, Problems: []string{fmt.Sprintf("not a folder (a %s)", describeMode(st.Mode()))}}
 	}
 	err = filepath.WalkDir(folder, func(p string, d fs.DirEntry, err error) error {
 		rel, _ := filepath.Rel(folder, p)
@@ -164,7 +167,7 @@ func Scan(folder string, defaults aip.Metadata) (aip.Input, error) {
 	}
 	if len(probs) > 0 {
 		sort.Strings(probs)
-		return in, &InputError{folder, probs}
+		return in, &InputError{Folder: folder, Problems: probs}
 	}
 	return in, nil
 }

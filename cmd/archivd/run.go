@@ -40,7 +40,12 @@ const (
 const usage = `archivd: ingest finished case files into verified archival packages.
 
 Usage:
-  archivd demo [--dir DIR]                       build a sample case file, ingest, verify and export it
+  archivd demo [--dir DIR] [--keep-running]      run the daemon on a sample inbox: case files in, verified AIPs out
+  archivd run --config FILE                      the long-running service: collect case files from the inboxes,
+                                                 archive them, run the scheduled work (systemd runs exactly this)
+  archivd status --config FILE                   what the service is doing: in flight, queued, quarantined, schedule
+  archivd quarantine list|show|retry --config FILE [--accept-formats "WHO: WHY"] [INBOX/CASE]
+                                                 refused cases, why, and putting one back after a fix
   archivd ingest --config FILE [--again] FOLDER  archive a case folder; prints the new AIP id
   archivd verify --config FILE AIP-ID            re-read every copy and version, check every digest
   archivd export --config FILE [--version vN] AIP-ID TARGET
@@ -114,6 +119,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return c.replicateCmd(ctx, args[1:])
 	case "hold":
 		return c.hold(ctx, args[1:])
+	case "run":
+		return c.runDaemon(ctx, args[1:])
+	case "status":
+		return c.status(ctx, args[1:])
+	case "quarantine":
+		return c.quarantine(ctx, args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "archivd", version)
 		return exitOK
@@ -151,6 +162,7 @@ func (c *cli) configured(name string, args []string, extra func(*flag.FlagSet)) 
 	var cfgPath string
 	pos, ok := c.flags(name, args, func(fs *flag.FlagSet) {
 		fs.StringVar(&cfgPath, "config", "", "configuration file")
+		fs.BoolVar(&c.wait, "wait", false, "wait for the data directory's lock instead of exiting 75")
 		if extra != nil {
 			extra(fs)
 		}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/archivd/archivd/archive"
+	"github.com/archivd/archivd/catalog"
+	"github.com/archivd/archivd/daemon"
+)
+
+// runDaemon is archivd run: the long-running service in the foreground.
+func (c *cli) runDaemon(ctx context.Context, args []string) int {
+	cfg, pos, code := c.configured("run", args, nil)
+	if code != exitOK {
+		return code
+	}
+	if len(pos) != 0 {
+		fmt.Fprintln(c.errw, "usage: archivd run --config FILE")
+		return exitUsage
+	}
+	if len(cfg.Inboxes) == 0 {
+		c.log.Warn().Msg("no inboxes configured: archivd run only does the scheduled work")
+	}
+	return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
+		d := daemon.New(a, c.log)
+		if at := os.Getenv("ARCHIVD_CRASH_AT"); at != "" {
+			// Fault injection for the crash tests: die exactly at a step.
+			d.Crash = func(step string) {
+				if step == at {
+					syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				}
+			}
+		}
+		if err := d.Run(ctx); err != nil {
+			c.log.Error().Err(err).Msg("archivd run stops: it cannot go on")
+			return exitFailure
+		}
+		return exitOK
+	})
+}
+
+// status shows what the daemon is doing; it takes no lock.
+func (c *cli) status(ctx context.Context, args []string) int {
+	cfg, _, code := c.configured("status", args, nil)
+	if code != exitOK {
+		return code
+	}
+	cat, err := catalog.Open(ctx, cfg.DataDir+"/catalog.db")
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return exitFailure
+	}
+	defer cat.Close()
+	st, err := daemon.ReadStatus(ctx, cfg, cat)
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return exitFailure
+	}
+	if st.Running != "" {
+		fmt.Fprintf(c.out, "archivd is running (%s)\n", st.Running)
+	} else {
+		fmt.Fprintln(c.out, "archivd is not running")
+	}
+	fmt.Fprintf(c.out, "\nIn flight: %d\n", len(st.InFlight))
+	tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
+	for _, cs := range st.InFlight {
+		since := cs.Claimed.Format(time.RFC3339)
+		if cs.Updated != "" {
+			since = cs.Updated
+		}
+		line := fmt.Sprintf("  %s/%s\t%s\tsince %s\t%s", cs.Inbox, cs.Name, cs.State, since, cs.ID)
+		if cs.Error != "" {
+			line += "\tlast error: " + firstLine(cs.Error)
+		}
+		fmt.Fprintln(tw, line)
+	}
+	tw.Flush()
+	n := 0
+	for _, q := range st.Queued {
+		n += len(q)
+	}
+	fmt.Fprintf(c.out, "\nIn the inboxes, not claimed yet: %d\n", n)
+	for _, in := range cfg.Inboxes {
+		if q := st.Queued[in.Name]; len(q) > 0 {
+			fmt.Fprintf(c.out, "  %s (ready: %s): %s\n", in.Name, in.Ready, strings.Join(q, ", "))
+		}
+	}
+	fmt.Fprintf(c.out, "\nQuarantined: %d\n", len(st.Quarantined))
+	for _, q := range st.Quarantined {
+		fmt.Fprintf(c.out, "  %s\t%s\t%s\n", q.Ref, q.Reason.Quarantined.Format(time.RFC3339), firstLine(strings.Join(q.Reason.Problems, "; ")))
+	}
+	fmt.Fprintln(c.out, "\nScheduled work:")
+	runs := map[string]catalog.ScheduleRun{}
+	for _, r := range st.Runs {
+		runs[r.Job] = r
+	}
+	if len(st.Next) == 0 {
+		fmt.Fprintln(c.out, "  none configured")
+	}
+	for job, next := range st.Next {
+		last := "never ran"
+		if r, ok := runs[job]; ok {
+			last = fmt.Sprintf("last %s (%s): %s", r.Started, r.Outcome, r.Detail)
+		}
+		fmt.Fprintf(c.out, "  %s: next %s; %s\n", job, next.Format(time.RFC3339), last)
+	}
+	fmt.Fprintf(c.out, "\nRecent failures: %d\n", len(st.Failures))
+	for _, e := range st.Failures {
+		fmt.Fprintf(c.out, "  %s %s %s: %s\n", e.Time, e.Type, e.AIP, firstLine(e.Detail))
+	}
+	return exitOK
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
+}
+
+// quarantine lists, shows and retries refused cases.
+func (c *cli) quarantine(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(c.errw, "usage: archivd quarantine list|show|retry --config FILE [--accept-formats \"WHO: WHY\"] [INBOX/CASE]")
+		return exitUsage
+	}
+	var override string
+	cfg, pos, code := c.configured("quarantine "+args[0], args[1:], func(fs *flag.FlagSet) {
+		if args[0] == "retry" {
+			fs.StringVar(&override, "accept-formats", "", "accept this case's format policy refusals; say who and why")
+		}
+	})
+	if code != exitOK {
+		return code
+	}
+	switch {
+	case args[0] == "list" && len(pos) == 0:
+		qs, err := daemon.ListQuarantine(cfg)
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: %v\n", err)
+			return exitFailure
+		}
+		for _, q := range qs {
+			kind := "refused"
+			if q.Reason.PolicyOnly {
+				kind = "refused by the format policy"
+			}
+			fmt.Fprintf(c.out, "%s\t%s\t%s: %s\n", q.Ref, q.Reason.Quarantined.Format(time.RFC3339), kind, firstLine(strings.Join(q.Reason.Problems, "; ")))
+		}
+		fmt.Fprintf(c.out, "%d case(s) in quarantine\n", len(qs))
+		return exitOK
+	case args[0] == "show" && len(pos) == 1:
+		q, err := daemon.FindQuarantined(cfg, pos[0])
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: %v\n", err)
+			return exitUsage
+		}
+		b, err := os.ReadFile(q.Dir + "/REASON.txt")
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: %v\n", err)
+			return exitFailure
+		}
+		fmt.Fprintf(c.out, "%s\n%s", q.Dir, b)
+		return exitOK
+	case args[0] == "retry" && len(pos) == 1:
+		return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
+			dst, err := daemon.Retry(ctx, cfg, a.Trail(), pos[0], override)
+			if err != nil {
+				fmt.Fprintf(c.errw, "archivd: %v\n", err)
+				return exitUsage
+			}
+			fmt.Fprintf(c.out, "%s is back in its inbox as %s; archivd run claims it again\n", pos[0], dst)
+			return exitOK
+		})
+	}
+	fmt.Fprintln(c.errw, "usage: archivd quarantine list|show|retry --config FILE [--accept-formats \"WHO: WHY\"] [INBOX/CASE]")
+	return exitUsage
+}

@@ -1,0 +1,130 @@
+package config
+
+import (
+	"fmt"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"gopkg.in/yaml.v3"
+)
+
+// CronParser reads the schedule's expressions: five fields or descriptors
+// such as @daily and @every 6h.
+var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// checkDaemon checks inboxes, daemon settings and the schedule.
+func (c *Config) checkDaemon(root *yaml.Node, add func(l int, format string, args ...any), line func(...string) int) {
+	names := map[string]bool{}
+	for i := range c.Inboxes {
+		in := &c.Inboxes[i]
+		l := lineOfIndex(root, "inboxes", i)
+		switch {
+		case in.Name == "":
+			add(l, "inboxes[%d]: name is required", i)
+		case names[in.Name]:
+			add(l, "inboxes[%d]: name %q is used twice", i, in.Name)
+		case !safeName(in.Name):
+			add(l, "inboxes[%d]: name %q: use letters, digits, '-' and '_' (it names folders)", i, in.Name)
+		}
+		names[in.Name] = true
+		if in.Path == "" {
+			add(l, "inboxes[%d] (%s): path is required", i, in.Name)
+		} else if why := usableDir(in.Path); why != "" {
+			add(l, "inboxes[%d] (%s): path: %s", i, in.Name, why)
+		} else if c.DataDir != "" {
+			p, dd := realPath(in.Path), realPath(c.DataDir)
+			switch {
+			case within(p, dd) || within(dd, p):
+				add(l, "inboxes[%d] (%s): path %s and the data directory %s must not contain each other", i, in.Name, in.Path, c.DataDir)
+			case !sameDevice(in.Path, c.DataDir):
+				add(l, "inboxes[%d] (%s): path %s is on another filesystem than the data directory %s; a case is claimed by one atomic rename, so both must be on the same filesystem", i, in.Name, in.Path, c.DataDir)
+			}
+			for _, loc := range c.Locations {
+				if loc.Type == "local" && loc.Path != "" && (within(p, realPath(loc.Path)) || within(realPath(loc.Path), p)) {
+					add(l, "inboxes[%d] (%s): path %s and location %s must not contain each other", i, in.Name, in.Path, loc.Name)
+				}
+			}
+		}
+		if in.Kind != "folder" {
+			add(l, "inboxes[%d] (%s): kind %q: only folder is supported (a case folder with an optional case.yaml)", i, in.Name, in.Kind)
+		}
+		switch in.Ready {
+		case "marker", "rename":
+		case "settle":
+			d, err := time.ParseDuration(in.Settle)
+			if err != nil || d < time.Second {
+				add(l, "inboxes[%d] (%s): settle %q: a duration of at least 1s, e.g. 2m", i, in.Name, in.Settle)
+			}
+			in.SettleD = d
+		default:
+			add(l, "inboxes[%d] (%s): ready %q: marker, rename or settle", i, in.Name, in.Ready)
+		}
+		if in.After != "remove" && in.After != "keep" {
+			add(l, "inboxes[%d] (%s): after %q: remove or keep", i, in.Name, in.After)
+		}
+		for _, p := range in.Policy.Check() {
+			add(l, "inboxes[%d] (%s): policy.%s", i, in.Name, p)
+		}
+	}
+	d := &c.Daemon
+	if d.Workers < 1 || d.Workers > 64 {
+		add(line("daemon", "workers"), "daemon.workers %d: 1 to 64", d.Workers)
+	}
+	for _, x := range []struct {
+		key string
+		v   string
+		min time.Duration
+		dst *time.Duration
+	}{{"poll_interval", d.PollInterval, 100 * time.Millisecond, &d.PollD}, {"seal_interval", d.SealInterval, time.Minute, &d.SealD}, {"retry_max", d.RetryMax, time.Second, &d.RetryMaxD}} {
+		v, err := time.ParseDuration(x.v)
+		if err != nil || v < x.min {
+			add(line("daemon", x.key), "daemon.%s %q: a duration of at least %v", x.key, x.v, x.min)
+		}
+		*x.dst = v
+	}
+	if d.MinFreeMiB < 0 {
+		add(line("daemon", "min_free_mib"), "daemon.min_free_mib %d: must not be negative", d.MinFreeMiB)
+	}
+	if s := c.Schedule.Replicate; s != "" {
+		if _, err := CronParser.Parse(s); err != nil {
+			add(line("schedule", "replicate"), "schedule.replicate %q: %v", s, err)
+		}
+	}
+}
+
+func safeName(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// sameDevice reports whether a and the nearest existing folder of b are on
+// one filesystem.
+func sameDevice(a, b string) bool {
+	dev := func(p string) (uint64, bool) {
+		for {
+			var st syscall.Stat_t
+			if err := syscall.Stat(p, &st); err == nil {
+				return uint64(st.Dev), true
+			}
+			parent := filepath.Dir(p)
+			if parent == p {
+				return 0, false
+			}
+			p = parent
+		}
+	}
+	da, okA := dev(a)
+	db, okB := dev(b)
+	return okA && okB && da == db
+}
+
+// String is a short description of the daemon settings, for logs.
+func (d Daemon) String() string {
+	return fmt.Sprintf("%d worker(s), poll every %v, seal every %v, claims pause below %d MiB free", d.Workers, d.PollD, d.SealD, d.MinFreeMiB)
+}

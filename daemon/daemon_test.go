@@ -1,0 +1,205 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/archivd/archivd/archive"
+	"github.com/archivd/archivd/config"
+)
+
+// env is a configuration with one inbox per readiness rule.
+func env(t *testing.T, extra string) (*config.Config, string) {
+	t.Helper()
+	dir := t.TempDir()
+	src := fmt.Sprintf(`data_dir: %[1]s/var
+inboxes:
+  - {name: marked, path: %[1]s/inbox/marked, ready: marker}
+  - {name: renamed, path: %[1]s/inbox/renamed, ready: rename, after: keep}
+  - {name: settled, path: %[1]s/inbox/settled, ready: settle, settle: 1s}
+daemon:
+  poll_interval: 100ms
+  min_free_mib: 1
+schedule:
+  replicate: "@every 1h"
+%s`, dir, extra)
+	p := filepath.Join(dir, "archivd.yaml")
+	os.WriteFile(p, []byte(src), 0o644)
+	cfg, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, dir
+}
+
+// deliver writes a case folder into an inbox as a DMS export would.
+func deliver(t *testing.T, inbox, name string, files map[string]string, marker bool) {
+	t.Helper()
+	tmp := filepath.Join(inbox, "."+name+".part")
+	for p, content := range files {
+		full := filepath.Join(tmp, p)
+		os.MkdirAll(filepath.Dir(full), 0o755)
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mt := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) // a re-delivery is the same export
+		os.Chtimes(full, mt, mt)
+	}
+	if err := os.Rename(tmp, filepath.Join(inbox, name)); err != nil {
+		t.Fatal(err)
+	}
+	if marker {
+		os.WriteFile(filepath.Join(inbox, name+MarkerSuffix), nil, 0o644)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for i := 0; i < 600; i++ { // a hang detector, not a speed check
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s: never happened", what)
+}
+
+func exists(p string) bool { _, err := os.Lstat(p); return err == nil }
+
+func TestDaemonCollectsArchivesAndQuarantines(t *testing.T) {
+	cfg, dir := env(t, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := archive.Open(ctx, cfg, archive.Options{Mode: archive.Writer, Log: zerolog.Nop(), Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := New(a, zerolog.Nop())
+	done := make(chan error)
+	ready := make(chan struct{})
+	d.Ready = func() { close(ready) }
+	go func() { done <- d.Run(ctx) }()
+	<-ready
+
+	good := map[string]string{"Antrag.txt": "Antrag\n", "case.yaml": "title: Antrag\nreference: 1/2026\n"}
+	in := func(name string) string { return filepath.Join(dir, "inbox", name) }
+
+	// Marker: archived when the marker comes, not before.
+	deliver(t, in("marked"), "A", good, false)
+	time.Sleep(400 * time.Millisecond)
+	if !exists(filepath.Join(in("marked"), "A")) {
+		t.Fatal("a case without its marker was claimed")
+	}
+	os.WriteFile(filepath.Join(in("marked"), "A"+MarkerSuffix), nil, 0o644)
+	waitFor(t, "case A archived and removed", func() bool { return !exists(filepath.Join(in("marked"), "A")) && len(claims(t, cfg)) == 0 })
+	ids, _ := a.Catalog().CommittedIngests(ctx, "inbox marked/A")
+	if len(ids) != 1 {
+		t.Fatalf("committed ingests of inbox marked/A: %v", ids)
+	}
+	if exists(filepath.Join(in("marked"), "A"+MarkerSuffix)) {
+		t.Error("the marker stays after the claim")
+	}
+
+	// Rename, after: keep: the case is kept under done/ with a receipt.
+	deliver(t, in("renamed"), "B", good, false)
+	waitFor(t, "case B kept in done/", func() bool { return exists(filepath.Join(DoneDir(cfg), "renamed", "B", "Antrag.txt")) })
+	rc, _ := os.ReadFile(filepath.Join(DoneDir(cfg), "renamed", "B.receipt.txt"))
+	if !strings.Contains(string(rc), "urn:uuid:") {
+		t.Errorf("receipt: %q", rc)
+	}
+
+	// Bad input: quarantined with reasons in both languages.
+	deliver(t, in("marked"), "C", map[string]string{"x.txt": "x"}, false)
+	os.Symlink("/etc/passwd", filepath.Join(in("marked"), "C", "link"))
+	os.WriteFile(filepath.Join(in("marked"), "C"+MarkerSuffix), nil, 0o644)
+	waitFor(t, "case C quarantined", func() bool { return exists(filepath.Join(QuarantineDir(cfg), "marked", "C", "case", "x.txt")) })
+	reason, _ := os.ReadFile(filepath.Join(QuarantineDir(cfg), "marked", "C", "REASON.txt"))
+	for _, want := range []string{"nicht archiviert", "was not archived", `"link": is a symbolic link`} {
+		if !strings.Contains(string(reason), want) {
+			t.Errorf("REASON.txt lacks %q:\n%s", want, reason)
+		}
+	}
+
+	// A format the policy refuses: quarantined; retried with an override,
+	// archived with the override recorded.
+	deliver(t, in("marked"), "D", map[string]string{"blob.bin": "\x00\x01\x02 no known format \xff\xfe"}, true)
+	waitFor(t, "case D quarantined", func() bool { return exists(filepath.Join(QuarantineDir(cfg), "marked", "D", "reason.json")) })
+	q, err := FindQuarantined(cfg, "marked/D")
+	if err != nil || !q.Reason.PolicyOnly {
+		t.Fatalf("quarantined D: %+v %v", q, err)
+	}
+	if _, err := Retry(ctx, cfg, a.Trail(), "marked/C", "Registratur Meier: checked"); err == nil {
+		t.Error("an override accepted a symlink")
+	}
+	if _, err := Retry(ctx, cfg, a.Trail(), "marked/D", "Registratur Meier: Rohdaten, Ticket 4711"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "case D archived after the override", func() bool {
+		ids, _ := a.Catalog().CommittedIngests(ctx, "inbox marked/D")
+		return len(ids) == 1
+	})
+	ids, _ = a.Catalog().CommittedIngests(ctx, "inbox marked/D")
+	idents, _ := a.Catalog().Identifications(ctx, ids[0], 1)
+	if len(idents) != 1 || idents[0].Decision != "warn" || !strings.Contains(idents[0].DecisionReason, "Ticket 4711") {
+		t.Errorf("override not recorded: %+v", idents)
+	}
+
+	// The same case delivered again: refused as already archived.
+	deliver(t, in("marked"), "A", good, true)
+	waitFor(t, "second delivery of A quarantined", func() bool {
+		q, err := FindQuarantined(cfg, "marked/A")
+		return err == nil && strings.Contains(strings.Join(q.Reason.Problems, " "), "already archived unchanged")
+	})
+
+	// Settle: claimed once nothing changed for the settle time.
+	deliver(t, in("settled"), "E", good, false)
+	waitFor(t, "case E archived after settling", func() bool {
+		ids, _ := a.Catalog().CommittedIngests(ctx, "inbox settled/E")
+		return len(ids) == 1
+	})
+
+	// Things at the top of an inbox that are not case folders stay.
+	os.WriteFile(filepath.Join(in("renamed"), "loose.txt"), []byte("x"), 0o644)
+	os.Symlink("/etc", filepath.Join(in("renamed"), "etc-link"))
+	time.Sleep(300 * time.Millisecond)
+	if !exists(filepath.Join(in("renamed"), "loose.txt")) || !exists(filepath.Join(in("renamed"), "etc-link")) {
+		t.Error("a loose file or a link was taken from the inbox")
+	}
+
+	// The scheduled replicate ran once at start (it never had).
+	runs, _ := a.Catalog().ScheduleRuns(ctx)
+	if len(runs) != 1 || runs[0].Job != "replicate" || runs[0].Outcome != "success" {
+		t.Errorf("schedule runs: %+v", runs)
+	}
+	st, err := ReadStatus(ctx, cfg, a.Catalog())
+	if err != nil || len(st.Quarantined) != 2 || st.Next["replicate"].IsZero() {
+		t.Errorf("status: %+v %v", st, err)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r, err := archive.VerifyAudit(context.Background(), cfg)
+	if err != nil || r.Broken != nil || len(r.Differences) != 0 {
+		t.Fatalf("audit trail: %+v %v", r, err)
+	}
+}
+
+func claims(t *testing.T, cfg *config.Config) []string {
+	ents, _ := os.ReadDir(workDir(cfg))
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out
+}
