@@ -53,6 +53,9 @@ type Options struct {
 	Log  zerolog.Logger
 	// Software and Version name the agent in audit events and PREMIS.
 	Software, Version string
+	// Purpose names the holder in the lock file ("run", "replicate"), so
+	// a refused command can say who holds the data directory.
+	Purpose string
 }
 
 // LockedError: another archivd holds the data directory.
@@ -62,6 +65,9 @@ type LockedError struct {
 }
 
 func (e *LockedError) Error() string {
+	if strings.HasPrefix(e.Owner, "archivd run") {
+		return fmt.Sprintf("the archivd service (%s) holds this data directory (lock %s): ingest, verify, export and status work beside it, but this command needs it alone; stop the service for it (the schedule runs replicate by itself)", e.Owner, e.Path)
+	}
 	who := "another archivd"
 	if e.Owner != "" {
 		who += " (" + e.Owner + ")"
@@ -181,7 +187,7 @@ func (a *Archive) takeLock(ctx context.Context, wait bool) error {
 	}
 	// Say who holds it, for the message another process prints.
 	f.Truncate(0)
-	f.WriteAt([]byte("pid "+strconv.Itoa(os.Getpid())+", since "+time.Now().UTC().Format(time.RFC3339)+"\n"), 0)
+	f.WriteAt([]byte(strings.TrimSpace("archivd "+a.opts.Purpose)+", pid "+strconv.Itoa(os.Getpid())+", since "+time.Now().UTC().Format(time.RFC3339)+"\n"), 0)
 	a.lock = f
 	return nil
 }

@@ -104,7 +104,8 @@ type job struct {
 	files    int
 	octets   int64
 	formats  *FormatReport
-	fresh    bool // the record exists, the package must be built
+	fresh    bool   // the record exists, the package must be built
+	unlock   func() // lets go of the spool's lock
 }
 
 // IncompleteError says which required copies could not be made; the case
@@ -189,9 +190,16 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 	if err != nil {
 		return aip.ID{}, err
 	}
+	if j != nil {
+		defer j.unlock()
+	}
 	switch {
 	case j == nil:
-		if j, err = in.prepare(ctx, abs, input, report); err != nil {
+		j, err = in.prepare(ctx, abs, input, report)
+		if j != nil {
+			defer j.unlock()
+		}
+		if err != nil {
 			return j.idOrZero(), err
 		}
 	case j.fresh:
@@ -250,16 +258,20 @@ func (j *job) state() string {
 // prepare assigns the id, persists the record and builds the spool.
 func (in *Ingester) prepare(ctx context.Context, abs string, input aip.Input, report *FormatReport) (*job, error) {
 	id := in.ID
+	var err error
 	if id.IsZero() {
-		var err error
 		if id, err = aip.NewID(); err != nil {
 			return nil, err
 		}
 	}
 	j := &job{id: id, meta: input.Meta, dir: filepath.Join(in.Staging, id.Name()), formats: report}
+	if j.unlock, err = LockSpool(in.Staging, id); err != nil {
+		return nil, err
+	}
 	j.rec = record{ID: id.String(), Source: abs, Origin: in.Origin, Created: in.now().Truncate(time.Second),
 		EventIDs: []string{uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()}}
 	if err := in.saveState(ctx, j.rec, StateDescribed, nil); err != nil {
+		j.unlock()
 		return nil, err
 	}
 	return j, in.build(ctx, j, input)
@@ -385,6 +397,9 @@ func (in *Ingester) resume(ctx context.Context, abs string, input aip.Input) (*j
 		return nil, err
 	}
 	j := &job{rec: rec, id: id, dir: filepath.Join(in.Staging, id.Name()), meta: input.Meta}
+	if j.unlock, err = LockSpool(in.Staging, id); err != nil {
+		return nil, err
+	}
 	if old.State == StateDescribed {
 		// Interrupted while the package was built: build it again under
 		// the id the record already gave it.
@@ -395,6 +410,7 @@ func (in *Ingester) resume(ctx context.Context, abs string, input aip.Input) (*j
 	abandon := func(why string) (*job, error) {
 		in.Log.Warn().Str("aip", rec.ID).Msg("not resuming the interrupted ingest: " + why)
 		os.RemoveAll(j.dir)
+		j.unlock()
 		return nil, in.saveState(ctx, rec, StateFailed, errors.New("abandoned: "+why))
 	}
 	if j.invBytes, err = os.ReadFile(filepath.Join(j.dir, ocfl.InventoryFile)); err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 
 	"github.com/archivd/archivd/aip"
 	"github.com/archivd/archivd/catalog"
@@ -38,6 +40,24 @@ func CleanStaging(ctx context.Context, cat *catalog.DB, staging string) (removed
 			return removed, waiting, err
 		}
 		p := filepath.Join(staging, e.Name())
+		if name, ok := strings.CutSuffix(e.Name(), lockSuffix); ok {
+			// A lock left by a crash after its spool went: take it to remove it.
+			if id, perr := aip.ParseID(name); perr == nil {
+				if _, serr := os.Lstat(filepath.Join(staging, name)); errors.Is(serr, os.ErrNotExist) {
+					if unlock, lerr := LockSpool(staging, id); lerr == nil {
+						unlock()
+					}
+				}
+			}
+			continue
+		}
+		if id, perr := aip.ParseID(e.Name()); perr == nil {
+			unlock, lerr := LockSpool(staging, id)
+			if lerr != nil {
+				continue // an ingest in another process works on it right now
+			}
+			defer unlock()
+		}
 		keep := false
 		if id, perr := aip.ParseID(e.Name()); perr == nil && e.IsDir() {
 			rec, gerr := cat.GetIngest(ctx, id.String())
@@ -58,6 +78,37 @@ func CleanStaging(ctx context.Context, cat *catalog.DB, staging string) (removed
 		removed = append(removed, e.Name())
 	}
 	return removed, waiting, nil
+}
+
+const lockSuffix = ".lock"
+
+// ErrSpoolBusy: another process is working on this AIP's spool.
+var ErrSpoolBusy = errors.New("another archivd process is archiving this case right now")
+
+// LockSpool takes the lock of an AIP's spool (staging/<name>.lock), which
+// an ingest holds for as long as it works, so that the start-up cleanup of
+// another process (a daemon starting while a command ingests) never takes
+// a spool from under it. The lock file goes with the unlock.
+func LockSpool(staging string, id aip.ID) (unlock func(), err error) {
+	if err := os.MkdirAll(staging, 0o750); err != nil {
+		return nil, err
+	}
+	p := filepath.Join(staging, id.Name()+lockSuffix)
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o640)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%s: %w", id, ErrSpoolBusy)
+		}
+		return nil, err
+	}
+	return func() {
+		os.Remove(p)
+		f.Close()
+	}, nil
 }
 
 func treeSize(p string) int64 {

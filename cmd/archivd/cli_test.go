@@ -221,9 +221,13 @@ func TestExitCodes(t *testing.T) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		t.Fatal(err)
 	}
-	r = archivd(t, "ingest", "--config", cfg, sampleCase(t, dir))
+	r = archivd(t, "replicate", "--config", cfg)
 	if r.code != exitLocked || !strings.Contains(r.stderr, "another archivd") {
 		t.Errorf("locked: %d %s", r.code, r.stderr)
+	}
+	// An ingest works beside the holder.
+	if r := archivd(t, "ingest", "--config", cfg, sampleCase(t, dir)); r.code != 0 {
+		t.Errorf("ingest beside a lock holder: %d %s", r.code, r.stderr)
 	}
 	f.Close()
 	// An empty case is refused with exit 65.

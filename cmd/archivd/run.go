@@ -70,8 +70,9 @@ Exit codes: 0 ok, 1 failure, 64 usage, 65 bad input or damage found,
 type cli struct {
 	out, errw io.Writer
 	log       zerolog.Logger
-	again     bool // ingest --again
-	wait      bool // writers: wait for the data directory's lock
+	again     bool   // ingest --again
+	wait      bool   // writers: wait for the data directory's lock
+	command   string // the command being run, for the lock file
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -80,6 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
+	c.command = args[0]
 	switch args[0] {
 	case "demo":
 		return c.demo(ctx, args[1:])
@@ -283,7 +285,7 @@ func (c *cli) ocflValidate(path string) int {
 // withArchive opens the archive for fn and closes it again; a writer's
 // close seals the audit segment and stores it beside the AIPs.
 func (c *cli) withArchive(ctx context.Context, cfg *config.Config, mode archive.Mode, fn func(a *archive.Archive) int) int {
-	a, err := archive.Open(ctx, cfg, archive.Options{Mode: mode, Wait: c.wait, Log: c.log, Version: version})
+	a, err := archive.Open(ctx, cfg, archive.Options{Mode: mode, Wait: c.wait, Log: c.log, Version: version, Purpose: c.command})
 	if err != nil {
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		return exitCode(err)
@@ -321,7 +323,9 @@ func exitCode(err error) int {
 }
 
 func (c *cli) ingestWith(ctx context.Context, cfg *config.Config, folder string, idOut *aip.ID) int {
-	return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
+	// Shared: an ingest works beside a running daemon; the spool lock, the
+	// audit log's lock and the catalog keep them apart.
+	return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
 		id, err := a.Ingest(ctx, folder, archive.IngestOptions{Again: c.again})
 		if err != nil && ctx.Err() != nil {
 			fmt.Fprintf(c.errw, "archivd: interrupted: the ingest of %s stopped (%v); the case folder is untouched and the next ingest of it resumes\n", folder, err)

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"bytes"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// daemonSetup writes a configuration with one inbox (ready: marker).
+func daemonSetup(t *testing.T) (cfg, dir, inbox string) {
+	t.Helper()
+	cfg, dir = setup(t)
+	inbox = filepath.Join(dir, "inbox", "amt")
+	b, _ := os.ReadFile(cfg)
+	b = bytes.Replace(b, []byte("unidentified: reject"), []byte("unidentified: accept"), 1)
+	b = bytes.Replace(b, []byte("path: ../inbox/bauamt"), []byte("path: ../inbox/amt"), 1)
+	b = bytes.Replace(b, []byte("name: bauamt "), []byte("name: amt    "), 1)
+	b = bytes.Replace(b, []byte("poll_interval: 10s"), []byte("poll_interval: 100ms"), 1)
+	b = bytes.Replace(b, []byte("min_free_mib: 1024"), []byte("min_free_mib: 1"), 1)
+	b = bytes.Replace(b, []byte(`replicate: "@every 6h"`), []byte(`replicate: ""`), 1)
+	os.WriteFile(cfg, b, 0o644)
+	if r := archivd(t, "config", "check", cfg); r.code != 0 {
+		t.Fatalf("config: %s", r.stderr)
+	}
+	os.MkdirAll(inbox, 0o755)
+	return cfg, dir, inbox
+}
+
+// deliverCase puts a case folder into the inbox as a DMS export would:
+// written under a hidden name, renamed in, then the ready marker.
+func deliverCase(t *testing.T, inbox, name string, size int, bad bool) {
+	t.Helper()
+	tmp := filepath.Join(inbox, "."+name)
+	os.MkdirAll(filepath.Join(tmp, "Schriftverkehr"), 0o755)
+	os.WriteFile(filepath.Join(tmp, "case.yaml"), []byte("title: Akte "+name+"\nreference: "+name+"\n"), 0o644)
+	os.WriteFile(filepath.Join(tmp, "Schriftverkehr", "Brief.txt"), []byte("Sehr geehrte Damen und Herren, "+name+"\n"), 0o644)
+	if size > 0 {
+		b := make([]byte, size)
+		r := rand.New(rand.NewPCG(uint64(len(name)), uint64(size)))
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		os.WriteFile(filepath.Join(tmp, "Scan.bin"), b, 0o644)
+	}
+	if bad {
+		os.Symlink("/etc/passwd", filepath.Join(tmp, "link"))
+	}
+	if err := os.Rename(tmp, filepath.Join(inbox, name)); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(inbox, name+".ready"), nil, 0o644)
+}
+
+// startDaemon starts archivd run as its own process.
+func startDaemon(t *testing.T, cfg string, env ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := proc("run", "--config", cfg)
+	cmd.Env = append(cmd.Env, env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, &out
+}
+
+func waitExit(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	within(t, "archivd run to end", func() { cmd.Wait() })
+}
+
+// waitRunning waits until archivd run (process pid) holds the data
+// directory and works.
+func waitRunning(t *testing.T, dir string, pid int) {
+	t.Helper()
+	within(t, "archivd run to start", func() {
+		for {
+			b, _ := os.ReadFile(filepath.Join(dir, "var", "lock"))
+			if strings.HasPrefix(string(b), fmt.Sprintf("archivd run, pid %d,", pid)) {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
+
+func empty(dir string) bool {
+	ents, _ := os.ReadDir(dir)
+	return len(ents) == 0
+}
+
+// drained: nothing left in the inbox (but markers of nothing) and work area.
+func drained(inbox, work string) bool {
+	ents, _ := os.ReadDir(inbox)
+	for _, e := range ents {
+		if e.IsDir() {
+			return false
+		}
+	}
+	return empty(work)
+}
+
+// TestDaemonCrashes kills archivd run at every step of a case and at many
+// random moments over a stream of cases, restarting it each time, and
+// proves for every case: archived exactly once (one AIP in catalog and
+// storage, verified), or quarantined once if bad; nothing lost; the OCFL
+// root valid, the audit chain intact and stored, no lock left behind.
+func TestDaemonCrashes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test")
+	}
+	cfg, dir, inbox := daemonSetup(t)
+	work := filepath.Join(dir, "var", "work")
+	good, bad := map[string]bool{}, map[string]bool{}
+	n := 0
+	deliver := func(isBad bool) {
+		n++
+		name := fmt.Sprintf("Akte-%03d", n)
+		size := []int{0, 2 << 10, 300 << 10, 3 << 20}[n%4]
+		deliverCase(t, inbox, name, size, isBad)
+		if isBad {
+			bad[name] = true
+		} else {
+			good[name] = true
+		}
+	}
+
+	// Every step of a case, exactly.
+	for _, step := range []string{"claim-recorded", "claimed", "ingest", "committed", "source-handled", "reason-written"} {
+		deliver(step == "reason-written")
+		cmd, out := startDaemon(t, cfg, "ARCHIVD_CRASH_AT="+step)
+		waitExit(t, cmd)
+		if ws := cmd.ProcessState.Sys().(syscall.WaitStatus); !ws.Signaled() {
+			t.Fatalf("archivd run did not die at %s:\n%s", step, out)
+		}
+	}
+
+	// Random moments over a stream of cases.
+	kills := 200
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
+	for i := 0; i < kills; i++ {
+		if i%5 == 0 {
+			deliver(i%25 == 0)
+		}
+		cmd, _ := startDaemon(t, cfg)
+		time.Sleep(time.Duration(rng.Int64N(int64(400 * time.Millisecond))))
+		cmd.Process.Signal(syscall.SIGKILL)
+		waitExit(t, cmd)
+	}
+
+	// Then one that may finish, stopped by SIGTERM once it works.
+	cmd, out := startDaemon(t, cfg)
+	waitRunning(t, dir, cmd.Process.Pid)
+	for i := 0; i < 1200 && !drained(inbox, work); i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	waitExit(t, cmd)
+	if code := cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("archivd run after SIGTERM: exit %d\n%s", code, out)
+	}
+	if !drained(inbox, work) {
+		t.Fatalf("cases left in the inbox or work area:\n%s", out)
+	}
+	t.Logf("%d cases (%d bad), %d random kills", len(good)+len(bad), len(bad), kills)
+
+	// Every good case archived exactly once, every bad one quarantined once.
+	db, err := sql.Open("sqlite", filepath.Join(dir, "var", "catalog.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	committed := map[string][]string{}
+	rows, _ := db.Query(`SELECT origin, aip FROM ingests WHERE state = 'committed'`)
+	for rows.Next() {
+		var origin, id string
+		rows.Scan(&origin, &id)
+		committed[strings.TrimPrefix(origin, "inbox amt/")] = append(committed[strings.TrimPrefix(origin, "inbox amt/")], id)
+	}
+	rows.Close()
+	for name := range good {
+		if len(committed[name]) != 1 {
+			t.Errorf("%s archived %d times", name, len(committed[name]))
+		}
+	}
+	for name := range bad {
+		if len(committed[name]) != 0 {
+			t.Errorf("bad case %s archived", name)
+		}
+		q, _ := filepath.Glob(filepath.Join(dir, "var", "quarantine", "amt", name+"*", "case"))
+		if len(q) != 1 {
+			t.Errorf("bad case %s in quarantine %d times", name, len(q))
+		}
+	}
+	all, _ := filepath.Glob(filepath.Join(dir, "var", "quarantine", "amt", "*"))
+	if len(all) != len(bad) {
+		t.Errorf("%d cases in quarantine, %d bad delivered: %v", len(all), len(bad), all)
+	}
+	var aips int
+	db.QueryRow(`SELECT COUNT(*) FROM aips`).Scan(&aips)
+	objs, _ := filepath.Glob(filepath.Join(dir, "var", "storage", "*", "*", "*", "*", "0=ocfl_object_1.1"))
+	if aips != len(good) || len(objs) != len(good) {
+		t.Errorf("%d AIPs in the catalog, %d objects in storage, %d good cases", aips, len(objs), len(good))
+	}
+	for _, ids := range committed {
+		for _, id := range ids {
+			if r := archivd(t, "verify", "--config", cfg, id); r.code != 0 {
+				t.Errorf("verify %s: %s", id, r.stdout)
+			}
+		}
+	}
+	if r := archivd(t, "ocfl", "validate", filepath.Join(dir, "var", "storage")); r.code != 0 {
+		t.Errorf("storage root: %s", r.stdout)
+	}
+	if r := archivd(t, "audit", "verify", "--config", cfg); r.code != 0 || !strings.Contains(r.stdout, "OK stored trail at local") {
+		t.Errorf("audit trail: %d %s", r.code, r.stdout)
+	}
+	if !empty(filepath.Join(dir, "var", "staging")) {
+		t.Error("staging not empty")
+	}
+	f, _ := os.Open(filepath.Join(dir, "var", "lock"))
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Error("a lock is left behind")
+	}
+	f.Close()
+}
+
+// TestCommandsBesideTheDaemon: verify, export, status, audit verify and
+// ingest work while archivd run is busy with a large case.
+func TestCommandsBesideTheDaemon(t *testing.T) {
+	cfg, dir, inbox := daemonSetup(t)
+	r := archivd(t, "ingest", "--config", cfg, sampleCase(t, dir))
+	if r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	id := strings.TrimSpace(r.stdout)
+	cmd, out := startDaemon(t, cfg)
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		waitExit(t, cmd)
+	}()
+	waitRunning(t, dir, cmd.Process.Pid)
+	deliverCase(t, inbox, "Gross", 48<<20, false)
+
+	if r := archivd(t, "verify", "--config", cfg, id); r.code != 0 {
+		t.Errorf("verify beside the daemon: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := archivd(t, "export", "--config", cfg, id, filepath.Join(dir, "out")); r.code != 0 {
+		t.Errorf("export beside the daemon: %d %s", r.code, r.stderr)
+	}
+	if r := archivd(t, "status", "--config", cfg); r.code != 0 || !strings.Contains(r.stdout, "archivd is running (archivd run, pid") {
+		t.Errorf("status beside the daemon: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := archivd(t, "ingest", "--config", cfg, sampleCase(t, t.TempDir())); r.code != 0 {
+		t.Errorf("ingest beside the daemon: %d %s", r.code, r.stderr)
+	}
+	if r := archivd(t, "replicate", "--config", cfg); r.code != exitLocked || !strings.Contains(r.stderr, "the archivd service") {
+		t.Errorf("replicate beside the daemon: %d %s", r.code, r.stderr)
+	}
+	within(t, "the large case to be archived", func() {
+		for !drained(inbox, filepath.Join(dir, "var", "work")) {
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+	if r := archivd(t, "audit", "verify", "--config", cfg); r.code != 0 && r.code != exitUnavailable {
+		t.Errorf("audit verify beside the daemon: %d %s", r.code, r.stdout)
+	}
+	_ = out
+}
