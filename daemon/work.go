@@ -158,7 +158,7 @@ func (d *Daemon) quarantine(ctx context.Context, c *Claim, cause error) error {
 	if err := atomicfile.WriteFile(filepath.Join(dir, "reason.json"), append(b, '\n'), 0o640); err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, "REASON.txt"), []byte(reasonText(r, filepath.Base(dir))), 0o640); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "REASON.txt"), []byte(reasonText(r, filepath.Base(dir), d.cfg.Path)), 0o640); err != nil {
 		return err
 	}
 	d.crash("reason-written")
@@ -179,7 +179,10 @@ func (d *Daemon) quarantine(ctx context.Context, c *Claim, cause error) error {
 }
 
 // reasonText is REASON.txt: German first, for the Registratur, then English.
-func reasonText(r Reason, folder string) string {
+func reasonText(r Reason, folder, cfgPath string) string {
+	if cfgPath == "" {
+		cfgPath = "FILE"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Die Akte %q aus dem Eingang %q wurde nicht archiviert (%s).\n", r.Name, r.Inbox, r.Quarantined.Format("02.01.2006 15:04 MST"))
 	fmt.Fprintf(&b, "The case %q from inbox %q was not archived (%s).\n\n", r.Name, r.Inbox, r.Quarantined.Format(time.RFC3339))
@@ -189,11 +192,11 @@ func reasonText(r Reason, folder string) string {
 	}
 	b.WriteString("\nDie Akte liegt unverändert im Ordner case/ daneben. Nach einer Korrektur:\n")
 	b.WriteString("The case lies unchanged in the folder case/ beside this file. After a fix:\n")
-	fmt.Fprintf(&b, "  archivd quarantine retry --config FILE %s/%s\n", r.Inbox, folder)
+	fmt.Fprintf(&b, "  archivd quarantine retry --config %s %s/%s\n", cfgPath, r.Inbox, folder)
 	if r.PolicyOnly {
 		b.WriteString("\nNur die Formatrichtlinie hat abgelehnt; eine begründete Freigabe ist möglich:\n")
 		b.WriteString("Only the format policy refused; an explicit, recorded override is possible:\n")
-		fmt.Fprintf(&b, "  archivd quarantine retry --config FILE --accept-formats \"WHO: WHY\" %s/%s\n", r.Inbox, folder)
+		fmt.Fprintf(&b, "  archivd quarantine retry --config %s --accept-formats \"WHO: WHY\" %s/%s\n", cfgPath, r.Inbox, folder)
 	}
 	return b.String()
 }
