@@ -272,13 +272,15 @@ type Identification struct {
 	ValidityNotes, Decision, DecisionReason                 string
 }
 
-// PutIdentifications records the identifications of a version.
+// PutIdentifications records the identifications of a version; rows it
+// has already are kept (an ingest resumed after a crash writes them again).
 func (c *DB) PutIdentifications(ctx context.Context, ids []Identification) error {
 	return c.Tx(ctx, func(tx *sql.Tx) error {
 		for _, i := range ids {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO identifications (aip, version, path, tool, tool_version, signature_file,
 				signature_sha256, puid, mime, format_name, format_version, basis, candidates, warnings, pdfa_claim, validity,
-				validity_notes, decision, decision_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				validity_notes, decision, decision_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (aip, version, path, tool) DO NOTHING`,
 				i.AIP, i.Version, i.Path, i.Tool, i.ToolVersion, i.SignatureFile, i.SignatureSHA256, i.PUID, i.MIME,
 				i.FormatName, i.FormatVersion, i.Basis, i.Candidates, i.Warnings, i.PDFAClaim, i.Validity,
 				i.ValidityNotes, i.Decision, i.DecisionReason); err != nil {

@@ -90,6 +90,10 @@ type record struct {
 	Created  time.Time `json:"created"`
 	EventIDs []string  `json:"event_ids"`
 	Stored   []string  `json:"stored,omitempty"` // locations holding a verified copy
+	// Recorded holds, per location, the time of the audit event that
+	// recorded its verified copy: set once the events are in the trail, so
+	// an ingest resumed after a crash does not record them again.
+	Recorded map[string]string `json:"recorded,omitempty"`
 }
 
 // job is one ingest in progress: its record and its spool.
@@ -557,6 +561,27 @@ func (in *Ingester) complete(ctx context.Context, j *job, missing map[string]err
 			detail += "; accepted with a warning: " + strings.Join(warned, "; ")
 		}
 	}
+	verified := j.rec.Recorded
+	if verified == nil {
+		var err error
+		if verified, err = in.recordEvents(ctx, j, detail, missing); err != nil {
+			return err
+		}
+	}
+	if err := in.commitRows(ctx, j, verified); err != nil {
+		return err
+	}
+	if err := in.saveState(ctx, j.rec, StateCommitted, nil); err != nil {
+		return err
+	}
+	os.RemoveAll(j.dir)
+	log.Info().Strs("copies", j.rec.Stored).Msg("archived and verified")
+	return nil
+}
+
+// recordEvents writes the ingest's audit events and notes in the ingest
+// record that they are written.
+func (in *Ingester) recordEvents(ctx context.Context, j *job, detail string, missing map[string]error) (map[string]string, error) {
 	verified := map[string]string{}
 	for i, loc := range j.rec.Stored {
 		e := audit.Entry{EventID: audit.NewEventID(), Type: audit.TypeReplication, AIP: j.id.String(), Location: loc, Outcome: audit.OutcomeSuccess,
@@ -566,7 +591,7 @@ func (in *Ingester) complete(ctx context.Context, j *job, missing map[string]err
 		}
 		ev, err := in.Trail.Record(ctx, e)
 		if err != nil {
-			return fmt.Errorf("ingest %s: audit: %w", j.id, err)
+			return nil, fmt.Errorf("ingest %s: audit: %w", j.id, err)
 		}
 		verified[loc] = ev.Time
 	}
@@ -574,11 +599,25 @@ func (in *Ingester) complete(ctx context.Context, j *job, missing map[string]err
 		_, err := in.Trail.Record(ctx, audit.Entry{EventID: audit.NewEventID(), Type: audit.TypeReplication, AIP: j.id.String(), Location: loc,
 			Outcome: audit.OutcomeFailure, Detail: fmt.Sprintf("copy of v1 missing (%v); archivd replicate will make it", missing[loc]), Agent: in.agent()})
 		if err != nil {
-			return fmt.Errorf("ingest %s: audit: %w", j.id, err)
+			return nil, fmt.Errorf("ingest %s: audit: %w", j.id, err)
 		}
 	}
+	j.rec.Recorded = verified
+	if err := in.saveState(ctx, j.rec, j.state(), nil); err != nil {
+		return nil, err
+	}
+	return verified, nil
+}
+
+// commitRows puts the AIP into the catalog, unless a run interrupted after
+// doing so already did.
+func (in *Ingester) commitRows(ctx context.Context, j *job, verified map[string]string) error {
+	invSHA := digest.Of(j.invBytes).SHA512.String()
+	if v, err := in.Catalog.GetVersion(ctx, j.id.String(), 1); err == nil && v.InventorySHA512 == invSHA {
+		return in.putIdentifications(ctx, j) // the rows were committed before a crash
+	}
 	ts := j.rec.Created.Format(time.RFC3339)
-	a, v, p, files := Rows(j.id, 1, ts, j.meta, j.res, digest.Of(j.invBytes).SHA512.String(), VersionMessage(j.meta))
+	a, v, p, files := Rows(j.id, 1, ts, j.meta, j.res, invSHA, VersionMessage(j.meta))
 	var copies []catalog.Copy
 	for _, st := range in.Stores {
 		at, ok := verified[st.Name()]
@@ -596,16 +635,16 @@ func (in *Ingester) complete(ctx context.Context, j *job, missing map[string]err
 	if err := in.Catalog.PutVersionRows(ctx, a, v, p, files, copies...); err != nil {
 		return fmt.Errorf("catalog %s: %w", j.id, err)
 	}
-	if j.formats != nil {
-		if err := in.Catalog.PutIdentifications(ctx, IdentificationRows(j.id.String(), 1, j.formats)); err != nil {
-			return fmt.Errorf("catalog %s: %w", j.id, err)
-		}
+	return in.putIdentifications(ctx, j)
+}
+
+func (in *Ingester) putIdentifications(ctx context.Context, j *job) error {
+	if j.formats == nil {
+		return nil
 	}
-	if err := in.saveState(ctx, j.rec, StateCommitted, nil); err != nil {
-		return err
+	if err := in.Catalog.PutIdentifications(ctx, IdentificationRows(j.id.String(), 1, j.formats)); err != nil {
+		return fmt.Errorf("catalog %s: %w", j.id, err)
 	}
-	os.RemoveAll(j.dir)
-	log.Info().Strs("copies", j.rec.Stored).Msg("archived and verified")
 	return nil
 }
 

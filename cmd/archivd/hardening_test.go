@@ -175,7 +175,7 @@ func TestAuditTrailSurvivesLatin1Names(t *testing.T) {
 func TestBackupRestoredBehindStorage(t *testing.T) {
 	cfg, dir, id := ingested(t)
 	backup := filepath.Join(dir, "backup")
-	copyTree(t, filepath.Join(dir, "var", "audit"), filepath.Join(backup, "audit"))
+	cpTree(t, filepath.Join(dir, "var", "audit"), filepath.Join(backup, "audit"))
 	for i := 0; i < 2; i++ {
 		if r := archivd(t, "verify", "--config", cfg, id); r.code != 0 {
 			t.Fatal(r.stdout)
@@ -183,7 +183,7 @@ func TestBackupRestoredBehindStorage(t *testing.T) {
 	}
 	auditVerify(t, cfg, 0, "OK: 3 entries")
 	os.RemoveAll(filepath.Join(dir, "var", "audit"))
-	copyTree(t, filepath.Join(backup, "audit"), filepath.Join(dir, "var", "audit"))
+	cpTree(t, filepath.Join(backup, "audit"), filepath.Join(dir, "var", "audit"))
 	// Behind storage: audit verify says so, without changing anything.
 	auditVerify(t, cfg, exitDataErr, "OK: 1 entries", "DIFFERS", "missing from the local log")
 	// The next command catches up and records it; then all agrees.
@@ -195,7 +195,7 @@ func TestBackupRestoredBehindStorage(t *testing.T) {
 
 	// A backup written to since (a fork) stops every writer, naming both heads.
 	os.RemoveAll(filepath.Join(dir, "var", "audit"))
-	copyTree(t, filepath.Join(backup, "audit"), filepath.Join(dir, "var", "audit"))
+	cpTree(t, filepath.Join(backup, "audit"), filepath.Join(dir, "var", "audit"))
 	f, _ := os.OpenFile(filepath.Join(dir, "var", "audit", "current.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
 	f.WriteString(forkedEntry(t, filepath.Join(backup, "audit")))
 	f.Close()
@@ -221,7 +221,7 @@ func forkedEntry(t *testing.T, auditDir string) string {
 	return string(e.Canonical()) + "\n"
 }
 
-func copyTree(t *testing.T, from, to string) {
+func cpTree(t *testing.T, from, to string) {
 	t.Helper()
 	os.MkdirAll(filepath.Dir(to), 0o755)
 	if out, err := exec.Command("cp", "-a", from, to).CombinedOutput(); err != nil {
