@@ -6,10 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
 
 	"github.com/archivd/archivd/archive"
 	"github.com/archivd/archivd/config"
@@ -202,4 +204,88 @@ func claims(t *testing.T, cfg *config.Config) []string {
 		out = append(out, e.Name())
 	}
 	return out
+}
+
+// TestDaemonAdversarialCases: what real inboxes contain, each outcome
+// asserted.
+func TestDaemonAdversarialCases(t *testing.T) {
+	cfg, dir := env(t, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := archive.Open(ctx, cfg, archive.Options{Mode: archive.Writer, Log: zerolog.Nop(), Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(context.Background())
+	d := New(a, testLog(t))
+	done := make(chan error)
+	go func() { done <- d.Run(ctx) }()
+	marked := filepath.Join(dir, "inbox", "marked")
+	settled := filepath.Join(dir, "inbox", "settled")
+	archived := func(inbox, name string) func() bool {
+		return func() bool {
+			ids, _ := a.Catalog().CommittedIngests(ctx, "inbox "+inbox+"/"+name)
+			return len(ids) == 1
+		}
+	}
+	quarantined := func(name string) func() bool {
+		return func() bool { return exists(filepath.Join(QuarantineDir(cfg), "marked", name, "reason.json")) }
+	}
+
+	// A name that is not UTF-8, with a Latin-1 file name and an empty file.
+	latin := "Akte-M\xfcller"
+	deliver(t, marked, latin, map[string]string{"Bescheid-\xe4.txt": "Latin-1\n", "leer.txt": ""}, true)
+	waitFor(t, "a Latin-1 case archived", archived("marked", latin))
+
+	// A device file inside a case: refused, named.
+	deliver(t, marked, "Geraet", map[string]string{"a.txt": "a"}, false)
+	if err := syscall.Mknod(filepath.Join(marked, "Geraet", "null"), syscall.S_IFCHR|0o600, int(unix.Mkdev(1, 3))); err != nil {
+		t.Logf("no device file test: %v", err)
+		os.WriteFile(filepath.Join(marked, "Geraet", "null"), nil, 0o644)
+		syscall.Mkfifo(filepath.Join(marked, "Geraet", "pipe"), 0o644)
+	}
+	os.WriteFile(filepath.Join(marked, "Geraet"+MarkerSuffix), nil, 0o644)
+	waitFor(t, "a case with a device file quarantined", quarantined("Geraet"))
+	reason, _ := os.ReadFile(filepath.Join(QuarantineDir(cfg), "marked", "Geraet", "REASON.txt"))
+	if !strings.Contains(string(reason), "not a regular file") {
+		t.Errorf("reason: %s", reason)
+	}
+
+	// 10,000 files in one case.
+	many := map[string]string{}
+	for i := 0; i < 10000; i++ {
+		many[fmt.Sprintf("Blatt/%02d/%05d.txt", i%100, i)] = fmt.Sprintf("Blatt %d\n", i)
+	}
+	deliver(t, marked, "Viele", many, true)
+	waitFor(t, "a case of 10,000 files archived", archived("marked", "Viele"))
+
+	// A file still growing while the settle timer runs is not claimed.
+	deliver(t, settled, "Waechst", map[string]string{"scan.txt": "Seite 1\n"}, false)
+	grow := filepath.Join(settled, "Waechst", "scan.txt")
+	for i := 0; i < 8; i++ {
+		time.Sleep(300 * time.Millisecond)
+		f, _ := os.OpenFile(grow, os.O_APPEND|os.O_WRONLY, 0)
+		fmt.Fprintf(f, "Seite %d\n", i+2)
+		f.Close()
+		if !exists(grow) {
+			t.Fatal("a case was claimed while a file of it still grew")
+		}
+	}
+	waitFor(t, "the grown case archived once it settled", archived("settled", "Waechst"))
+	ids, _ := a.Catalog().CommittedIngests(ctx, "inbox settled/Waechst")
+	files, _ := a.Catalog().Files(ctx, ids[0], 1)
+	for _, f := range files {
+		if f.Original == "scan.txt" && f.Size != int64(len("Seite 1\n")+8*len("Seite 2\n")) {
+			t.Errorf("archived scan.txt has %d bytes: not the finished file", f.Size)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testLog writes the daemon's log into the test's output.
+func testLog(t *testing.T) zerolog.Logger {
+	return zerolog.New(zerolog.ConsoleWriter{Out: zerolog.TestWriter{T: t}, NoColor: true})
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+	"unicode/utf8"
 
 	"github.com/archivd/archivd/aip"
 	"github.com/archivd/archivd/atomicfile"
@@ -25,9 +26,12 @@ func DoneDir(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "don
 // Claim is the durable record of a claimed case, written before the case
 // leaves its inbox: work/<aip name>/claim.json beside work/<aip name>/case.
 type Claim struct {
-	ID      string    `json:"id"`
-	Inbox   string    `json:"inbox"`
-	Name    string    `json:"name"` // the case's name in its inbox
+	ID    string `json:"id"`
+	Inbox string `json:"inbox"`
+	Name  string `json:"name"` // the case's name in its inbox
+	// RawName keeps a name that is not UTF-8 byte for byte (JSON text
+	// cannot); Name then shows it with U+FFFD.
+	RawName []byte    `json:"raw_name,omitempty"`
 	Claimed time.Time `json:"claimed"`
 	// Override is set by quarantine retry --accept-formats: the format
 	// policy's refusals become warnings for this case.
@@ -47,6 +51,7 @@ func (c *Claim) Origin() string { return "inbox " + c.Inbox + "/" + c.Name }
 func (c *Claim) CaseDir() string { return filepath.Join(c.dir, "case") }
 
 func (c *Claim) save() error {
+	c.RawName = rawName(c.Name)
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return err
@@ -63,6 +68,9 @@ func loadClaim(dir string) (*Claim, error) {
 	if err := json.Unmarshal(b, c); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "claim.json"), err)
 	}
+	if c.RawName != nil {
+		c.Name = string(c.RawName)
+	}
 	if c.id, err = aip.ParseID(c.ID); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "claim.json"), err)
 	}
@@ -73,9 +81,18 @@ func loadClaim(dir string) (*Claim, error) {
 type Reason struct {
 	Inbox       string    `json:"inbox"`
 	Name        string    `json:"name"`
+	RawName     []byte    `json:"raw_name,omitempty"` // as in Claim
 	Quarantined time.Time `json:"quarantined"`
 	Problems    []string  `json:"problems"`
 	// PolicyOnly says every problem is a format policy refusal, which
 	// quarantine retry --accept-formats may override.
 	PolicyOnly bool `json:"policy_only"`
+}
+
+// rawName is the name's bytes when JSON text cannot carry them.
+func rawName(name string) []byte {
+	if utf8.ValidString(name) {
+		return nil
+	}
+	return []byte(name)
 }

@@ -124,6 +124,9 @@ func ListQuarantine(cfg *config.Config) ([]Quarantined, error) {
 			if err := json.Unmarshal(b, &q.Reason); err != nil {
 				continue
 			}
+			if q.Reason.RawName != nil {
+				q.Reason.Name = string(q.Reason.RawName)
+			}
 			out = append(out, q)
 		}
 	}

@@ -144,7 +144,7 @@ func (d *Daemon) quarantine(ctx context.Context, c *Claim, cause error) error {
 			return err
 		}
 	}
-	r := Reason{Inbox: c.Inbox, Name: c.Name, Quarantined: time.Now().UTC()}
+	r := Reason{Inbox: c.Inbox, Name: c.Name, RawName: rawName(c.Name), Quarantined: time.Now().UTC()}
 	var ie *ingest.InputError
 	if errors.As(cause, &ie) {
 		r.Problems, r.PolicyOnly = ie.Problems, ie.Policy
