@@ -2,55 +2,22 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"path"
 	"sort"
 	"strings"
 
 	"github.com/archivd/archivd/aip"
-	"github.com/archivd/archivd/catalog"
+	"github.com/archivd/archivd/catalog/rows"
 	"github.com/archivd/archivd/formats"
 )
-
-// FormatRecord is what is kept about one file's format, beside each
-// package as <package root>.formats.json (derived data: the package's
-// PREMIS is authoritative) and in the catalog.
-type FormatRecord struct {
-	Path          string   `json:"path"` // bag path
-	Original      string   `json:"original"`
-	PUID          string   `json:"puid"`
-	Name          string   `json:"format_name"`
-	Version       string   `json:"format_version"`
-	MIME          string   `json:"mime"`
-	Basis         string   `json:"basis"`
-	Candidates    []string `json:"candidates,omitempty"`
-	Warnings      []string `json:"warnings,omitempty"`
-	PDFAClaim     string   `json:"pdfa_claim,omitempty"`
-	Validity      string   `json:"validity"`
-	ValidityNotes []string `json:"validity_notes,omitempty"`
-	Checker       string   `json:"checker,omitempty"`
-	Decision      string   `json:"decision"`
-	Reason        string   `json:"reason"`
-	Grund         string   `json:"grund"`
-	Members       []string `json:"members,omitempty"` // "path PUID" of ZIP members
-}
-
-// FormatReport is the content of <package root>.formats.json.
-type FormatReport struct {
-	Identifier      string         `json:"identifier"`
-	SignatureFile   string         `json:"signature_file"`
-	SignatureSHA256 string         `json:"signature_sha256,omitempty"`
-	Files           []FormatRecord `json:"files"`
-	BytesReread     int64          `json:"bytes_read_again"`
-}
 
 // analyze identifies and validates every original file and applies the
 // policy. Files the policy rejects make the case an *InputError, each file
 // named with the reason in English and German.
-func (in *Ingester) analyze(ctx context.Context, folder string, input *aip.Input) (*FormatReport, error) {
+func (in *Ingester) analyze(ctx context.Context, folder string, input *aip.Input) (*rows.FormatReport, error) {
 	a := in.Analyzer
-	rep := &FormatReport{Identifier: in.agent(), SignatureFile: a.ID.Source + " " + a.ID.Version, SignatureSHA256: a.ID.SHA256}
+	rep := &rows.FormatReport{Identifier: in.agent(), SignatureFile: a.ID.Source + " " + a.ID.Version, SignatureSHA256: a.ID.SHA256}
 	var refused []string
 	for i := range input.Files {
 		f := &input.Files[i]
@@ -65,7 +32,7 @@ func (in *Ingester) analyze(ctx context.Context, folder string, input *aip.Input
 		f.Format = &aip.FormatInfo{PUID: an.PUID, Name: an.Name, Version: an.Version, MIME: an.MIME, Basis: an.Basis,
 			Validity: an.Validity, PDFAClaim: an.PDFAClaim}
 		safe, _, _ := aip.MapPath(f.Path)
-		r := FormatRecord{Path: aip.RepresentationDir + safe, Original: f.Path, PUID: an.PUID, Name: an.Name, Version: an.Version,
+		r := rows.FormatRecord{Path: aip.RepresentationDir + safe, Original: f.Path, PUID: an.PUID, Name: an.Name, Version: an.Version,
 			MIME: an.MIME, Basis: an.Basis, Candidates: an.Candidates, Warnings: an.Warnings, PDFAClaim: an.PDFAClaim,
 			Validity: an.Validity, ValidityNotes: an.ValidityNotes, Checker: an.Validation.Checker,
 			Decision: an.Decision.Action, Reason: an.Decision.Reason, Grund: an.Decision.Grund}
@@ -94,7 +61,7 @@ func (in *Ingester) analyze(ctx context.Context, folder string, input *aip.Input
 }
 
 // summary counts decisions and validity for the audit trail and PREMIS.
-func (r *FormatReport) summary() (ident, valid string) {
+func summary(r *rows.FormatReport) (ident, valid string) {
 	basis, dec, val := map[string]int{}, map[string]int{}, map[string]int{}
 	for _, f := range r.Files {
 		basis[f.Basis]++
@@ -113,31 +80,4 @@ func counts(m map[string]int) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ", ")
-}
-
-func (r *FormatReport) marshal() []byte {
-	b, _ := json.MarshalIndent(r, "", "  ")
-	return append(b, '\n')
-}
-
-// ParseFormatReport reads <package root>.formats.json.
-func ParseFormatReport(b []byte) (*FormatReport, error) {
-	var r FormatReport
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("format report: %w", err)
-	}
-	return &r, nil
-}
-
-// IdentificationRows turns a format report into catalog rows.
-func IdentificationRows(aipID string, version int, r *FormatReport) []catalog.Identification {
-	var out []catalog.Identification
-	for _, f := range r.Files {
-		out = append(out, catalog.Identification{AIP: aipID, Version: version, Path: f.Path, Tool: "archivd",
-			ToolVersion: r.Identifier, SignatureFile: r.SignatureFile, SignatureSHA256: r.SignatureSHA256,
-			PUID: f.PUID, MIME: f.MIME, FormatName: f.Name, FormatVersion: f.Version, Basis: f.Basis,
-			Candidates: strings.Join(f.Candidates, " "), Warnings: strings.Join(f.Warnings, "; "), PDFAClaim: f.PDFAClaim,
-			Validity: f.Validity, ValidityNotes: strings.Join(f.ValidityNotes, "; "), Decision: f.Decision, DecisionReason: f.Reason})
-	}
-	return out
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/archivd/archivd/atomicfile"
 	"github.com/archivd/archivd/audit"
 	"github.com/archivd/archivd/catalog"
+	"github.com/archivd/archivd/catalog/rows"
 	"github.com/archivd/archivd/digest"
 	"github.com/archivd/archivd/formats"
 	"github.com/archivd/archivd/ocfl"
@@ -107,7 +108,7 @@ type job struct {
 	meta     aip.Metadata
 	files    int
 	octets   int64
-	formats  *FormatReport
+	formats  *rows.FormatReport
 	fresh    bool   // the record exists, the package must be built
 	unlock   func() // lets go of the spool's lock
 }
@@ -183,7 +184,7 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 			return aip.ID{}, err
 		}
 	}
-	var report *FormatReport
+	var report *rows.FormatReport
 	if in.Analyzer != nil {
 		if report, err = in.analyze(ctx, abs, &input); err != nil {
 			in.fail(ctx, aip.ID{}, abs, err)
@@ -260,7 +261,7 @@ func (j *job) state() string {
 }
 
 // prepare assigns the id, persists the record and builds the spool.
-func (in *Ingester) prepare(ctx context.Context, abs string, input aip.Input, report *FormatReport) (*job, error) {
+func (in *Ingester) prepare(ctx context.Context, abs string, input aip.Input, report *rows.FormatReport) (*job, error) {
 	id := in.ID
 	var err error
 	if id.IsZero() {
@@ -313,7 +314,7 @@ func (in *Ingester) pack(ctx context.Context, j *job, input aip.Input) error {
 			{ID: j.rec.EventIDs[2], Type: audit.TypePackageCreated, Time: j.rec.Created, Outcome: audit.OutcomeSuccess, Detail: fmt.Sprintf("AIP format %d: BagIt 1.0, pax tar, seekable zstd", aip.FormatVersion)},
 		}}
 	if j.formats != nil {
-		ident, valid := j.formats.summary()
+		ident, valid := summary(j.formats)
 		r.Events = append(r.Events,
 			aip.Event{ID: j.rec.EventIDs[3], Type: audit.TypeFormatID, Time: j.rec.Created, Outcome: audit.OutcomeSuccess, Detail: ident},
 			aip.Event{ID: j.rec.EventIDs[4], Type: audit.TypeValidation, Time: j.rec.Created, Outcome: audit.OutcomeSuccess, Detail: valid})
@@ -331,7 +332,7 @@ func (in *Ingester) pack(ctx context.Context, j *job, input aip.Input) error {
 	files := []storage.File{{Path: j.id.PackageFile(1), Source: pkgPath, Size: j.res.Size, Digests: j.res.Package}}
 	small := map[string][]byte{root + ".index.tsv": aip.Index(j.res)}
 	if j.formats != nil {
-		small[root+".formats.json"] = j.formats.marshal()
+		small[root+".formats.json"] = j.formats.Marshal()
 	}
 	for name, data := range j.res.Small {
 		small[root+"/"+name] = data
@@ -347,7 +348,7 @@ func (in *Ingester) pack(ctx context.Context, j *job, input aip.Input) error {
 		files = append(files, storage.File{Path: p, Source: dst, Size: int64(len(data)), Digests: digest.Of(data)})
 	}
 	user := ocfl.User{Name: in.agent(), Address: in.Contact}
-	if j.inv, err = storage.NextVersion(nil, j.id.String(), files, j.rec.Created, VersionMessage(j.meta), user); err != nil {
+	if j.inv, err = storage.NextVersion(nil, j.id.String(), files, j.rec.Created, rows.VersionMessage(j.meta), user); err != nil {
 		return err
 	}
 	if j.invBytes, err = j.inv.Marshal(); err != nil {
@@ -434,7 +435,7 @@ func (in *Ingester) resume(ctx context.Context, abs string, input aip.Input) (*j
 		return abandon("the case folder changed since")
 	}
 	if b, err := os.ReadFile(filepath.Join(j.dir, "content", id.PackageRoot(1)+".formats.json")); err == nil {
-		if j.formats, err = ParseFormatReport(b); err != nil {
+		if j.formats, err = rows.ParseFormatReport(b); err != nil {
 			return abandon(err.Error())
 		}
 	}
@@ -549,7 +550,7 @@ func (in *Ingester) complete(ctx context.Context, j *job, missing map[string]err
 	detail := fmt.Sprintf("case folder %s: %d files, %d bytes; package %s sha512 %s; verified copies at %s",
 		j.rec.Source, j.files, j.octets, j.id.PackageFile(1), j.res.Package.SHA512, strings.Join(j.rec.Stored, ", "))
 	if j.formats != nil {
-		ident, _ := j.formats.summary()
+		ident, _ := summary(j.formats)
 		detail += "; " + ident
 		var warned []string
 		for _, f := range j.formats.Files {
@@ -617,7 +618,7 @@ func (in *Ingester) commitRows(ctx context.Context, j *job, verified map[string]
 		return in.putIdentifications(ctx, j) // the rows were committed before a crash
 	}
 	ts := j.rec.Created.Format(time.RFC3339)
-	a, v, p, files := Rows(j.id, 1, ts, j.meta, j.res, invSHA, VersionMessage(j.meta))
+	a, v, p, files := rows.Rows(j.id, 1, ts, j.meta, j.res, invSHA, rows.VersionMessage(j.meta))
 	var copies []catalog.Copy
 	for _, st := range in.Stores {
 		at, ok := verified[st.Name()]
@@ -642,7 +643,7 @@ func (in *Ingester) putIdentifications(ctx context.Context, j *job) error {
 	if j.formats == nil {
 		return nil
 	}
-	if err := in.Catalog.PutIdentifications(ctx, IdentificationRows(j.id.String(), 1, j.formats)); err != nil {
+	if err := in.Catalog.PutIdentifications(ctx, rows.IdentificationRows(j.id.String(), 1, j.formats)); err != nil {
 		return fmt.Errorf("catalog %s: %w", j.id, err)
 	}
 	return nil
@@ -676,29 +677,4 @@ func (in *Ingester) fail(ctx context.Context, id aip.ID, folder string, cause er
 	if _, err := in.Trail.Record(ctx, e); err != nil {
 		in.Log.Error().Err(err).Msg("cannot record failed ingest in the audit trail")
 	}
-}
-
-// VersionMessage is the OCFL version message of an ingest.
-func VersionMessage(meta aip.Metadata) string {
-	if meta.Reference != "" {
-		return "Ingest of case file " + meta.Reference
-	}
-	return "Ingest of case file"
-}
-
-// Rows turns a package's description into catalog rows; catalog rebuild
-// uses the same function, so a rebuilt catalog equals the original.
-func Rows(id aip.ID, version int, created string, meta aip.Metadata, res *aip.Result, invSHA512, message string) (catalog.AIP, catalog.Version, catalog.Package, []catalog.File) {
-	a := catalog.AIP{ID: id.String(), Reference: meta.Reference, Title: meta.Title, Agency: meta.Agency,
-		RecordClass: meta.RecordClass, Opened: meta.Opened, Closed: meta.Closed, Created: created, Head: version}
-	v := catalog.Version{AIP: id.String(), Version: version, Created: created, Message: message, InventorySHA512: invSHA512}
-	p := catalog.Package{AIP: id.String(), Version: version, Name: id.PackageFile(version), Size: res.Size,
-		SHA512: res.Package.SHA512.String(), SHA256: res.Package.SHA256.String(), Frames: len(res.Frames), PayloadOxum: res.PayloadOxum}
-	var files []catalog.File
-	for _, m := range res.Members {
-		files = append(files, catalog.File{AIP: id.String(), Version: version, Path: m.Path, Original: m.Original, Kind: m.Kind,
-			Size: m.Size, SHA512: m.Digests.SHA512.String(), SHA256: m.Digests.SHA256.String(),
-			MTime: m.ModTime.UTC().Format(time.RFC3339Nano), TarOffset: m.Offset, Frame: m.Frame})
-	}
-	return a, v, p, files
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/archivd/archivd/aip"
 	"github.com/archivd/archivd/audit"
 	"github.com/archivd/archivd/catalog"
+	"github.com/archivd/archivd/catalog/rows"
 	"github.com/archivd/archivd/digest"
-	"github.com/archivd/archivd/ingest"
 	"github.com/archivd/archivd/ocfl"
 	"github.com/archivd/archivd/storage"
 )
@@ -208,7 +208,7 @@ func readVersion(ctx context.Context, store storage.Store, id aip.ID, inv *ocfl.
 	}
 	meta := aip.MetadataFromBagInfo(info)
 	ver := inv.Versions[vn]
-	r.a, r.v, r.p, r.files = ingest.Rows(id, v, ver.Created, meta, res, digest.Of(vinv).SHA512.String(), ver.Message)
+	r.a, r.v, r.p, r.files = rows.Rows(id, v, ver.Created, meta, res, digest.Of(vinv).SHA512.String(), ver.Message)
 	r.a.Head = inv.HeadNumber()
 	st, err := store.Stat(ctx, id.String(), vn+"/content/"+id.PackageFile(v))
 	if err != nil {
@@ -223,11 +223,11 @@ func readVersion(ctx context.Context, store storage.Store, id aip.ID, inv *ocfl.
 	} else if err != nil {
 		return r, err
 	}
-	report, err := ingest.ParseFormatReport(fr)
+	report, err := rows.ParseFormatReport(fr)
 	if err != nil {
 		return r, err
 	}
-	r.ids = ingest.IdentificationRows(id.String(), v, report)
+	r.ids = rows.IdentificationRows(id.String(), v, report)
 	return r, nil
 }
 
