@@ -46,11 +46,6 @@ type Recorder interface {
 	Record(ctx context.Context, e audit.Entry) (audit.Entry, error)
 }
 
-// retainer is implemented by locations that set Object Lock retention.
-type retainer interface {
-	RetainFor(ctx context.Context, id string, v int, now time.Time) error
-}
-
 // Ingester holds what an ingest needs.
 type Ingester struct {
 	Stores       []storage.Store   // every configured location
@@ -538,7 +533,7 @@ func (in *Ingester) distribute(ctx context.Context, j *job, log zerolog.Logger) 
 // complete sets retention, records the events and commits the catalog.
 func (in *Ingester) complete(ctx context.Context, j *job, missing map[string]error, log zerolog.Logger) error {
 	for _, st := range in.Stores {
-		if r, ok := st.(retainer); ok && slices.Contains(j.rec.Stored, st.Name()) {
+		if r, ok := st.(storage.Locker); ok && slices.Contains(j.rec.Stored, st.Name()) {
 			if err := r.RetainFor(ctx, j.id.String(), 1, in.now()); err != nil {
 				return fmt.Errorf("ingest %s: set retention at %s: %w", j.id, st.Name(), err)
 			}

@@ -29,10 +29,6 @@ type Recorder interface {
 	Record(ctx context.Context, e audit.Entry) (audit.Entry, error)
 }
 
-type retainer interface {
-	RetainFor(ctx context.Context, id string, v int, now time.Time) error
-}
-
 // Replicator holds what a replication run needs.
 type Replicator struct {
 	Stores   []storage.Store
@@ -150,7 +146,7 @@ func (r *Replicator) copyVersion(ctx context.Context, id string, v int, sources 
 		err = r.fetchAndCommit(ctx, src, dst, id, v, ver.InventorySHA512, dir)
 		os.RemoveAll(dir)
 		if err == nil {
-			if rt, ok := dst.(retainer); ok {
+			if rt, ok := dst.(storage.Locker); ok {
 				return rt.RetainFor(ctx, id, v, time.Now())
 			}
 			return nil

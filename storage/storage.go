@@ -105,6 +105,10 @@ type Locker interface {
 	// Retain protects every file of version v of object id, as stored, until
 	// the given time (retention can only be extended, never shortened).
 	Retain(ctx context.Context, id string, v int, until time.Time) error
+	// RetainFor protects version v for the retention the location is
+	// configured with, counted from now; nothing if it has none. Ingest
+	// and replication call it once a copy is verified.
+	RetainFor(ctx context.Context, id string, v int, now time.Time) error
 	// LegalHold sets or clears the legal hold on every file of every
 	// version of object id.
 	LegalHold(ctx context.Context, id string, on bool) error

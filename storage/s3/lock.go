@@ -63,7 +63,8 @@ func (s *Store) Retain(ctx context.Context, id string, v int, until time.Time) e
 	return nil
 }
 
-// RetainFor is Retain with the location's configured period from now.
+// RetainFor implements storage.Locker: Retain with the location's
+// configured period from now.
 func (s *Store) RetainFor(ctx context.Context, id string, v int, now time.Time) error {
 	if s.cfg.Lock == nil {
 		return nil
