@@ -37,6 +37,8 @@ type IngestOptions struct {
 	ID       aip.ID
 	Origin   string
 	Override string
+	// Kind of delivery: ingest.KindFolder (default) or ingest.KindBag.
+	Kind string
 }
 
 // Ingester is an ingest.Ingester wired to this archive.
@@ -61,7 +63,7 @@ func (a *Archive) Ingester(o IngestOptions) (*ingest.Ingester, error) {
 	return &ingest.Ingester{
 		Analyzer: an,
 		Again:    o.Again,
-		ID:       o.ID, Origin: o.Origin, Override: o.Override,
+		ID:       o.ID, Origin: o.Origin, Override: o.Override, Kind: o.Kind,
 		Stores: a.stores, Required: cfg.Copies.Required, AllowMissing: cfg.Copies.AllowMissing,
 		Catalog: a.cat, Trail: a.trail, Staging: a.StagingDir(),
 		Defaults:     defaults,

@@ -131,7 +131,8 @@ type CaseDefaults struct {
 type Inbox struct {
 	Name string `yaml:"name"`
 	Path string `yaml:"path"`
-	// Kind of delivery: folder (a case folder, with an optional case.yaml).
+	// Kind of delivery: folder (a case folder, with an optional case.yaml)
+	// or bag (a BagIt bag, checked against its manifests before it is taken).
 	Kind string `yaml:"kind"`
 	// Ready says when a delivery is finished: "marker" (a file <name>.ready
 	// beside it), "rename" (the producer renames finished cases into the

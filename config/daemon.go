@@ -47,8 +47,8 @@ func (c *Config) checkDaemon(root *yaml.Node, add func(l int, format string, arg
 				}
 			}
 		}
-		if in.Kind != "folder" {
-			add(l, "inboxes[%d] (%s): kind %q: only folder is supported (a case folder with an optional case.yaml)", i, in.Name, in.Kind)
+		if in.Kind != "folder" && in.Kind != "bag" {
+			add(l, "inboxes[%d] (%s): kind %q: folder (a case folder with an optional case.yaml) or bag (a BagIt bag)", i, in.Name, in.Kind)
 		}
 		switch in.Ready {
 		case "marker", "rename":

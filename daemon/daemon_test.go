@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,6 +28,7 @@ inboxes:
   - {name: marked, path: %[1]s/inbox/marked, ready: marker}
   - {name: renamed, path: %[1]s/inbox/renamed, ready: rename, after: keep}
   - {name: settled, path: %[1]s/inbox/settled, ready: settle, settle: 1s}
+  - {name: bags, path: %[1]s/inbox/bags, kind: bag, ready: rename}
 daemon:
   poll_interval: 100ms
   min_free_mib: 1
@@ -279,6 +282,31 @@ func TestDaemonAdversarialCases(t *testing.T) {
 			t.Errorf("archived scan.txt has %d bytes: not the finished file", f.Size)
 		}
 	}
+	// A BagIt inbox: a good bag is archived, a bag that does not match its
+	// manifest is quarantined.
+	bags := filepath.Join(dir, "inbox", "bags")
+	writeBag := func(name, content string, tamper bool) {
+		tmp := filepath.Join(bags, "."+name)
+		os.MkdirAll(filepath.Join(tmp, "data"), 0o755)
+		sum := sha256.Sum256([]byte(content))
+		os.WriteFile(filepath.Join(tmp, "data", "Akte.txt"), []byte(content), 0o644)
+		os.WriteFile(filepath.Join(tmp, "bagit.txt"), []byte("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"), 0o644)
+		os.WriteFile(filepath.Join(tmp, "bag-info.txt"), []byte("External-Identifier: "+name+"\n"), 0o644)
+		os.WriteFile(filepath.Join(tmp, "manifest-sha256.txt"), []byte(hex.EncodeToString(sum[:])+"  data/Akte.txt\n"), 0o644)
+		if tamper {
+			os.WriteFile(filepath.Join(tmp, "data", "Akte.txt"), []byte(content+"!"), 0o644)
+		}
+		os.Rename(tmp, filepath.Join(bags, name))
+	}
+	writeBag("Bag-1", "Inhalt\n", false)
+	writeBag("Bag-2", "Inhalt\n", true)
+	waitFor(t, "a bag archived", archived("bags", "Bag-1"))
+	waitFor(t, "a damaged bag quarantined", func() bool { return exists(filepath.Join(QuarantineDir(cfg), "bags", "Bag-2", "reason.json")) })
+	ids, _ = a.Catalog().CommittedIngests(ctx, "inbox bags/Bag-1")
+	if ag, _ := a.Catalog().GetAIP(ctx, ids[0]); ag.Reference != "Bag-1" {
+		t.Errorf("bag-info not mapped: %+v", ag)
+	}
+
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -62,6 +62,7 @@ func (d *Daemon) process(ctx context.Context, c *Claim) error {
 	if in != nil {
 		opts.Defaults = &aip.Metadata{Agency: in.Defaults.Agency, RecordClass: in.Defaults.RecordClass}
 		opts.Policy = &in.Policy
+		opts.Kind = in.Kind
 	}
 	d.crash("ingest")
 	start := time.Now()

@@ -76,16 +76,26 @@ type Ingester struct {
 	// Override, if set, says who accepted this case's format policy
 	// refusals and why: they become warnings, recorded with this text.
 	Override string
+	// Kind of delivery: KindFolder (the default) or KindBag.
+	Kind string
 }
+
+// Kinds of delivery.
+const (
+	KindFolder = "folder" // a case folder with an optional case.yaml
+	KindBag    = "bag"    // a BagIt bag, checked against its manifests first
+)
 
 // record is the persisted ingest record (catalog ingests.record).
 type record struct {
-	ID       string    `json:"id"`
-	Source   string    `json:"source"`
-	Origin   string    `json:"origin,omitempty"`
-	Created  time.Time `json:"created"`
-	EventIDs []string  `json:"event_ids"`
-	Stored   []string  `json:"stored,omitempty"` // locations holding a verified copy
+	ID     string `json:"id"`
+	Source string `json:"source"`
+	Origin string `json:"origin,omitempty"`
+	// BagEventID names the PREMIS event of a delivered bag's check.
+	BagEventID string    `json:"bag_event_id,omitempty"`
+	Created    time.Time `json:"created"`
+	EventIDs   []string  `json:"event_ids"`
+	Stored     []string  `json:"stored,omitempty"` // locations holding a verified copy
 	// Recorded holds, per location, the time of the audit event that
 	// recorded its verified copy: set once the events are in the trail, so
 	// an ingest resumed after a crash does not record them again.
@@ -105,6 +115,7 @@ type job struct {
 	octets   int64
 	formats  *rows.FormatReport
 	fresh    bool   // the record exists, the package must be built
+	bag      *Bag   // the delivered bag, checked before packaging
 	unlock   func() // lets go of the spool's lock
 }
 
@@ -161,7 +172,15 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 	if err != nil {
 		return aip.ID{}, err
 	}
-	input, err := Scan(abs, in.Defaults)
+	var input aip.Input
+	var bag *Bag
+	if in.Kind == KindBag {
+		if bag, err = ReadBag(abs, in.Defaults); err == nil {
+			input, err = ScanBag(bag)
+		}
+	} else {
+		input, err = Scan(abs, in.Defaults)
+	}
 	if err != nil {
 		in.fail(ctx, aip.ID{}, abs, err)
 		return aip.ID{}, err
@@ -181,7 +200,11 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 	}
 	var report *rows.FormatReport
 	if in.Analyzer != nil {
-		if report, err = in.analyze(ctx, abs, &input); err != nil {
+		root := abs // where the payload's files lie
+		if bag != nil {
+			root = filepath.Join(abs, "data")
+		}
+		if report, err = in.analyze(ctx, root, &input); err != nil {
 			in.fail(ctx, aip.ID{}, abs, err)
 			return aip.ID{}, err
 		}
@@ -195,7 +218,7 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 	}
 	switch {
 	case j == nil:
-		j, err = in.prepare(ctx, abs, input, report)
+		j, err = in.prepare(ctx, abs, input, report, bag)
 		if j != nil {
 			defer j.unlock()
 		}
@@ -203,7 +226,7 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 			return j.idOrZero(), err
 		}
 	case j.fresh:
-		j.formats = report
+		j.formats, j.bag = report, bag
 		if err := in.build(ctx, j, input); err != nil {
 			return j.id, err
 		}
@@ -256,7 +279,7 @@ func (j *job) state() string {
 }
 
 // prepare assigns the id, persists the record and builds the spool.
-func (in *Ingester) prepare(ctx context.Context, abs string, input aip.Input, report *rows.FormatReport) (*job, error) {
+func (in *Ingester) prepare(ctx context.Context, abs string, input aip.Input, report *rows.FormatReport, bag *Bag) (*job, error) {
 	id := in.ID
 	var err error
 	if id.IsZero() {
@@ -264,12 +287,15 @@ func (in *Ingester) prepare(ctx context.Context, abs string, input aip.Input, re
 			return nil, err
 		}
 	}
-	j := &job{id: id, meta: input.Meta, dir: filepath.Join(in.Staging, id.Name()), formats: report}
+	j := &job{id: id, meta: input.Meta, dir: filepath.Join(in.Staging, id.Name()), formats: report, bag: bag}
 	if j.unlock, err = LockSpool(in.Staging, id); err != nil {
 		return nil, err
 	}
 	j.rec = record{ID: id.String(), Source: abs, Origin: in.Origin, Created: in.now().Truncate(time.Second),
 		EventIDs: []string{uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()}}
+	if bag != nil {
+		j.rec.BagEventID = uuid.NewString()
+	}
 	if err := in.saveState(ctx, j.rec, StateDescribed, nil); err != nil {
 		j.unlock()
 		return nil, err
@@ -313,6 +339,13 @@ func (in *Ingester) pack(ctx context.Context, j *job, input aip.Input) error {
 		r.Events = append(r.Events,
 			aip.Event{ID: j.rec.EventIDs[3], Type: audit.TypeFormatID, Time: j.rec.Created, Outcome: audit.OutcomeSuccess, Detail: ident},
 			aip.Event{ID: j.rec.EventIDs[4], Type: audit.TypeValidation, Time: j.rec.Created, Outcome: audit.OutcomeSuccess, Detail: valid})
+	}
+	if j.bag != nil {
+		if j.rec.BagEventID == "" {
+			j.rec.BagEventID = uuid.NewString()
+		}
+		r.Events = append(r.Events, aip.Event{ID: j.rec.BagEventID, Type: audit.TypeFixityCheck, Time: j.rec.Created,
+			Outcome: audit.OutcomeSuccess, Detail: j.bag.Summary()})
 	}
 	pkgPath := filepath.Join(content, j.id.PackageFile(1))
 	err := atomicfile.Write(pkgPath, 0o640, func(w io.Writer) error {
@@ -544,6 +577,9 @@ func (in *Ingester) complete(ctx context.Context, j *job, missing map[string]err
 	// restores the catalog.
 	detail := fmt.Sprintf("case folder %s: %d files, %d bytes; package %s sha512 %s; verified copies at %s",
 		j.rec.Source, j.files, j.octets, j.id.PackageFile(1), j.res.Package.SHA512, strings.Join(j.rec.Stored, ", "))
+	if j.bag != nil {
+		detail += "; " + j.bag.Summary()
+	}
 	if j.formats != nil {
 		ident, _ := summary(j.formats)
 		detail += "; " + ident

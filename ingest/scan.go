@@ -81,6 +81,12 @@ func printable(s string) string {
 // Scan walks a case folder and returns the input for packaging. It reads
 // nothing but the sidecar; files are opened later, once, for packaging.
 func Scan(folder string, defaults aip.Metadata) (aip.Input, error) {
+	return scan(folder, defaults, true)
+}
+
+// scan walks a case folder; with sidecar, a case.yaml at its top is the
+// case's metadata, else an ordinary file.
+func scan(folder string, defaults aip.Metadata, sidecar bool) (aip.Input, error) {
 	var in aip.Input
 	var probs []string
 	if folder == "" {
@@ -119,7 +125,7 @@ func Scan(folder string, defaults aip.Metadata) (aip.Input, error) {
 		switch {
 		case info.Mode()&fs.ModeSymlink != 0:
 			probs = append(probs, fmt.Sprintf("%q: is a symbolic link; archive the file it points to instead", rel))
-		case info.IsDir() && rel == SidecarName:
+		case info.IsDir() && rel == SidecarName && sidecar:
 			probs = append(probs, fmt.Sprintf("%q: is a folder; the case metadata must be a YAML file of that name", rel))
 			return fs.SkipDir
 		case info.IsDir():
@@ -131,7 +137,7 @@ func Scan(folder string, defaults aip.Metadata) (aip.Input, error) {
 			}
 		case !info.Mode().IsRegular():
 			probs = append(probs, fmt.Sprintf("%q: is a %s, not a regular file", rel, kind(info.Mode())))
-		case rel == SidecarName:
+		case rel == SidecarName && sidecar:
 			b, err := readLimited(p, maxSidecar)
 			if err != nil {
 				probs = append(probs, fmt.Sprintf("%q: %v", rel, err))

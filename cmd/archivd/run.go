@@ -46,7 +46,8 @@ Usage:
   archivd status --config FILE                   what the service is doing: in flight, queued, quarantined, schedule
   archivd quarantine list|show|retry --config FILE [--accept-formats "WHO: WHY"] [INBOX/CASE]
                                                  refused cases, why, and putting one back after a fix
-  archivd ingest --config FILE [--again] FOLDER  archive a case folder; prints the new AIP id
+  archivd ingest --config FILE [--again] [--bag] FOLDER
+                                                 archive a case folder (or a BagIt bag); prints the new AIP id
   archivd verify --config FILE AIP-ID            re-read every copy and version, check every digest
   archivd export --config FILE [--version vN] AIP-ID TARGET
                                                  restore the original files into an empty folder
@@ -71,6 +72,7 @@ type cli struct {
 	out, errw io.Writer
 	log       zerolog.Logger
 	again     bool   // ingest --again
+	bag       bool   // ingest --bag
 	wait      bool   // writers: wait for the data directory's lock
 	command   string // the command being run, for the lock file
 }
@@ -193,6 +195,7 @@ func (c *cli) loadConfig(path string) (*config.Config, int) {
 func (c *cli) ingest(ctx context.Context, args []string) int {
 	cfg, pos, code := c.configured("ingest", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&c.again, "again", false, "archive a case folder that was already archived unchanged")
+		fs.BoolVar(&c.bag, "bag", false, "the folder is a BagIt bag: check it against its manifests, archive its payload")
 	})
 	if code != exitOK {
 		return code
@@ -326,7 +329,11 @@ func (c *cli) ingestWith(ctx context.Context, cfg *config.Config, folder string,
 	// Shared: an ingest works beside a running daemon; the spool lock, the
 	// audit log's lock and the catalog keep them apart.
 	return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
-		id, err := a.Ingest(ctx, folder, archive.IngestOptions{Again: c.again})
+		opts := archive.IngestOptions{Again: c.again}
+		if c.bag {
+			opts.Kind = ingest.KindBag
+		}
+		id, err := a.Ingest(ctx, folder, opts)
 		if err != nil && ctx.Err() != nil {
 			fmt.Fprintf(c.errw, "archivd: interrupted: the ingest of %s stopped (%v); the case folder is untouched and the next ingest of it resumes\n", folder, err)
 			return exitFailure
