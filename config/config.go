@@ -131,8 +131,9 @@ type CaseDefaults struct {
 type Inbox struct {
 	Name string `yaml:"name"`
 	Path string `yaml:"path"`
-	// Kind of delivery: folder (a case folder, with an optional case.yaml)
-	// or bag (a BagIt bag, checked against its manifests before it is taken).
+	// Kind of delivery: folder (a case folder, with an optional case.yaml),
+	// bag (a BagIt bag, checked against its manifests before it is taken)
+	// or zip (a .zip file of either, unpacked safely in the work area).
 	Kind string `yaml:"kind"`
 	// Ready says when a delivery is finished: "marker" (a file <name>.ready
 	// beside it), "rename" (the producer renames finished cases into the
@@ -156,6 +157,7 @@ type Daemon struct {
 	MinFreeMiB   int    `yaml:"min_free_mib"`  // below this free space no new case is claimed
 	SealInterval string `yaml:"seal_interval"` // how often the audit segment is sealed and stored
 	RetryMax     string `yaml:"retry_max"`     // longest wait between retries of a case that failed transiently
+	ZipMaxMiB    int    `yaml:"zip_max_mib"`   // the most a delivered zip may unpack to
 
 	PollD, SealD, RetryMaxD time.Duration `yaml:"-"`
 }
@@ -276,6 +278,9 @@ func (c *Config) applyDefaults() {
 	}
 	if d.RetryMax == "" {
 		d.RetryMax = "30m"
+	}
+	if d.ZipMaxMiB == 0 {
+		d.ZipMaxMiB = 64 << 10
 	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"

@@ -47,8 +47,8 @@ func (c *Config) checkDaemon(root *yaml.Node, add func(l int, format string, arg
 				}
 			}
 		}
-		if in.Kind != "folder" && in.Kind != "bag" {
-			add(l, "inboxes[%d] (%s): kind %q: folder (a case folder with an optional case.yaml) or bag (a BagIt bag)", i, in.Name, in.Kind)
+		if in.Kind != "folder" && in.Kind != "bag" && in.Kind != "zip" {
+			add(l, "inboxes[%d] (%s): kind %q: folder (a case folder with an optional case.yaml), bag (a BagIt bag) or zip (a .zip of either)", i, in.Name, in.Kind)
 		}
 		switch in.Ready {
 		case "marker", "rename":
@@ -83,6 +83,9 @@ func (c *Config) checkDaemon(root *yaml.Node, add func(l int, format string, arg
 			add(line("daemon", x.key), "daemon.%s %q: a duration of at least %v", x.key, x.v, x.min)
 		}
 		*x.dst = v
+	}
+	if d.ZipMaxMiB < 1 {
+		add(line("daemon", "zip_max_mib"), "daemon.zip_max_mib %d: at least 1", d.ZipMaxMiB)
 	}
 	if d.MinFreeMiB < 0 {
 		add(line("daemon", "min_free_mib"), "daemon.min_free_mib %d: must not be negative", d.MinFreeMiB)

@@ -235,7 +235,7 @@ func (d *Daemon) claimed() ([]*Claim, error) {
 			d.once(dir, func() { d.log.Error().Err(err).Str("work", dir).Msg("unreadable claim; left for a human") })
 			continue
 		}
-		if _, err := os.Lstat(c.CaseDir()); errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Lstat(c.Delivery()); errors.Is(err, os.ErrNotExist) {
 			// The case was archived and moved on, or quarantined, or never
 			// left its inbox: in each case only the work folder remains.
 			if c.Quarantine == "" && !d.committed(c) {

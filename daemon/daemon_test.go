@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"archive/zip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -316,4 +317,91 @@ func TestDaemonAdversarialCases(t *testing.T) {
 // testLog writes the daemon's log into the test's output.
 func testLog(t *testing.T) zerolog.Logger {
 	return zerolog.New(zerolog.ConsoleWriter{Out: zerolog.TestWriter{T: t}, NoColor: true})
+}
+
+// zipOf writes a zip with the given entries; a value starting with
+// "symlink:" makes a link entry.
+func zipOf(t *testing.T, p string, entries [][2]string) {
+	t.Helper()
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	for _, e := range entries {
+		h := &zip.FileHeader{Name: e[0], Method: zip.Deflate, Modified: time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)}
+		content := e[1]
+		if target, ok := strings.CutPrefix(content, "symlink:"); ok {
+			h.SetMode(os.ModeSymlink | 0o777)
+			content = target
+		}
+		w, err := zw.CreateHeader(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(content))
+	}
+	zw.Close()
+	f.Close()
+}
+
+func TestDaemonZipInbox(t *testing.T) {
+	cfg, dir := env(t, "")
+	cfg.Daemon.ZipMaxMiB = 2
+	cfg.Inboxes = append(cfg.Inboxes, config.Inbox{Name: "zips", Path: filepath.Join(dir, "inbox", "zips"), Kind: "zip", Ready: "rename", After: "keep"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := archive.Open(ctx, cfg, archive.Options{Mode: archive.Writer, Log: zerolog.Nop(), Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(context.Background())
+	d := New(a, zerolog.Nop())
+	done := make(chan error)
+	go func() { done <- d.Run(ctx) }()
+	zips := filepath.Join(dir, "inbox", "zips")
+	os.MkdirAll(zips, 0o755)
+	put := func(name string, entries [][2]string) {
+		zipOf(t, filepath.Join(zips, "."+name), entries)
+		os.Rename(filepath.Join(zips, "."+name), filepath.Join(zips, name))
+	}
+	sum := sha256.Sum256([]byte("Inhalt\n"))
+	put("Akte.zip", [][2]string{{"Antrag.txt", "Antrag\n"}, {"Anlagen/", ""}, {"Anlagen/Plan.txt", "Plan\n"}, {"case.yaml", "reference: Z-1\n"}})
+	put("Bag.zip", [][2]string{{"bag/bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"},
+		{"bag/manifest-sha256.txt", hex.EncodeToString(sum[:]) + "  data/Akte.txt\n"}, {"bag/data/Akte.txt", "Inhalt\n"},
+		{"bag/bag-info.txt", "External-Identifier: Z-2\n"}})
+	put("Flucht.zip", [][2]string{{"../../etc/cron.d/x", "boom"}})
+	put("Link.zip", [][2]string{{"a.txt", "a"}, {"passwd", "symlink:/etc/passwd"}})
+	put("Bombe.zip", [][2]string{{"zeros.bin", strings.Repeat("\x00", 3<<20)}})
+	os.WriteFile(filepath.Join(zips, "Kaputt.zip"), []byte("PK\x03\x04 truncated"), 0o644)
+
+	refs := map[string]string{"Akte.zip": "Z-1", "Bag.zip": "Z-2"}
+	for name, ref := range refs {
+		waitFor(t, name+" archived", func() bool {
+			ids, _ := a.Catalog().CommittedIngests(ctx, "inbox zips/"+name)
+			if len(ids) != 1 {
+				return false
+			}
+			ag, _ := a.Catalog().GetAIP(ctx, ids[0])
+			return ag.Reference == ref
+		})
+	}
+	if !exists(filepath.Join(DoneDir(cfg), "zips", "Akte.zip")) {
+		t.Error("the archived zip is not kept in done/")
+	}
+	for name, want := range map[string]string{"Flucht.zip": "points outside the case", "Link.zip": "symbolic link",
+		"Bombe.zip": "more than daemon.zip_max_mib", "Kaputt.zip": "not a readable zip file"} {
+		waitFor(t, name+" quarantined", func() bool { return exists(filepath.Join(QuarantineDir(cfg), "zips", name, "delivery.zip")) })
+		q, _ := FindQuarantined(cfg, "zips/"+name)
+		if q == nil || !strings.Contains(strings.Join(q.Reason.Problems, " "), want) {
+			t.Errorf("%s: want %q, got %+v", name, want, q)
+		}
+	}
+	if exists(filepath.Join(dir, "etc")) || exists("/etc/cron.d/x") {
+		t.Fatal("a zip entry escaped")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 }

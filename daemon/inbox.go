@@ -81,7 +81,9 @@ func (d *Daemon) ready(in *config.Inbox) ([]string, error) {
 				})
 			}
 			continue
-		case !e.IsDir():
+		case in.Kind == "zip" && e.Type().IsRegular() && strings.HasSuffix(strings.ToLower(name), ".zip"):
+			// a delivery
+		case !e.IsDir() || in.Kind == "zip":
 			d.once(in.Path+"/"+name, func() {
 				d.log.Warn().Str("inbox", in.Name).Str("entry", name).Str("type", e.Type().String()).
 					Msg("not a case folder (a file, link, pipe or device at the top of the inbox); left alone")
@@ -142,7 +144,7 @@ func (d *Daemon) claim(in *config.Inbox, name string) error {
 		return err
 	}
 	c := &Claim{ID: id.String(), Inbox: in.Name, Name: name, Claimed: time.Now().UTC(),
-		dir: filepath.Join(workDir(d.cfg), id.Name()), id: id}
+		dir: filepath.Join(workDir(d.cfg), id.Name()), id: id, Zip: in.Kind == "zip"}
 	override := filepath.Join(in.Path, overrideName(name))
 	if b, err := os.ReadFile(override); err == nil {
 		c.Override = strings.TrimSpace(string(b))
@@ -167,7 +169,7 @@ func (d *Daemon) claim(in *config.Inbox, name string) error {
 			return err
 		}
 	}
-	if err := os.Rename(filepath.Join(in.Path, name), c.CaseDir()); err != nil {
+	if err := os.Rename(filepath.Join(in.Path, name), c.Delivery()); err != nil {
 		os.RemoveAll(c.dir)
 		if in.Ready == "marker" {
 			atomicfile.WriteFile(marker, nil, 0o640)

@@ -39,6 +39,8 @@ type Claim struct {
 	// Quarantine is where a refused case is being moved, written before
 	// the move.
 	Quarantine string `json:"quarantine,omitempty"`
+	// Zip: the delivery is a zip file, unpacked in the work area.
+	Zip bool `json:"zip,omitempty"`
 
 	dir string
 	id  aip.ID
@@ -47,8 +49,19 @@ type Claim struct {
 // Origin names the delivery for once-only.
 func (c *Claim) Origin() string { return "inbox " + c.Inbox + "/" + c.Name }
 
-// CaseDir is where the claimed case lies.
+// CaseDir is where the claimed case lies (for a zip: unpacked).
 func (c *Claim) CaseDir() string { return filepath.Join(c.dir, "case") }
+
+// ZipPath is where a claimed zip lies, as delivered.
+func (c *Claim) ZipPath() string { return filepath.Join(c.dir, "delivery.zip") }
+
+// Delivery is what was taken from the inbox: the case folder, or the zip.
+func (c *Claim) Delivery() string {
+	if c.Zip {
+		return c.ZipPath()
+	}
+	return c.CaseDir()
+}
 
 func (c *Claim) save() error {
 	c.RawName = rawName(c.Name)

@@ -185,7 +185,11 @@ func Retry(ctx context.Context, cfg *config.Config, trail interface {
 			return "", err
 		}
 	}
-	if err := os.Rename(filepath.Join(q.Dir, "case"), dst); err != nil {
+	src := filepath.Join(q.Dir, quarantinedName(false))
+	if _, err := os.Lstat(src); err != nil {
+		src = filepath.Join(q.Dir, quarantinedName(true))
+	}
+	if err := os.Rename(src, dst); err != nil {
 		return "", err
 	}
 	if in.Ready == "marker" {

@@ -64,9 +64,23 @@ func (d *Daemon) process(ctx context.Context, c *Claim) error {
 		opts.Policy = &in.Policy
 		opts.Kind = in.Kind
 	}
+	root := c.CaseDir()
+	if c.Zip {
+		err := d.unzip(c)
+		var ie *ingest.InputError
+		switch {
+		case errors.As(err, &ie):
+			return d.quarantine(ctx, c, err)
+		case err != nil:
+			wait := d.backoff(c)
+			log.Error().Err(err).Dur("retry_in", wait.Round(time.Second)).Msg("zip not unpacked; it stays claimed and is tried again")
+			return nil
+		}
+		root, opts.Kind = caseKind(c.CaseDir())
+	}
 	d.crash("ingest")
 	start := time.Now()
-	_, err := d.a.Ingest(ctx, c.CaseDir(), opts)
+	_, err := d.a.Ingest(ctx, root, opts)
 	var ie *ingest.InputError
 	var pe *aip.PathError
 	var inc *ingest.IncompleteError
@@ -107,7 +121,7 @@ func (d *Daemon) finish(ctx context.Context, c *Claim) error {
 		if err := atomicfile.WriteFile(dst+".receipt.txt", []byte(receipt), 0o640); err != nil {
 			return err
 		}
-		if err := os.Rename(c.CaseDir(), dst); err != nil {
+		if err := os.Rename(c.Delivery(), dst); err != nil {
 			return err
 		}
 		atomicfile.SyncDir(dir)
@@ -163,7 +177,7 @@ func (d *Daemon) quarantine(ctx context.Context, c *Claim, cause error) error {
 		return err
 	}
 	d.crash("reason-written")
-	if err := os.Rename(c.CaseDir(), filepath.Join(dir, "case")); err != nil {
+	if err := os.Rename(c.Delivery(), filepath.Join(dir, quarantinedName(c.Zip))); err != nil {
 		return err
 	}
 	atomicfile.SyncDir(dir)
@@ -179,6 +193,15 @@ func (d *Daemon) quarantine(ctx context.Context, c *Claim, cause error) error {
 	return atomicfile.SyncDir(workDir(d.cfg))
 }
 
+// quarantinedName is what a refused delivery is called in its quarantine
+// folder: case/ for a folder, delivery.zip for a zip.
+func quarantinedName(zip bool) string {
+	if zip {
+		return "delivery.zip"
+	}
+	return "case"
+}
+
 // reasonText is REASON.txt: German first, for the Registratur, then English.
 func reasonText(r Reason, folder, cfgPath string) string {
 	if cfgPath == "" {
@@ -191,8 +214,8 @@ func reasonText(r Reason, folder, cfgPath string) string {
 	for _, p := range r.Problems {
 		b.WriteString("  - " + p + "\n")
 	}
-	b.WriteString("\nDie Akte liegt unverändert im Ordner case/ daneben. Nach einer Korrektur:\n")
-	b.WriteString("The case lies unchanged in the folder case/ beside this file. After a fix:\n")
+	b.WriteString("\nDie Akte liegt unverändert daneben (case/ oder delivery.zip). Nach einer Korrektur:\n")
+	b.WriteString("The case lies unchanged beside this file (case/ or delivery.zip). After a fix:\n")
 	fmt.Fprintf(&b, "  archivd quarantine retry --config %s %s/%s\n", cfgPath, r.Inbox, folder)
 	if r.PolicyOnly {
 		b.WriteString("\nNur die Formatrichtlinie hat abgelehnt; eine begründete Freigabe ist möglich:\n")
