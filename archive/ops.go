@@ -39,6 +39,8 @@ type IngestOptions struct {
 	Override string
 	// Kind of delivery: ingest.KindFolder (default) or ingest.KindBag.
 	Kind string
+	// Progress is told how far the ingest is (see ingest.Progress).
+	Progress func(ingest.Progress)
 }
 
 // Ingester is an ingest.Ingester wired to this archive.
@@ -63,7 +65,7 @@ func (a *Archive) Ingester(o IngestOptions) (*ingest.Ingester, error) {
 	return &ingest.Ingester{
 		Analyzer: an,
 		Again:    o.Again,
-		ID:       o.ID, Origin: o.Origin, Override: o.Override, Kind: o.Kind,
+		ID:       o.ID, Origin: o.Origin, Override: o.Override, Kind: o.Kind, Progress: o.Progress,
 		Stores: a.stores, Required: cfg.Copies.Required, AllowMissing: cfg.Copies.AllowMissing,
 		Catalog: a.cat, Trail: a.trail, Staging: a.StagingDir(),
 		Defaults:     defaults,

@@ -20,6 +20,9 @@ import (
 	"github.com/archivd/archivd/storage"
 )
 
+// progressLog is how often a long case logs its progress.
+const progressLog = 30 * time.Second
+
 func (d *Daemon) inbox(name string) *config.Inbox {
 	for i := range d.cfg.Inboxes {
 		if d.cfg.Inboxes[i].Name == name {
@@ -77,6 +80,20 @@ func (d *Daemon) process(ctx context.Context, c *Claim) error {
 			return nil
 		}
 		root, opts.Kind = caseKind(c.CaseDir())
+	}
+	// Long cases say how far they are, once every progressLog: steady,
+	// never a flood.
+	var lastLog time.Time
+	opts.Progress = func(p ingest.Progress) {
+		if time.Since(lastLog) < progressLog || p.TotalBytes == 0 {
+			return
+		}
+		lastLog = time.Now()
+		if time.Since(p.Started) < progressLog {
+			return // not long, not worth a line
+		}
+		log.Info().Str("phase", p.Phase).Int("files", p.Files).Int("of_files", p.TotalFiles).
+			Int64("bytes", p.Bytes).Int64("of_bytes", p.TotalBytes).Msgf("%s: %d%%", p.Phase, p.Bytes*100/p.TotalBytes)
 	}
 	d.crash("ingest")
 	start := time.Now()

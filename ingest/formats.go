@@ -19,11 +19,18 @@ func (in *Ingester) analyze(ctx context.Context, folder string, input *aip.Input
 	a := in.Analyzer
 	rep := &rows.FormatReport{Identifier: in.agent(), SignatureFile: a.ID.Source + " " + a.ID.Version, SignatureSHA256: a.ID.SHA256}
 	var refused []string
+	var total int64
+	for _, f := range input.Files {
+		total += f.Size
+	}
+	m := in.meter(PhaseFormats, len(input.Files), total)
+	defer m.done()
 	for i := range input.Files {
 		f := &input.Files[i]
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		m.add(1, f.Size)
 		an, err := a.AnalyzeFile(ctx, path.Join(folder, f.Path), path.Base(f.Path))
 		if err != nil {
 			return nil, &InputError{Folder: folder, Problems: []string{fmt.Sprintf("%q: format identification failed: %v", f.Path, err)}}

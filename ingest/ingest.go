@@ -78,6 +78,9 @@ type Ingester struct {
 	Override string
 	// Kind of delivery: KindFolder (the default) or KindBag.
 	Kind string
+	// Progress, if set, is told how far the ingest is: a few times a
+	// second at most, and at the end of each phase.
+	Progress func(Progress)
 }
 
 // Kinds of delivery.
@@ -348,6 +351,27 @@ func (in *Ingester) pack(ctx context.Context, j *job, input aip.Input) error {
 			Outcome: audit.OutcomeSuccess, Detail: j.bag.Summary()})
 	}
 	pkgPath := filepath.Join(content, j.id.PackageFile(1))
+	if in.Progress != nil {
+		var total int64
+		for _, f := range input.Files {
+			total += f.Size
+		}
+		m := in.meter(PhasePackage, len(input.Files), total)
+		defer m.done()
+		files := make([]aip.InputFile, len(input.Files))
+		for i, f := range input.Files {
+			open := f.Open
+			f.Open = func() (io.ReadCloser, error) {
+				rc, err := open()
+				if err != nil {
+					return nil, err
+				}
+				return &counting{rc, m}, nil
+			}
+			files[i] = f
+		}
+		input.Files = files
+	}
 	err := atomicfile.Write(pkgPath, 0o640, func(w io.Writer) error {
 		var err error
 		j.res, err = aip.Write(ctx, w, r, input, in.Options)

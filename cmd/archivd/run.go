@@ -330,6 +330,9 @@ func (c *cli) ingestWith(ctx context.Context, cfg *config.Config, folder string,
 	// audit log's lock and the catalog keep them apart.
 	return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
 		opts := archive.IngestOptions{Again: c.again}
+		if bar := c.progressBar(); bar != nil {
+			opts.Progress = bar
+		}
 		if c.bag {
 			opts.Kind = ingest.KindBag
 		}
