@@ -28,7 +28,16 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	if len(cfg.Inboxes) == 0 {
 		c.log.Warn().Msg("no inboxes configured: archivd run only does the scheduled work")
 	}
-	return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
+	a, err := archive.Open(ctx, cfg, archive.Options{Mode: archive.Writer, Wait: c.wait, Log: c.log, Version: version, Purpose: c.command})
+	if err != nil {
+		if ctx.Err() != nil {
+			return exitOK // stopped while starting
+		}
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return exitCode(err)
+	}
+	defer a.Close(context.WithoutCancel(ctx))
+	return func(a *archive.Archive) int {
 		d := daemon.New(a, c.log)
 		if at := os.Getenv("ARCHIVD_CRASH_AT"); at != "" {
 			// Fault injection for the crash tests: die exactly at a step.
@@ -38,12 +47,12 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 				}
 			}
 		}
-		if err := d.Run(ctx); err != nil {
+		if err := d.Run(ctx); err != nil && ctx.Err() == nil {
 			c.log.Error().Err(err).Msg("archivd run stops: it cannot go on")
 			return exitFailure
 		}
 		return exitOK
-	})
+	}(a)
 }
 
 // status shows what the daemon is doing; it takes no lock.

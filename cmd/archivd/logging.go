@@ -20,10 +20,11 @@ func newLogger(w io.Writer, level, format string) zerolog.Logger {
 	if err != nil || level == "" {
 		lvl = zerolog.InfoLevel
 	}
-	var out io.Writer = w
+	// The daemon's workers log at once: one line must not tear another.
+	var out io.Writer = zerolog.SyncWriter(w)
 	if format != "json" {
 		_, noColor := os.LookupEnv("NO_COLOR")
-		out = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339, NoColor: noColor || !isTerminal(w)}
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: time.RFC3339, NoColor: noColor || !isTerminal(w)}
 	}
 	return zerolog.New(out).Level(lvl).With().Timestamp().Logger()
 }

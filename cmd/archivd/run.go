@@ -293,7 +293,7 @@ func (c *cli) withArchive(ctx context.Context, cfg *config.Config, mode archive.
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		return exitCode(err)
 	}
-	defer a.Close(ctx)
+	defer a.Close(context.WithoutCancel(ctx)) // seal and store also after SIGTERM
 	return fn(a)
 }
 
