@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -77,7 +78,7 @@ func (e *LockedError) Error() string {
 
 // Archive is an opened data directory with its locations.
 type Archive struct {
-	cfg    *config.Config
+	cfg    atomic.Pointer[config.Config] // swapped whole by SetConfig
 	opts   Options
 	log    zerolog.Logger
 	lock   *os.File
@@ -94,7 +95,8 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Archive, erro
 	if opts.Software == "" {
 		opts.Software = "archivd"
 	}
-	a := &Archive{cfg: cfg, opts: opts, log: opts.Log}
+	a := &Archive{opts: opts, log: opts.Log}
+	a.cfg.Store(cfg)
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
@@ -159,7 +161,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Archive, erro
 
 // takeLock locks the data directory for this writer and notes who holds it.
 func (a *Archive) takeLock(ctx context.Context, wait bool) error {
-	path := filepath.Join(a.cfg.DataDir, "lock")
+	path := filepath.Join(a.conf().DataDir, "lock")
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o640)
 	if err != nil {
 		return err
@@ -233,8 +235,16 @@ func (a *Archive) close() error {
 	return errors.Join(errs...)
 }
 
-// Config is the configuration the archive was opened with.
-func (a *Archive) Config() *config.Config { return a.cfg }
+// Config is the configuration in force.
+func (a *Archive) Config() *config.Config { return a.conf() }
+
+func (a *Archive) conf() *config.Config { return a.cfg.Load() }
+
+// SetConfig swaps in a reloaded configuration. Its data directory,
+// locations and copy policy must be those the archive was opened with
+// (the daemon checks); format policy, case defaults and package settings
+// apply to the next ingest.
+func (a *Archive) SetConfig(cfg *config.Config) { a.cfg.Store(cfg) }
 
 // Catalog is the archive's catalog.
 func (a *Archive) Catalog() *catalog.DB { return a.cat }
@@ -259,7 +269,7 @@ func (a *Archive) Store(name string) storage.Store {
 func (a *Archive) Agent() string { return strings.TrimSpace(a.opts.Software + " " + a.opts.Version) }
 
 // StagingDir is where ingests spool their packages.
-func (a *Archive) StagingDir() string { return filepath.Join(a.cfg.DataDir, "staging") }
+func (a *Archive) StagingDir() string { return filepath.Join(a.conf().DataDir, "staging") }
 
 // OpenLocation opens one configured location. S3 locations are not
 // contacted here: an unreachable server shows up when it is used.

@@ -20,7 +20,7 @@ import (
 
 // Analyzer builds the identifier, validators and format policy the
 // configuration asks for; without signature files, the built-in set.
-func (a *Archive) Analyzer() (*formats.Analyzer, error) { return NewAnalyzer(a.cfg, "", "") }
+func (a *Archive) Analyzer() (*formats.Analyzer, error) { return NewAnalyzer(a.conf(), "", "") }
 
 // IngestOptions tune one ingest.
 type IngestOptions struct {
@@ -45,7 +45,7 @@ type IngestOptions struct {
 
 // Ingester is an ingest.Ingester wired to this archive.
 func (a *Archive) Ingester(o IngestOptions) (*ingest.Ingester, error) {
-	cfg := a.cfg
+	cfg := a.conf()
 	an, err := a.Analyzer()
 	if err != nil {
 		return nil, err
@@ -182,7 +182,7 @@ func (a *Archive) Verify(ctx context.Context, id aip.ID) (*VerifyReport, error) 
 		}
 		rep.Copies = append(rep.Copies, check)
 	}
-	for _, name := range a.cfg.Copies.Required {
+	for _, name := range a.conf().Copies.Required {
 		if !have[name] {
 			rep.Copies = append(rep.Copies, CopyCheck{Location: name, State: CopyMissing})
 		}
@@ -280,7 +280,7 @@ func (a *Archive) Export(ctx context.Context, id aip.ID, v int, target string) (
 // Replicate makes every copy the copy policy requires, from a verified
 // copy; idempotent.
 func (a *Archive) Replicate(ctx context.Context) (*replicate.Stats, error) {
-	r := &replicate.Replicator{Stores: a.stores, Required: a.cfg.Copies.Required, Catalog: a.cat, Trail: a.trail,
+	r := &replicate.Replicator{Stores: a.stores, Required: a.conf().Copies.Required, Catalog: a.cat, Trail: a.trail,
 		Staging: a.StagingDir(), Agent: a.Agent()}
 	return r.Run(ctx)
 }

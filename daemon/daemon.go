@@ -15,7 +15,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -28,7 +31,7 @@ import (
 // Daemon runs on an archive opened as a writer.
 type Daemon struct {
 	a   *archive.Archive
-	cfg *config.Config
+	cfg atomic.Pointer[config.Config] // swapped whole by Reload
 	log zerolog.Logger
 
 	// Crash, if set, is called at each step of a case with the step's
@@ -36,6 +39,11 @@ type Daemon struct {
 	Crash func(step string)
 	// Ready, if set, is called once recovery is done and the daemon works.
 	Ready func()
+	// Tick, if set, is called on every turn of the main loop: a sign of
+	// life (the systemd watchdog) and a moment to report status.
+	Tick func()
+
+	reload chan reloadReq
 
 	mu       sync.Mutex
 	busy     map[string]bool      // work folders being processed
@@ -44,13 +52,81 @@ type Daemon struct {
 	settle   map[string]snapshot // inbox path/name -> what it looked like, and since when
 	warned   map[string]bool     // things said once
 	lowSpace bool
+	last     string // the last case archived, for the status line
+	lastAt   time.Time
+}
+
+// StatusLine says in a few words what the daemon does, for systemctl
+// status.
+func (d *Daemon) StatusLine() string {
+	d.mu.Lock()
+	busy, waiting, last, lastAt, low := len(d.busy), len(d.retryAt), d.last, d.lastAt, d.lowSpace
+	d.mu.Unlock()
+	s := fmt.Sprintf("archiving %d case(s)", busy)
+	if waiting > 0 {
+		s += fmt.Sprintf(", %d waiting to retry", waiting)
+	}
+	if q, err := ListQuarantine(d.conf()); err == nil && len(q) > 0 {
+		s += fmt.Sprintf(", %d quarantined", len(q))
+	}
+	if low {
+		s += "; claims paused: free space below daemon.min_free_mib"
+	}
+	if last != "" {
+		s += fmt.Sprintf("; last archived %s at %s", last, lastAt.Format("15:04:05"))
+	}
+	return s
 }
 
 // New prepares a daemon; Run starts it.
 func New(a *archive.Archive, log zerolog.Logger) *Daemon {
-	return &Daemon{a: a, cfg: a.Config(), log: log,
+	d := &Daemon{a: a, log: log, reload: make(chan reloadReq),
 		busy: map[string]bool{}, retryAt: map[string]time.Time{}, attempts: map[string]int{},
 		settle: map[string]snapshot{}, warned: map[string]bool{}}
+	d.cfg.Store(a.Config())
+	return d
+}
+
+// conf is the configuration in force.
+func (d *Daemon) conf() *config.Config { return d.cfg.Load() }
+
+type reloadReq struct {
+	cfg  *config.Config
+	done chan error
+}
+
+// RestartOnly names the settings a reload cannot change: where the data
+// lives and where the copies go. Changing them needs a restart.
+func RestartOnly(old, next *config.Config) []string {
+	var out []string
+	if old.DataDir != next.DataDir {
+		out = append(out, "data_dir")
+	}
+	if !reflect.DeepEqual(old.Locations, next.Locations) {
+		out = append(out, "locations")
+	}
+	if !reflect.DeepEqual(old.Copies, next.Copies) {
+		out = append(out, "copies")
+	}
+	return out
+}
+
+// Reload swaps in a new configuration (already loaded and checked): the
+// inboxes, their rules and policies, the daemon settings, the schedule and
+// the format policy change at the next turn of the main loop; cases in
+// flight finish under the old one. A change Reload cannot make (see
+// RestartOnly) is an error, and the old configuration stays.
+func (d *Daemon) Reload(ctx context.Context, next *config.Config) error {
+	if fields := RestartOnly(d.conf(), next); len(fields) > 0 {
+		return fmt.Errorf("reload refused: %s changed, which needs a restart; the running configuration stays", strings.Join(fields, ", "))
+	}
+	req := reloadReq{cfg: next, done: make(chan error, 1)}
+	select {
+	case d.reload <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-req.done
 }
 
 func (d *Daemon) crash(step string) {
@@ -63,12 +139,12 @@ func (d *Daemon) crash(step string) {
 // returns. An error means the daemon cannot go on (a fatal failure); the
 // service manager should restart it.
 func (d *Daemon) Run(ctx context.Context) error {
-	for _, p := range []string{workDir(d.cfg), QuarantineDir(d.cfg), DoneDir(d.cfg)} {
+	for _, p := range []string{workDir(d.conf()), QuarantineDir(d.conf()), DoneDir(d.conf())} {
 		if err := os.MkdirAll(p, 0o750); err != nil {
 			return err
 		}
 	}
-	for _, in := range d.cfg.Inboxes {
+	for _, in := range d.conf().Inboxes {
 		if err := os.MkdirAll(in.Path, 0o750); err != nil {
 			return fmt.Errorf("inbox %s: %w", in.Name, err)
 		}
@@ -77,13 +153,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer sched.stop()
-	d.log.Info().Int("inboxes", len(d.cfg.Inboxes)).Str("settings", d.cfg.Daemon.String()).Msg("archivd run: collecting case files")
+	defer func() {
+		if sched != nil {
+			sched.stop()
+		}
+	}()
+	d.log.Info().Int("inboxes", len(d.conf().Inboxes)).Str("settings", d.conf().Daemon.String()).Msg("archivd run: collecting case files")
 
 	jobs := make(chan *Claim)
 	fatal := make(chan error, 1)
 	var wg sync.WaitGroup
-	for i := 0; i < d.cfg.Daemon.Workers; i++ {
+	for i := 0; i < d.conf().Daemon.Workers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -105,7 +185,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		wg.Wait()
 	}()
 
-	seal := time.NewTicker(d.cfg.Daemon.SealD)
+	seal := time.NewTicker(d.conf().Daemon.SealD)
 	defer seal.Stop()
 	poll := time.NewTimer(0)
 	defer poll.Stop()
@@ -117,6 +197,22 @@ func (d *Daemon) Run(ctx context.Context) error {
 			return nil
 		case err := <-fatal:
 			return err
+		case req := <-d.reload:
+			sched.stop()
+			d.cfg.Store(req.cfg)
+			d.a.SetConfig(req.cfg)
+			for _, in := range req.cfg.Inboxes {
+				if err := os.MkdirAll(in.Path, 0o750); err != nil {
+					d.log.Error().Err(err).Str("inbox", in.Name).Msg("cannot create the inbox")
+				}
+			}
+			sched, err = d.startSchedule(ctx)
+			seal.Reset(req.cfg.Daemon.SealD)
+			d.log.Info().Int("inboxes", len(req.cfg.Inboxes)).Str("settings", req.cfg.Daemon.String()).Msg("configuration reloaded")
+			req.done <- err
+			if err != nil {
+				return err
+			}
 		case <-seal.C:
 			if err := d.a.Trail().SealAndStore(ctx); err != nil {
 				d.log.Warn().Err(err).Msg("audit segment not yet stored; retried at the next seal")
@@ -130,7 +226,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 				ready()
 				ready = nil
 			}
-			poll.Reset(d.cfg.Daemon.PollD)
+			if d.Tick != nil {
+				d.Tick()
+			}
+			poll.Reset(d.conf().Daemon.PollD)
 		}
 	}
 }
@@ -180,8 +279,8 @@ func (d *Daemon) backoff(c *Claim) time.Duration {
 	n := d.attempts[c.dir]
 	d.attempts[c.dir] = n + 1
 	wait := 10 * time.Second << min(n, 16)
-	if wait > d.cfg.Daemon.RetryMaxD || wait <= 0 {
-		wait = d.cfg.Daemon.RetryMaxD
+	if wait > d.conf().Daemon.RetryMaxD || wait <= 0 {
+		wait = d.conf().Daemon.RetryMaxD
 	}
 	wait = wait*4/5 + time.Duration(rand.Int64N(int64(wait/5)+1))
 	d.retryAt[c.dir] = time.Now().Add(wait)
@@ -199,14 +298,14 @@ func (d *Daemon) forget(c *Claim) {
 // floor: new claims pause rather than fail halfway.
 func (d *Daemon) spaceLow() bool {
 	var st syscall.Statfs_t
-	if err := syscall.Statfs(d.cfg.DataDir, &st); err != nil {
+	if err := syscall.Statfs(d.conf().DataDir, &st); err != nil {
 		return false
 	}
 	free := int64(st.Bavail) * int64(st.Bsize)
-	low := free < int64(d.cfg.Daemon.MinFreeMiB)<<20
+	low := free < int64(d.conf().Daemon.MinFreeMiB)<<20
 	if low != d.lowSpace {
 		if low {
-			d.log.Warn().Int64("free_mib", free>>20).Int("floor_mib", d.cfg.Daemon.MinFreeMiB).Msg("free space in the data directory is below daemon.min_free_mib: no new case is claimed until there is room")
+			d.log.Warn().Int64("free_mib", free>>20).Int("floor_mib", d.conf().Daemon.MinFreeMiB).Msg("free space in the data directory is below daemon.min_free_mib: no new case is claimed until there is room")
 		} else {
 			d.log.Info().Int64("free_mib", free>>20).Msg("free space is back above daemon.min_free_mib: claiming again")
 		}
@@ -220,13 +319,13 @@ func (d *Daemon) spaceLow() bool {
 // writing the claim and the rename): the case is still in its inbox, and
 // the folder goes.
 func (d *Daemon) claimed() ([]*Claim, error) {
-	ents, err := os.ReadDir(workDir(d.cfg))
+	ents, err := os.ReadDir(workDir(d.conf()))
 	if err != nil {
 		return nil, err
 	}
 	var out []*Claim
 	for _, e := range ents {
-		dir := filepath.Join(workDir(d.cfg), e.Name())
+		dir := filepath.Join(workDir(d.conf()), e.Name())
 		c, err := loadClaim(dir)
 		if errors.Is(err, os.ErrNotExist) {
 			os.RemoveAll(dir) // a claim interrupted before claim.json was written

@@ -32,8 +32,8 @@ func (d *Daemon) claimReady(ctx context.Context) error {
 	if d.spaceLow() {
 		return nil
 	}
-	for i := range d.cfg.Inboxes {
-		in := &d.cfg.Inboxes[i]
+	for i := range d.conf().Inboxes {
+		in := &d.conf().Inboxes[i]
 		names, err := d.ready(in)
 		if err != nil {
 			d.once("inbox "+in.Name+err.Error(), func() { d.log.Error().Err(err).Str("inbox", in.Name).Msg("cannot read the inbox") })
@@ -144,7 +144,7 @@ func (d *Daemon) claim(in *config.Inbox, name string) error {
 		return err
 	}
 	c := &Claim{ID: id.String(), Inbox: in.Name, Name: name, Claimed: time.Now().UTC(),
-		dir: filepath.Join(workDir(d.cfg), id.Name()), id: id, Zip: in.Kind == "zip"}
+		dir: filepath.Join(workDir(d.conf()), id.Name()), id: id, Zip: in.Kind == "zip"}
 	override := filepath.Join(in.Path, overrideName(name))
 	if b, err := os.ReadFile(override); err == nil {
 		c.Override = strings.TrimSpace(string(b))
@@ -155,7 +155,7 @@ func (d *Daemon) claim(in *config.Inbox, name string) error {
 	if err := c.save(); err != nil {
 		return err
 	}
-	if err := atomicfile.SyncDir(workDir(d.cfg)); err != nil {
+	if err := atomicfile.SyncDir(workDir(d.conf())); err != nil {
 		return err
 	}
 	d.crash("claim-recorded")

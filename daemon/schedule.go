@@ -34,7 +34,7 @@ type scheduler struct {
 // Jobs are the scheduled jobs the configuration asks for.
 func (d *Daemon) Jobs() []Job {
 	var out []Job
-	if s := d.cfg.Schedule.Replicate; s != "" {
+	if s := d.conf().Schedule.Replicate; s != "" {
 		out = append(out, Job{Name: "replicate", Spec: s, Run: func(ctx context.Context) (string, error) {
 			st, err := d.a.Replicate(ctx)
 			if err != nil {
@@ -51,7 +51,7 @@ func (d *Daemon) Jobs() []Job {
 }
 
 func (d *Daemon) startSchedule(ctx context.Context) (*scheduler, error) {
-	s := &scheduler{d: d, ctx: ctx, jobs: d.Jobs(), c: cron.New(cron.WithParser(config.CronParser), cron.WithLocation(d.cfg.Zone))}
+	s := &scheduler{d: d, ctx: ctx, jobs: d.Jobs(), c: cron.New(cron.WithParser(config.CronParser), cron.WithLocation(d.conf().Zone))}
 	last := map[string]time.Time{}
 	runs, err := d.a.Catalog().ScheduleRuns(ctx)
 	if err != nil {

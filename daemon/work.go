@@ -24,9 +24,9 @@ import (
 const progressLog = 30 * time.Second
 
 func (d *Daemon) inbox(name string) *config.Inbox {
-	for i := range d.cfg.Inboxes {
-		if d.cfg.Inboxes[i].Name == name {
-			return &d.cfg.Inboxes[i]
+	for i := range d.conf().Inboxes {
+		if d.conf().Inboxes[i].Name == name {
+			return &d.conf().Inboxes[i]
 		}
 	}
 	return nil
@@ -104,6 +104,9 @@ func (d *Daemon) process(ctx context.Context, c *Claim) error {
 	switch {
 	case err == nil:
 		log.Info().Dur("took", time.Since(start)).Msg("case archived")
+		d.mu.Lock()
+		d.last, d.lastAt = c.Inbox+"/"+c.Name, time.Now()
+		d.mu.Unlock()
 		d.crash("committed")
 		return d.finish(ctx, c)
 	case ctx.Err() != nil:
@@ -128,7 +131,7 @@ func (d *Daemon) finish(ctx context.Context, c *Claim) error {
 	d.forget(c)
 	in := d.inbox(c.Inbox)
 	if in != nil && in.After == "keep" {
-		dir := filepath.Join(DoneDir(d.cfg), c.Inbox)
+		dir := filepath.Join(DoneDir(d.conf()), c.Inbox)
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return err
 		}
@@ -147,7 +150,7 @@ func (d *Daemon) finish(ctx context.Context, c *Claim) error {
 	if err := os.RemoveAll(c.dir); err != nil {
 		return err
 	}
-	return atomicfile.SyncDir(workDir(d.cfg))
+	return atomicfile.SyncDir(workDir(d.conf()))
 }
 
 // free returns p, or p with the AIP id's start appended if p is taken.
@@ -166,7 +169,7 @@ func (d *Daemon) quarantine(ctx context.Context, c *Claim, cause error) error {
 	d.forget(c)
 	dir := c.Quarantine
 	if dir == "" {
-		parent := filepath.Join(QuarantineDir(d.cfg), c.Inbox)
+		parent := filepath.Join(QuarantineDir(d.conf()), c.Inbox)
 		if err := os.MkdirAll(parent, 0o750); err != nil {
 			return err
 		}
@@ -190,7 +193,7 @@ func (d *Daemon) quarantine(ctx context.Context, c *Claim, cause error) error {
 	if err := atomicfile.WriteFile(filepath.Join(dir, "reason.json"), append(b, '\n'), 0o640); err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, "REASON.txt"), []byte(reasonText(r, filepath.Base(dir), d.cfg.Path)), 0o640); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "REASON.txt"), []byte(reasonText(r, filepath.Base(dir), d.conf().Path)), 0o640); err != nil {
 		return err
 	}
 	d.crash("reason-written")
@@ -207,7 +210,7 @@ func (d *Daemon) quarantine(ctx context.Context, c *Claim, cause error) error {
 	if err := os.RemoveAll(c.dir); err != nil {
 		return err
 	}
-	return atomicfile.SyncDir(workDir(d.cfg))
+	return atomicfile.SyncDir(workDir(d.conf()))
 }
 
 // quarantinedName is what a refused delivery is called in its quarantine

@@ -23,7 +23,7 @@ const (
 )
 
 // zipLimit is the most a delivered zip may unpack to.
-func (d *Daemon) zipLimit() int64 { return int64(d.cfg.Daemon.ZipMaxMiB) << 20 }
+func (d *Daemon) zipLimit() int64 { return int64(d.conf().Daemon.ZipMaxMiB) << 20 }
 
 // unzip unpacks a claimed zip into its case folder: into case.partial/
 // first, renamed to case/ when complete, so a crash never leaves half a
@@ -127,7 +127,7 @@ func (d *Daemon) unzipFile(f *zip.File, dst string, room int64) (int64, error) {
 	}
 	if n > limit {
 		if n > room {
-			return n, &limitError{fmt.Sprintf("the zip unpacks to more than daemon.zip_max_mib (%d MiB)", d.cfg.Daemon.ZipMaxMiB)}
+			return n, &limitError{fmt.Sprintf("the zip unpacks to more than daemon.zip_max_mib (%d MiB)", d.conf().Daemon.ZipMaxMiB)}
 		}
 		return n, &limitError{fmt.Sprintf("unpacks to more than %d times its compressed size (a zip bomb?)", zipMaxRatio)}
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -12,7 +13,9 @@ import (
 
 	"github.com/archivd/archivd/archive"
 	"github.com/archivd/archivd/catalog"
+	"github.com/archivd/archivd/config"
 	"github.com/archivd/archivd/daemon"
+	"github.com/archivd/archivd/sdnotify"
 )
 
 // runDaemon is archivd run: the long-running service in the foreground.
@@ -39,6 +42,7 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	defer a.Close(context.WithoutCancel(ctx))
 	return func(a *archive.Archive) int {
 		d := daemon.New(a, c.log)
+		c.serviceHooks(ctx, d, cfg.Path)
 		if at := os.Getenv("ARCHIVD_CRASH_AT"); at != "" {
 			// Fault injection for the crash tests: die exactly at a step.
 			d.Crash = func(step string) {
@@ -192,4 +196,57 @@ func (c *cli) quarantine(ctx context.Context, args []string) int {
 	}
 	fmt.Fprintln(c.errw, "usage: archivd quarantine list|show|retry --config FILE [--accept-formats \"WHO: WHY\"] [INBOX/CASE]")
 	return exitUsage
+}
+
+// serviceHooks tells systemd how the service is (READY=1 after startup
+// recovery, a STATUS= line, the watchdog's heartbeat from the main loop,
+// STOPPING=1) and reloads the configuration on SIGHUP.
+func (c *cli) serviceHooks(ctx context.Context, d *daemon.Daemon, cfgPath string) {
+	notifyErr := func(err error) {
+		if err != nil {
+			c.log.Warn().Err(err).Msg("cannot notify systemd")
+		}
+	}
+	d.Ready = func() { notifyErr(sdnotify.Ready(d.StatusLine())) }
+	interval, watchdog := sdnotify.WatchdogInterval()
+	var lastBeat, lastStatus time.Time
+	d.Tick = func() {
+		// The heartbeat comes from the main loop itself: a loop that hangs
+		// stops it, and systemd restarts the service.
+		if watchdog && time.Since(lastBeat) >= interval {
+			notifyErr(sdnotify.Watchdog())
+			lastBeat = time.Now()
+		}
+		if time.Since(lastStatus) >= 10*time.Second {
+			notifyErr(sdnotify.Status(d.StatusLine()))
+			lastStatus = time.Now()
+		}
+	}
+	go func() {
+		<-ctx.Done()
+		notifyErr(sdnotify.Stopping())
+	}()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+			}
+			notifyErr(sdnotify.Reloading())
+			next, err := config.Load(cfgPath)
+			if err == nil {
+				err = d.Reload(ctx, next)
+			}
+			if err != nil {
+				c.log.Error().Err(err).Msg("configuration not reloaded; the running one stays")
+				notifyErr(sdnotify.Ready("configuration reload failed (the running one stays): " + firstLine(err.Error()) + "; " + d.StatusLine()))
+				continue
+			}
+			notifyErr(sdnotify.Ready(d.StatusLine()))
+		}
+	}()
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -274,4 +275,90 @@ func TestCommandsBesideTheDaemon(t *testing.T) {
 		t.Errorf("audit verify beside the daemon: %d %s", r.code, r.stdout)
 	}
 	_ = out
+}
+
+// TestServiceNotifiesSystemdAndReloads runs archivd run as systemd would:
+// READY=1 after startup, the watchdog's heartbeat, RELOADING=1 and READY=1
+// around a SIGHUP reload, a broken configuration refused with the old one
+// kept, STOPPING=1 and exit 0 on SIGTERM.
+func TestServiceNotifiesSystemdAndReloads(t *testing.T) {
+	cfg, dir, _ := daemonSetup(t)
+	sock := filepath.Join(t.TempDir(), "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var seen []string
+	next := func(prefix string) string {
+		t.Helper()
+		for {
+			conn.SetReadDeadline(time.Now().Add(time.Minute)) // a hang detector
+			b := make([]byte, 4096)
+			n, err := conn.Read(b)
+			if err != nil {
+				t.Fatalf("waiting for %q after %q: %v", prefix, seen, err)
+			}
+			msg := string(b[:n])
+			seen = append(seen, msg)
+			if strings.HasPrefix(msg, prefix) {
+				return msg
+			}
+		}
+	}
+	cmd, out := startDaemon(t, cfg, "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=400000")
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}()
+	if msg := next("READY=1"); !strings.Contains(msg, "STATUS=archiving 0 case(s)") {
+		t.Errorf("ready: %q", msg)
+	}
+	next("WATCHDOG=1")
+
+	// A good reload: a second inbox, taken into use.
+	b, _ := os.ReadFile(cfg)
+	good := strings.Replace(string(b), "inboxes:\n", "inboxes:\n  - {name: zweit, path: ../inbox/zweit, ready: rename}\n", 1)
+	os.WriteFile(cfg, []byte(good), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	next("RELOADING=1\nMONOTONIC_USEC=")
+	if msg := next("READY=1"); strings.Contains(msg, "failed") {
+		t.Fatalf("reload: %q\n%s", msg, out)
+	}
+	deliverCase(t, filepath.Join(dir, "inbox", "zweit"), "Neu", 0, false)
+	within(t, "a case from the reloaded inbox", func() {
+		for !drained(filepath.Join(dir, "inbox", "zweit"), filepath.Join(dir, "var", "work")) {
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+
+	// A broken configuration, and one that moves the data: refused, the
+	// running configuration stays.
+	os.WriteFile(cfg, []byte(good+"unknown_key: 1\n"), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	next("RELOADING=1")
+	if msg := next("READY=1"); !strings.Contains(msg, "configuration reload failed") || !strings.Contains(msg, "unknown_key") {
+		t.Errorf("broken reload: %q", msg)
+	}
+	os.WriteFile(cfg, []byte(strings.Replace(good, "data_dir: ../var", "data_dir: ../elsewhere", 1)), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	next("RELOADING=1")
+	if msg := next("READY=1"); !strings.Contains(msg, "data_dir changed, which needs a restart") {
+		t.Errorf("data_dir reload: %q", msg)
+	}
+	deliverCase(t, filepath.Join(dir, "inbox", "zweit"), "Noch", 0, false)
+	within(t, "a case after refused reloads", func() {
+		for !drained(filepath.Join(dir, "inbox", "zweit"), filepath.Join(dir, "var", "work")) {
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+
+	cmd.Process.Signal(syscall.SIGTERM)
+	next("STOPPING=1")
+	waitExit(t, cmd)
+	if code := cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit %d after SIGTERM\n%s", code, out)
+	}
 }
