@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs archivd's whole test suite on a fresh machine: installs the tools the
-# tests call (xmllint, zstd, GNU tar, coreutils), checks the static build,
+# tests call (xmllint, zstd, GNU tar, coreutils, systemd-analyze), checks the static build,
 # runs every test with the race detector, then each fuzz target briefly.
 # Usage: scripts/test.sh        (FUZZTIME=30s scripts/test.sh for longer fuzzing)
 set -euo pipefail
@@ -10,6 +10,7 @@ need=()
 command -v xmllint >/dev/null || need+=(libxml2-utils)
 command -v zstd >/dev/null || need+=(zstd)
 command -v mkfifo >/dev/null || need+=(coreutils)
+command -v systemd-analyze >/dev/null || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
