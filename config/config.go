@@ -35,6 +35,7 @@ type Config struct {
 	Inboxes      []Inbox      `yaml:"inboxes"`
 	Daemon       Daemon       `yaml:"daemon"`
 	Schedule     Schedule     `yaml:"schedule"`
+	HTTP         HTTP         `yaml:"http"`
 
 	// Path is the file this was loaded from ("" for the embedded default).
 	Path string `yaml:"-"`
@@ -166,6 +167,17 @@ type Daemon struct {
 // for the daemon's scheduled work; empty means not scheduled.
 type Schedule struct {
 	Replicate string `yaml:"replicate"`
+}
+
+// HTTP configures archivd run's HTTP endpoint: /healthz, /readyz,
+// /metrics and the read-only API.
+type HTTP struct {
+	// Listen is host:port (loopback by default), "unix:/path" for a unix
+	// socket, or "" for no HTTP at all.
+	Listen string `yaml:"listen"`
+	// TokenFile holds the bearer token the API (/api/v1) requires; without
+	// one the API is off (health and metrics stay open).
+	TokenFile string `yaml:"token_file"`
 }
 
 // Log configures logging.
@@ -430,6 +442,17 @@ func Parse(name string, b []byte) (*Config, error) {
 		if !names[r] {
 			add(line("copies", "required"), "copies.required names %q, which is not a location", r)
 		}
+	}
+	if c.HTTP.TokenFile != "" {
+		c.HTTP.TokenFile = abs(c.HTTP.TokenFile)
+		if b, err := os.ReadFile(c.HTTP.TokenFile); err != nil {
+			add(line("http", "token_file"), "http.token_file: %v", err)
+		} else if len(strings.TrimSpace(string(b))) < 16 {
+			add(line("http", "token_file"), "http.token_file %s: the token must be at least 16 characters", c.HTTP.TokenFile)
+		}
+	}
+	if l := c.HTTP.Listen; l != "" && !strings.HasPrefix(l, "unix:") && !strings.Contains(l, ":") {
+		add(line("http", "listen"), "http.listen %q: host:port (e.g. 127.0.0.1:9464) or unix:/path", l)
 	}
 	for _, f := range []*string{&c.Formats.SignatureFile, &c.Formats.ContainerSignatureFile} {
 		*f = abs(*f)

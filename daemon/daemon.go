@@ -42,6 +42,8 @@ type Daemon struct {
 	// Tick, if set, is called on every turn of the main loop: a sign of
 	// life (the systemd watchdog) and a moment to report status.
 	Tick func()
+	// Metrics are the daemon's Prometheus series.
+	Metrics *Metrics
 
 	reload chan reloadReq
 
@@ -84,6 +86,7 @@ func New(a *archive.Archive, log zerolog.Logger) *Daemon {
 		busy: map[string]bool{}, retryAt: map[string]time.Time{}, attempts: map[string]int{},
 		settle: map[string]snapshot{}, warned: map[string]bool{}}
 	d.cfg.Store(a.Config())
+	d.Metrics = newMetrics(d, strings.TrimPrefix(a.Agent(), "archivd "))
 	return d
 }
 

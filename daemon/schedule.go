@@ -98,6 +98,10 @@ func (s *scheduler) run(j Job) {
 	}()
 	outcome := audit.OutcomeSuccess
 	detail := fmt.Sprintf("scheduled %s: %s", j.Name, summary)
+	d.Metrics.runs.WithLabelValues(j.Name, map[bool]string{true: "failure", false: "success"}[err != nil]).Inc()
+	if err == nil {
+		d.Metrics.lastSuccess.WithLabelValues(j.Name).SetToCurrentTime()
+	}
 	if err != nil {
 		outcome = audit.OutcomeFailure
 		detail = fmt.Sprintf("scheduled %s failed: %v", j.Name, err)

@@ -84,7 +84,9 @@ func (d *Daemon) process(ctx context.Context, c *Claim) error {
 	// Long cases say how far they are, once every progressLog: steady,
 	// never a flood.
 	var lastLog time.Time
+	var size int64
 	opts.Progress = func(p ingest.Progress) {
+		size = p.TotalBytes
 		if time.Since(lastLog) < progressLog || p.TotalBytes == 0 {
 			return
 		}
@@ -104,6 +106,9 @@ func (d *Daemon) process(ctx context.Context, c *Claim) error {
 	switch {
 	case err == nil:
 		log.Info().Dur("took", time.Since(start)).Msg("case archived")
+		d.Metrics.ingests.WithLabelValues("archived").Inc()
+		d.Metrics.bytes.WithLabelValues("archived").Add(float64(size))
+		d.Metrics.duration.Observe(time.Since(start).Seconds())
 		d.mu.Lock()
 		d.last, d.lastAt = c.Inbox+"/"+c.Name, time.Now()
 		d.mu.Unlock()
@@ -113,12 +118,16 @@ func (d *Daemon) process(ctx context.Context, c *Claim) error {
 		log.Info().Msg("stopped while archiving; resumes on the next start")
 		return nil
 	case errors.As(err, &ie), errors.As(err, &pe):
+		d.Metrics.ingests.WithLabelValues("quarantined").Inc()
+		d.Metrics.bytes.WithLabelValues("quarantined").Add(float64(size))
 		return d.quarantine(ctx, c, err)
 	case errors.As(err, &inc), errors.Is(err, storage.ErrUnavailable), errors.Is(err, syscall.ENOSPC):
+		d.Metrics.ingests.WithLabelValues("retry").Inc()
 		wait := d.backoff(c)
 		log.Warn().Err(err).Dur("retry_in", wait.Round(time.Second)).Msg("case not archived yet (storage or space); it stays claimed and is tried again")
 		return nil
 	default:
+		d.Metrics.ingests.WithLabelValues("retry").Inc()
 		wait := d.backoff(c)
 		log.Error().Err(err).Dur("retry_in", wait.Round(time.Second)).Msg("case not archived; it stays claimed and is tried again")
 		return nil

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -43,6 +46,12 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	return func(a *archive.Archive) int {
 		d := daemon.New(a, c.log)
 		c.serviceHooks(ctx, d, cfg.Path)
+		if cfg.HTTP.Listen != "" {
+			if err := c.serveHTTP(ctx, d, cfg.HTTP.Listen, cfg.HTTP.TokenFile); err != nil {
+				c.log.Error().Err(err).Str("listen", cfg.HTTP.Listen).Msg("cannot serve HTTP")
+				return exitFailure
+			}
+		}
 		if at := os.Getenv("ARCHIVD_CRASH_AT"); at != "" {
 			// Fault injection for the crash tests: die exactly at a step.
 			d.Crash = func(step string) {
@@ -241,6 +250,7 @@ func (c *cli) serviceHooks(ctx context.Context, d *daemon.Daemon, cfgPath string
 			if err == nil {
 				err = d.Reload(ctx, next)
 			}
+			d.Metrics.Reloaded(err == nil)
 			if err != nil {
 				c.log.Error().Err(err).Msg("configuration not reloaded; the running one stays")
 				notifyErr(sdnotify.Ready("configuration reload failed (the running one stays): " + firstLine(err.Error()) + "; " + d.StatusLine()))
@@ -249,4 +259,44 @@ func (c *cli) serviceHooks(ctx context.Context, d *daemon.Daemon, cfgPath string
 			notifyErr(sdnotify.Ready(d.StatusLine()))
 		}
 	}()
+}
+
+// serveHTTP serves health, metrics and the API on a TCP address or a unix
+// socket (unix:/path, mode 0660) until ctx ends.
+func (c *cli) serveHTTP(ctx context.Context, d *daemon.Daemon, listen, tokenFile string) error {
+	token := ""
+	if tokenFile != "" {
+		b, err := os.ReadFile(tokenFile)
+		if err != nil {
+			return err
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	var ln net.Listener
+	var err error
+	if p, ok := strings.CutPrefix(listen, "unix:"); ok {
+		os.Remove(p) // a socket left by a killed run
+		if ln, err = net.Listen("unix", p); err == nil {
+			err = os.Chmod(p, 0o660)
+		}
+	} else {
+		ln, err = net.Listen("tcp", listen)
+	}
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: d.Handler(token), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			c.log.Error().Err(err).Msg("HTTP server stopped")
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	c.log.Info().Str("listen", listen).Bool("api", token != "").Msg("serving /healthz, /readyz, /metrics and /api/v1")
+	return nil
 }

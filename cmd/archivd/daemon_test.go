@@ -2,17 +2,26 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/archivd/archivd/daemon"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // daemonSetup writes a configuration with one inbox (ready: marker).
@@ -360,5 +369,139 @@ func TestServiceNotifiesSystemdAndReloads(t *testing.T) {
 	waitExit(t, cmd)
 	if code := cmd.ProcessState.ExitCode(); code != 0 {
 		t.Fatalf("exit %d after SIGTERM\n%s", code, out)
+	}
+}
+
+// TestHTTP: health, readiness, metrics parsed as Prometheus text, and the
+// API with and without its token, on the real binary over a unix socket.
+func TestHTTP(t *testing.T) {
+	cfg, dir, inbox := daemonSetup(t)
+	sock := filepath.Join(dir, "http.sock")
+	tokenFile := filepath.Join(dir, "etc", "api.token")
+	token := "s3cret-token-of-some-length"
+	os.WriteFile(tokenFile, []byte(token+"\n"), 0o600)
+	b, _ := os.ReadFile(cfg)
+	b = bytes.Replace(b, []byte(`listen: ""`), []byte(`listen: "unix:`+sock+`"`), 1)
+	b = bytes.Replace(b, []byte(`token_file: ""`), []byte(`token_file: api.token`), 1)
+	os.WriteFile(cfg, b, 0o644)
+	cmd, out := startDaemon(t, cfg)
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		waitExit(t, cmd)
+	}()
+	waitRunning(t, dir, cmd.Process.Pid)
+	deliverCase(t, inbox, "Akte-1", 0, false)
+	within(t, "the case archived", func() {
+		for !drained(inbox, filepath.Join(dir, "var", "work")) {
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	get := func(path, tok string) (int, string) {
+		t.Helper()
+		var resp *http.Response
+		within(t, "GET "+path, func() {
+			for i := 0; ; i++ {
+				req, _ := http.NewRequest("GET", "http://archivd"+path, nil)
+				if tok != "" {
+					req.Header.Set("Authorization", "Bearer "+tok)
+				}
+				var err error
+				if resp, err = client.Do(req); err == nil || i > 100 {
+					if err != nil {
+						t.Fatalf("GET %s: %v\n%s", path, err, out)
+					}
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := get("/healthz", ""); code != 200 || body != "ok\n" {
+		t.Errorf("healthz: %d %q", code, body)
+	}
+	if code, body := get("/readyz", ""); code != 200 {
+		t.Errorf("readyz: %d %q", code, body)
+	}
+	code, body := get("/metrics", "")
+	if code != 200 {
+		t.Fatalf("metrics: %d", code)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("metrics do not parse: %v", err)
+	}
+	for _, name := range []string{"archivd_ingests_total", "archivd_ingest_bytes_total", "archivd_ingest_duration_seconds",
+		"archivd_cases_in_flight", "archivd_inbox_cases", "archivd_quarantine_cases", "archivd_copies_missing",
+		"archivd_config_last_reload_successful", "archivd_build_info", "archivd_data_dir_free_bytes"} {
+		if families[name] == nil {
+			t.Errorf("metric %s missing", name)
+		}
+	}
+	if f := families["archivd_ingests_total"]; f != nil && f.GetMetric()[0].GetCounter().GetValue() != 1 {
+		t.Errorf("archivd_ingests_total: %v", f)
+	}
+	if code, _ := get("/api/v1/aips", ""); code != 401 {
+		t.Errorf("API without a token: %d", code)
+	}
+	if code, _ := get("/api/v1/aips", "wrong-token-of-some-length"); code != 401 {
+		t.Errorf("API with a wrong token: %d", code)
+	}
+	code, body = get("/api/v1/aips?reference=Akte-*", token)
+	var list struct {
+		Total int `json:"total"`
+		AIPs  []struct {
+			ID, Reference string
+		} `json:"aips"`
+	}
+	if err := json.Unmarshal([]byte(body), &list); code != 200 || err != nil || list.Total != 1 || list.AIPs[0].Reference != "Akte-1" {
+		t.Fatalf("aips: %d %s", code, body)
+	}
+	if code, body := get("/api/v1/aips/"+list.AIPs[0].ID, token); code != 200 || !strings.Contains(body, `"copies"`) || !strings.Contains(body, `"puid"`) {
+		t.Errorf("aip: %d %s", code, body)
+	}
+	if code, _ := get("/api/v1/aips/urn:uuid:01937a3b-6c2e-7cc0-8a1b-3f4e5d6c7b8a", token); code != 404 {
+		t.Errorf("unknown aip: %d", code)
+	}
+	if code, body := get("/api/v1/events?aip="+list.AIPs[0].ID, token); code != 200 || !strings.Contains(body, `"type": "ingestion"`) {
+		t.Errorf("events: %d %s", code, body)
+	}
+	if code, body := get("/api/v1/status", token); code != 200 || !strings.Contains(body, `"status"`) {
+		t.Errorf("status: %d %s", code, body)
+	}
+	if code, _ := get("/api/v1/aips?limit=x", token); code != 400 {
+		t.Errorf("bad parameter: %d", code)
+	}
+}
+
+// TestOpenAPIMatchesRoutes keeps docs/api.yaml and the server in step.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/api.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^  (/[^:]+):$`).FindAllStringSubmatch(string(doc), -1) {
+		documented[m[1]] = true
+	}
+	served := map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+	for _, p := range (&daemon.Daemon{}).APIPaths() {
+		served[p] = true
+	}
+	for p := range served {
+		if !documented[p] {
+			t.Errorf("%s is served but not in docs/api.yaml", p)
+		}
+	}
+	for p := range documented {
+		if !served[p] {
+			t.Errorf("%s is in docs/api.yaml but not served", p)
+		}
 	}
 }
