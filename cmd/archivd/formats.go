@@ -13,9 +13,11 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/archivd/archivd/aip"
 	"github.com/archivd/archivd/archive"
 	"github.com/archivd/archivd/config"
 	"github.com/archivd/archivd/formats"
+	"github.com/archivd/archivd/ingest"
 )
 
 // identifierLine says which identifier and signature files produced a result.
@@ -183,13 +185,34 @@ func (c *cli) policyCheck(ctx context.Context, args []string) int {
 	if code != exitOK {
 		return code
 	}
-	if len(pos) != 1 {
-		fmt.Fprintln(c.errw, "usage: archivd policy check --config FILE DIR")
+	if len(pos) != 1 || pos[0] == "" {
+		return c.missing("policy check", "DIR (the case folder to check)")
+	}
+	// A dry run of ingest: the case folder is read as ingest reads it, so
+	// links, devices, names, case.yaml and empty cases are refused here
+	// with the same words; case.yaml is the case's metadata, not a document.
+	abs, err := filepath.Abs(pos[0])
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		return exitUsage
 	}
-	a, files, code := c.prepareAnalysis(cfg, "", "", pos)
-	if code != exitOK {
-		return code
+	input, err := ingest.Scan(abs, aip.Metadata{Agency: cfg.CaseDefaults.Agency, RecordClass: cfg.CaseDefaults.RecordClass})
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		fmt.Fprintln(c.out, "The case file would be refused (Die Akte würde abgelehnt).")
+		return exitCode(err)
+	}
+	if input.Sidecar != nil {
+		fmt.Fprintf(c.out, "# %s: case metadata (Aktenzeichen %q, title %q), not a document\n", ingest.SidecarName, input.Meta.Reference, input.Meta.Title)
+	}
+	a, err := archive.NewAnalyzer(cfg, "", "")
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return exitConfig
+	}
+	var files []string
+	for _, f := range input.Files {
+		files = append(files, filepath.Join(abs, filepath.FromSlash(f.Path)))
 	}
 	counts := map[string]int{}
 	fmt.Fprintf(c.out, "# %s\n", identifierLine(a.ID))
@@ -206,7 +229,7 @@ func (c *cli) policyCheck(ctx context.Context, args []string) int {
 			return exitFailure
 		}
 		counts[an.Decision.Action]++
-		rel, _ := filepath.Rel(pos[0], f)
+		rel, _ := filepath.Rel(abs, f)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s / %s\n", strings.ToUpper(an.Decision.Action), rel, an.PUID, an.Decision.Reason, an.Decision.Grund)
 	}
 	tw.Flush()

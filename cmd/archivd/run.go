@@ -37,35 +37,6 @@ const (
 	exitConfig      = 78
 )
 
-const usage = `archivd: ingest finished case files into verified archival packages.
-
-Usage:
-  archivd demo [--dir DIR] [--keep-running]      run the daemon on a sample inbox: case files in, verified AIPs out
-  archivd run --config FILE                      the long-running service: collect case files from the inboxes,
-                                                 archive them, run the scheduled work (systemd runs exactly this)
-  archivd status --config FILE                   what the service is doing: in flight, queued, quarantined, schedule
-  archivd quarantine list|show|retry --config FILE [--accept-formats "WHO: WHY"] [INBOX/CASE]
-                                                 refused cases, why, and putting one back after a fix
-  archivd ingest --config FILE [--again] [--bag] FOLDER
-                                                 archive a case folder (or a BagIt bag); prints the new AIP id
-  archivd verify --config FILE AIP-ID            re-read every copy and version, check every digest
-  archivd export --config FILE [--version vN] AIP-ID TARGET
-                                                 restore the original files into an empty folder
-  archivd config check FILE                      report every configuration problem with its line
-  archivd ocfl validate PATH                     OCFL 1.1 validation of an object or a storage root
-  archivd catalog rebuild --config FILE          rebuild the catalog from storage and the audit log
-  archivd audit verify --config FILE             check the hash chain of the audit log
-  archivd identify [--format table|csv|json] [--signatures DROID.xml] [--container-signatures C.xml] FILE|DIR...
-                                                 PUID, format, version, MIME, basis, warnings, validity
-  archivd policy check --config FILE DIR         what the format policy would do with each file
-  archivd locations check --config FILE          is each location reachable, writable, versioned, locked?
-  archivd replicate --config FILE                make every copy the copy policy requires (idempotent)
-  archivd hold set|clear --config FILE AIP-ID    legal hold on every copy (Object Lock locations)
-  archivd version
-
-Exit codes: 0 ok, 1 failure, 64 usage, 65 bad input or damage found,
-69 storage unavailable, 75 data directory locked, 78 bad configuration.
-`
 
 // cli carries the output streams of one invocation.
 type cli struct {
@@ -80,10 +51,15 @@ type cli struct {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c := &cli{out: stdout, errw: stderr, log: newLogger(stderr, "info", "console")}
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usageText())
 		return exitUsage
 	}
 	c.command = args[0]
+	for _, a := range args[1:] {
+		if a == "-h" || a == "--help" || a == "-help" {
+			return c.help(args[:1+min(1, len(args)-1)])
+		}
+	}
 	switch args[0] {
 	case "demo":
 		return c.demo(ctx, args[1:])
@@ -94,12 +70,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "export":
 		return c.export(ctx, args[1:])
 	case "config":
-		if len(args) == 3 && args[1] == "check" {
+		switch {
+		case len(args) == 3 && args[1] == "check":
 			return c.configCheck(args[2])
+		case len(args) == 2 && args[1] == "check":
+			return c.missing("config check", "FILE (the configuration to check)")
 		}
 	case "ocfl":
-		if len(args) == 3 && args[1] == "validate" {
+		switch {
+		case len(args) == 3 && args[1] == "validate":
 			return c.ocflValidate(args[2])
+		case len(args) == 2 && args[1] == "validate":
+			return c.missing("ocfl validate", "PATH (an OCFL object or storage root)")
 		}
 	case "catalog":
 		if len(args) >= 2 && args[1] == "rebuild" {
@@ -129,14 +111,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return c.status(ctx, args[1:])
 	case "quarantine":
 		return c.quarantine(ctx, args[1:])
+	case "list":
+		return c.list(ctx, args[1:])
 	case "version", "--version":
-		fmt.Fprintln(stdout, "archivd", version)
-		return exitOK
+		return c.versionCmd()
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return exitOK
+		return c.help(args[1:])
 	}
-	fmt.Fprintf(stderr, "archivd: unknown command %q\n\n%s", strings.Join(args, " "), usage)
+	var known []string
+	for _, cmd := range commands {
+		if strings.HasPrefix(cmd.name, args[0]+" ") {
+			known = append(known, "archivd "+cmd.name+" "+cmd.args)
+		}
+	}
+	if len(known) == 0 {
+		fmt.Fprintf(stderr, "archivd: unknown command %q\n\n%s", args[0], usageText())
+	} else {
+		fmt.Fprintf(stderr, "archivd: %q is not complete\nusage: %s\n", strings.Join(args, " "), strings.Join(known, "\n       "))
+	}
 	return exitUsage
 }
 

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// command is one entry of archivd's help: how it is called and what it
+// does, in a few lines.
+type command struct {
+	name, args, short, long string
+}
+
+var commands = []command{
+	{"demo", "[--dir DIR] [--keep-running]", "run the service on a sample inbox: case files in, verified AIPs out",
+		"Writes a configuration (the embedded default: local storage, SQLite, one inbox) into DIR, starts archivd run,\ndelivers three sample case files as a DMS export does, shows two archived and one quarantined with its reason,\nstops the service, then verifies one AIP and exports it again, byte-identical."},
+	{"run", "--config FILE", "the long-running service (systemd runs exactly this)",
+		"Collects finished case files from the inboxes, archives them, quarantines what it must refuse, runs the schedule.\nSIGTERM stops it cleanly, SIGHUP reloads the configuration. See docs/operations.md."},
+	{"status", "--config FILE", "what the service is doing", "Cases in flight with their state, cases waiting in the inboxes, quarantined cases, the schedule, recent failures.\nTakes no lock: works beside the service."},
+	{"quarantine", "list|show|retry --config FILE [--accept-formats \"WHO: WHY\"] [INBOX/CASE]", "refused cases: why, and putting one back",
+		"list: every refused case. show INBOX/CASE: its reason in German and English. retry INBOX/CASE: back into its\ninbox after a fix; --accept-formats accepts the format policy's refusals, saying who and why (recorded)."},
+	{"ingest", "--config FILE [--again] [--bag] FOLDER", "archive a case folder (or a BagIt bag); prints the new AIP id",
+		"FOLDER is the case folder (with an optional case.yaml), or with --bag a BagIt bag, checked against its manifests.\n--again archives a folder already archived unchanged a second time. Works beside the service."},
+	{"verify", "--config FILE AIP-ID", "re-read every copy and version, check every digest", "Prints OK, DAMAGED (each problem named), UNAVAILABLE or MISSING per copy. Exit 65 on damage, 69 if a copy cannot be checked."},
+	{"export", "--config FILE [--version vN] AIP-ID TARGET", "restore the original files into an empty folder",
+		"TARGET must be an empty folder or not exist; every digest is checked before a file gets its name. The newest version by default."},
+	{"list", "--config FILE [--reference R] [--agency A] [--record-class C] [--format table|csv|json]", "the archived AIPs",
+		"Id, Aktenzeichen, title, closing date, size, copies and when each was last verified. R may end in * for a prefix."},
+	{"config check", "FILE", "report every configuration problem with its line", "FILE is the configuration (YAML). Exit 78 if anything is wrong."},
+	{"ocfl validate", "PATH", "OCFL 1.1 validation of an object or a storage root", "Errors and warnings carry the specification's codes (E001..., W001...)."},
+	{"catalog rebuild", "--config FILE", "rebuild the catalog from storage and the audit log", "Builds a new catalog beside the old one and swaps it in when complete."},
+	{"audit verify", "--config FILE", "check the audit trail and every stored copy of it", "The local hash chain, then every stored segment byte for byte. Takes no lock."},
+	{"identify", "[--format table|csv|json] [--signatures DROID.xml] [--container-signatures C.xml] FILE|DIR...", "PUID, format, MIME, validity of each file", "Without signature files: the configured ones, else the built-in set."},
+	{"policy check", "--config FILE DIR", "what ingest would do with a case folder, without archiving it", "A dry run: the same refusals and messages as ingest (files, names, case.yaml, formats). Exit 65 if ingest would refuse."},
+	{"locations check", "--config FILE", "is each location reachable, writable, versioned, locked?", "Leaves nothing behind."},
+	{"replicate", "--config FILE", "make every copy the copy policy requires (idempotent)", "Needs the data directory alone; the service runs it on its schedule."},
+	{"hold", "set|clear --config FILE AIP-ID", "legal hold on every copy (Object Lock locations)", ""},
+	{"version", "", "archivd's version, Go version and signature files", ""},
+	{"help", "[COMMAND]", "this text, or one command's", ""},
+}
+
+func usageText() string {
+	var b strings.Builder
+	b.WriteString("archivd: archive finished case files as verified archival packages, and keep them.\n\nUsage:\n")
+	for _, c := range commands {
+		line := "  archivd " + c.name
+		if c.args != "" {
+			line += " " + c.args
+		}
+		if len(line) > 48 {
+			fmt.Fprintf(&b, "%s\n  %-47s %s\n", line, "", c.short)
+		} else {
+			fmt.Fprintf(&b, "%-49s %s\n", line, c.short)
+		}
+	}
+	b.WriteString("\narchivd help COMMAND, or COMMAND --help, tells more.\n")
+	b.WriteString("Exit codes: 0 ok, 1 failure, 64 usage, 65 bad input or damage found,\n69 storage unavailable, 75 data directory locked, 78 bad configuration.\n")
+	return b.String()
+}
+
+// findCommand finds the command args name ("config check" takes two words).
+func findCommand(args []string) *command {
+	for n := min(2, len(args)); n >= 1; n-- {
+		name := strings.Join(args[:n], " ")
+		for i := range commands {
+			if commands[i].name == name {
+				return &commands[i]
+			}
+		}
+	}
+	return nil
+}
+
+// help prints one command's help, or all.
+func (c *cli) help(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(c.out, usageText())
+		return exitOK
+	}
+	cmd := findCommand(args)
+	if cmd == nil {
+		fmt.Fprintf(c.errw, "archivd: no command %q\n\n%s", strings.Join(args, " "), usageText())
+		return exitUsage
+	}
+	fmt.Fprintf(c.out, "archivd %s %s\n\n%s.\n", cmd.name, cmd.args, strings.ToUpper(cmd.short[:1])+cmd.short[1:])
+	if cmd.long != "" {
+		fmt.Fprintf(c.out, "\n%s\n", cmd.long)
+	}
+	return exitOK
+}
+
+// missing says which argument a command lacks.
+func (c *cli) missing(name, what string) int {
+	cmd := findCommand(strings.Fields(name))
+	fmt.Fprintf(c.errw, "archivd %s: %s is missing\nusage: archivd %s %s\n", name, what, cmd.name, cmd.args)
+	return exitUsage
+}

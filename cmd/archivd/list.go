@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/archivd/archivd/archive"
+	"github.com/archivd/archivd/catalog"
+)
+
+// listed is one AIP as archivd list shows it.
+type listed struct {
+	ID          string   `json:"id"`
+	Reference   string   `json:"reference"`
+	Title       string   `json:"title"`
+	Agency      string   `json:"agency"`
+	RecordClass string   `json:"record_class"`
+	Closed      string   `json:"closed"`
+	Versions    int      `json:"versions"`
+	Size        int64    `json:"size"`
+	Copies      []string `json:"copies"` // "location (verified TIME)"
+}
+
+// list shows the archived AIPs; it reads the catalog only and takes no lock.
+func (c *cli) list(ctx context.Context, args []string) int {
+	var f catalog.AIPFilter
+	format := "table"
+	cfg, pos, code := c.configured("list", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&f.Reference, "reference", "", "Aktenzeichen, or a prefix ending in *")
+		fs.StringVar(&f.Agency, "agency", "", "abgebende Stelle")
+		fs.StringVar(&f.RecordClass, "record-class", "", "Aktenplan")
+		fs.StringVar(&format, "format", "table", "table, csv or json")
+	})
+	if code != exitOK {
+		return code
+	}
+	if len(pos) != 0 || (format != "table" && format != "csv" && format != "json") {
+		return c.missing("list", "nothing but flags")
+	}
+	cat, err := catalog.Open(ctx, filepath.Join(cfg.DataDir, "catalog.db"))
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return exitFailure
+	}
+	defer cat.Close()
+	var out []listed
+	for f.Offset = 0; ; f.Offset += 1000 {
+		f.Limit = 1000
+		page, total, err := cat.ListAIPs(ctx, f)
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: %v\n", err)
+			return exitFailure
+		}
+		for _, a := range page {
+			l := listed{ID: a.ID, Reference: a.Reference, Title: a.Title, Agency: a.Agency, RecordClass: a.RecordClass, Closed: a.Closed, Versions: a.Head, Copies: []string{}}
+			for v := 1; v <= a.Head; v++ {
+				if p, err := cat.GetPackage(ctx, a.ID, v); err == nil {
+					l.Size += p.Size
+				}
+			}
+			copies, _ := cat.Copies(ctx, a.ID, a.Head)
+			for _, cp := range copies {
+				l.Copies = append(l.Copies, fmt.Sprintf("%s (verified %s)", cp.Location, cp.VerifiedAt))
+			}
+			out = append(out, l)
+		}
+		if f.Offset+len(page) >= total || len(page) == 0 {
+			break
+		}
+	}
+	switch format {
+	case "json":
+		enc := json.NewEncoder(c.out)
+		enc.SetIndent("", "  ")
+		enc.Encode(out)
+	case "csv":
+		w := csv.NewWriter(c.out)
+		w.Write([]string{"id", "reference", "title", "agency", "record_class", "closed", "versions", "size", "copies"})
+		for _, l := range out {
+			w.Write([]string{l.ID, l.Reference, l.Title, l.Agency, l.RecordClass, l.Closed, fmt.Sprint(l.Versions), fmt.Sprint(l.Size), strings.Join(l.Copies, "; ")})
+		}
+		w.Flush()
+	default:
+		tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "AIP\tAKTENZEICHEN\tTITLE\tCLOSED\tSIZE\tCOPIES")
+		for _, l := range out {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", l.ID, l.Reference, shorten(l.Title, 40), l.Closed, l.Size, strings.Join(l.Copies, ", "))
+		}
+		tw.Flush()
+		fmt.Fprintf(c.out, "%d AIP(s)\n", len(out))
+	}
+	return exitOK
+}
+
+func shorten(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// commit is set at build time with -ldflags "-X main.commit=...".
+var commit = ""
+
+// versionCmd prints archivd's version, commit, Go version and the
+// built-in signature set.
+func (c *cli) versionCmd() int {
+	fmt.Fprintf(c.out, "archivd %s", version)
+	if commit != "" {
+		fmt.Fprintf(c.out, " (commit %s)", commit)
+	}
+	fmt.Fprintf(c.out, "\n%s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	if a, err := archive.NewAnalyzer(nil, "", ""); err == nil {
+		fmt.Fprintf(c.out, "built-in signatures: %s, version %s\n", a.ID.Source, a.ID.Version)
+	}
+	return exitOK
+}
