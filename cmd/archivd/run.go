@@ -37,7 +37,6 @@ const (
 	exitConfig      = 78
 )
 
-
 // cli carries the output streams of one invocation.
 type cli struct {
 	out, errw io.Writer
