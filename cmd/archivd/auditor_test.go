@@ -19,9 +19,9 @@ func TestAuditorProcedure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("(?s)```sh\n(.*?)```").FindSubmatch(doc)
+	m := regexp.MustCompile("(?s)```bash\n(.*?)```").FindSubmatch(doc)
 	if m == nil {
-		t.Fatal("no sh block in docs/verify-without-archivd.md")
+		t.Fatal("no bash block in docs/verify-without-archivd.md")
 	}
 	script := string(m[1])
 
