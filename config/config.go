@@ -351,7 +351,7 @@ func Parse(name string, b []byte) (*Config, error) {
 			for _, e := range te.Errors {
 				if m := typeErrLine.FindStringSubmatch(e); m != nil {
 					n, _ := strconv.Atoi(m[1])
-					probs = append(probs, Problem{name, n, strings.Replace(m[2], " in type config.", " in section ", 1)})
+					probs = append(probs, Problem{name, n, explainTypeError(m[2])})
 				} else {
 					probs = append(probs, Problem{File: name, Msg: e})
 				}

@@ -48,11 +48,11 @@ unknown_top: 1
 	}
 	want := []string{
 		"test.yaml:3: archive.time_zone",
-		"test.yaml:4: field colour not found",
+		"test.yaml:4: unknown key \"colour\" in archive",
 		"test.yaml:6: package.compression_level 9",
 		"test.yaml:11: locations[1]: name \"a\" is used twice",
 		"test.yaml:11: locations[1] (a): unknown type \"ftp\"",
-		"test.yaml:13: field unknown_top not found",
+		"test.yaml:13: unknown key \"unknown_top\" at the top level",
 	}
 	msg := err.Error()
 	for _, w := range want {
@@ -117,7 +117,7 @@ copies:
   required: [a, z]
 `
 	_, err = Parse(filepath.Join(dir, "bad.yaml"), []byte(bad))
-	for _, want := range []string{"bad.yaml:6: field access_key not found", "endpoint \"s3.example\"", "bucket is required",
+	for _, want := range []string{"bad.yaml:6: unknown key \"access_key\" in locations[]", "endpoint \"s3.example\"", "bucket is required",
 		"exactly one of file, env or systemd", "object_lock.mode \"forever\"", "object_lock.days", `copies.required names "z"`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("want %q in:\n%v", want, err)
@@ -193,5 +193,15 @@ func TestLoadRefusesWhatIsNotAFile(t *testing.T) {
 	os.WriteFile(big, bytes.Repeat([]byte("# x\n"), 300_000), 0o644)
 	if _, err := Load(big); err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Errorf("Load(big) = %v", err)
+	}
+}
+
+func TestUnknownKeysInTheFilesWords(t *testing.T) {
+	_, err := Parse("a.yaml", []byte("data_dir: /tmp/x\npackage:\n  compresion_level: 2\nlocations:\n  - {name: a, typ: local, path: /tmp/x/s}\nfoo: 1\n"))
+	for _, want := range []string{`a.yaml:3: unknown key "compresion_level" in package; did you mean "compression_level"?`,
+		`unknown key "typ" in locations[]; did you mean "type"?`, `a.yaml:6: unknown key "foo" at the top level; known there: data_dir,`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in:\n%v", want, err)
+		}
 	}
 }
