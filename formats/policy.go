@@ -142,7 +142,7 @@ func (p *Policy) Decide(r Result, v Validation) Decision {
 	}
 	if v.Outcome == Malformed {
 		msg := strings.Join(v.Messages, "; ")
-		ds = append(ds, Decision{p.Malformed, "malformed", "the file is not well-formed: " + msg, "die Datei ist fehlerhaft aufgebaut: " + msg})
+		ds = append(ds, Decision{p.Malformed, "malformed", "the file is not well-formed: " + msg, "die Datei ist fehlerhaft aufgebaut: " + German(v.Messages)})
 	}
 	switch {
 	case r.Size == 0 && r.PUID == Unknown:

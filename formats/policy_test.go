@@ -140,3 +140,38 @@ func TestZipBomb(t *testing.T) {
 		t.Errorf("took %v", time.Since(start))
 	}
 }
+
+func TestGermanFindings(t *testing.T) {
+	d := DefaultPolicy().Decide(Result{PUID: "x-fmt/111", Name: "Plain Text File", Size: 10},
+		Validation{Outcome: Malformed, Messages: []string{"not valid UTF-8 at byte 20 (another encoding such as windows-1252?)", "a tool's own words"}})
+	if d.Grund != "die Datei ist fehlerhaft aufgebaut: kein gültiges UTF-8 bei Byte 20 (andere Kodierung, etwa windows-1252?); Befund des Prüfwerkzeugs (im Wortlaut): a tool's own words" {
+		t.Errorf("Grund: %q", d.Grund)
+	}
+}
+
+// TestGermanForRealFindings: the native validators' findings on broken
+// files all have a German rendering.
+func TestGermanForRealFindings(t *testing.T) {
+	ctx := context.Background()
+	png := append([]byte("\x89PNG\r\n\x1a\n"), []byte("\x00\x00\x00\x0dIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x00\x00\x00\x00")...)
+	cases := []Validation{
+		validatePDF(bytes.NewReader([]byte("not a pdf at all")), 16),
+		validatePDF(bytes.NewReader([]byte("%PDF-1.4\nstuff")), 14),
+		validateTIFF(ctx, bytes.NewReader([]byte("II*\x00")), 4),
+		validateTIFF(ctx, bytes.NewReader([]byte("II*\x00\xff\xff\x00\x00")), 8),
+		validateJPEG(ctx, bytes.NewReader([]byte("\xff\xd8\xff\xd9")), 4),
+		validatePNG(ctx, bytes.NewReader(png), int64(len(png))),
+		validateXML(ctx, bytes.NewReader([]byte("<a><b></a>")), 10),
+		validateXML(ctx, bytes.NewReader([]byte("<a/><b/>")), 8),
+		validateText(ctx, bytes.NewReader([]byte("Gr\xfc\xdfe")), 6),
+	}
+	for i, v := range cases {
+		if v.Outcome != Malformed {
+			t.Errorf("case %d: %s %v", i, v.Outcome, v.Messages)
+			continue
+		}
+		if g := German(v.Messages); strings.Contains(g, "im Wortlaut") {
+			t.Errorf("case %d: no German for %q", i, v.Messages)
+		}
+	}
+}
