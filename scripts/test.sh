@@ -11,6 +11,7 @@ command -v xmllint >/dev/null || need+=(libxml2-utils)
 command -v zstd >/dev/null || need+=(zstd)
 command -v mkfifo >/dev/null || need+=(coreutils)
 command -v systemd-analyze >/dev/null || need+=(systemd)
+command -v dpkg-deb >/dev/null || need+=(dpkg)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
@@ -28,6 +29,10 @@ if [ ! -x .tools/bin/versitygw ]; then
   (cd tools && go build -o ../.tools/bin/versitygw github.com/versity/versitygw/cmd/versitygw)
 fi
 echo "versitygw: $(.tools/bin/versitygw --version 2>&1 | tr "\n" " ")"
+echo "== nfpm (the Debian package builder, from the Go module proxy via tools/go.mod)"
+if [ ! -x .tools/bin/nfpm ]; then
+  (cd tools && go build -o ../.tools/bin/nfpm github.com/goreleaser/nfpm/v2/cmd/nfpm)
+fi
 
 echo "== static build (CGO_ENABLED=0)"
 CGO_ENABLED=0 go build -o /dev/null ./cmd/archivd
