@@ -213,7 +213,7 @@ func (a *Archive) cleanStaging(ctx context.Context) error {
 // stored now is stored by a later close; that is logged, not an error.
 func (a *Archive) Close(ctx context.Context) error {
 	if a.lock != nil && a.trail != nil {
-		if err := a.trail.SealAndStore(ctx); err != nil {
+		if err := a.trail.SealIfDue(ctx, a.conf().Audit.SealAfterD); err != nil {
 			a.log.Warn().Err(err).Msg("audit segment not yet stored; the next command retries")
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/archivd/archivd/audit"
 	"github.com/archivd/archivd/catalog"
@@ -85,12 +86,34 @@ func (t *Trail) index(ctx context.Context) error {
 // Log is the underlying audit log.
 func (t *Trail) Log() *audit.Log { return t.log }
 
+// sealSize seals an open segment that has grown this large, whatever its age.
+const sealSize = 4 << 20
+
+// SealIfDue seals the open segment if its first entry is older than after
+// (0: always) or it passed sealSize, then stores every sealed segment a
+// location lacks. So a day of commands is not a day of tiny objects.
+func (t *Trail) SealIfDue(ctx context.Context, after time.Duration) error {
+	size, first, err := t.log.OpenSegment()
+	if err != nil {
+		return err
+	}
+	if size > 0 && (after == 0 || size >= sealSize || time.Since(first) >= after) {
+		return t.SealAndStore(ctx)
+	}
+	return t.store(ctx)
+}
+
 // SealAndStore closes the open audit segment and stores every sealed
 // segment that a location does not hold yet.
 func (t *Trail) SealAndStore(ctx context.Context) error {
 	if _, err := t.log.Seal(); err != nil {
 		return err
 	}
+	return t.store(ctx)
+}
+
+// store puts every sealed segment a location lacks there.
+func (t *Trail) store(ctx context.Context) error {
 	var errs []error
 	for _, st := range t.stores {
 		names, err := segmentStore{st}.SegmentNames(ctx)

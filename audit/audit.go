@@ -402,6 +402,36 @@ func (l *Log) Seal() (string, error) {
 	return name, err
 }
 
+// OpenSegment says how large the open segment is and when its first entry
+// was written (zero for an empty one): what decides whether it is due to
+// be sealed.
+func (l *Log) OpenSegment() (size int64, first time.Time, err error) {
+	err = l.locked(func() error {
+		f, err := os.Open(filepath.Join(l.dir, currentName))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil || st.Size() == 0 {
+			return err
+		}
+		size = st.Size()
+		line, err := readLine(bufio.NewReader(f))
+		if err != nil {
+			return nil // a torn first line: due, the next append cuts it
+		}
+		var e Entry
+		if json.Unmarshal(line, &e) == nil {
+			first, _ = time.Parse(time.RFC3339Nano, e.Time)
+		}
+		return nil
+	})
+	return size, first, err
+}
+
 // SegmentName is the file name of a sealed segment starting at seq.
 func SegmentName(firstSeq int64) string { return fmt.Sprintf("segment-%012d.jsonl", firstSeq) }
 

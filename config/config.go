@@ -36,6 +36,7 @@ type Config struct {
 	Daemon       Daemon       `yaml:"daemon"`
 	Schedule     Schedule     `yaml:"schedule"`
 	HTTP         HTTP         `yaml:"http"`
+	Audit        Audit        `yaml:"audit"`
 
 	// Path is the file this was loaded from ("" for the embedded default).
 	Path string `yaml:"-"`
@@ -156,11 +157,10 @@ type Daemon struct {
 	Workers      int    `yaml:"workers"`       // cases archived at once
 	PollInterval string `yaml:"poll_interval"` // how often inboxes are looked at
 	MinFreeMiB   int    `yaml:"min_free_mib"`  // below this free space no new case is claimed
-	SealInterval string `yaml:"seal_interval"` // how often the audit segment is sealed and stored
 	RetryMax     string `yaml:"retry_max"`     // longest wait between retries of a case that failed transiently
 	ZipMaxMiB    int    `yaml:"zip_max_mib"`   // the most a delivered zip may unpack to
 
-	PollD, SealD, RetryMaxD time.Duration `yaml:"-"`
+	PollD, RetryMaxD time.Duration `yaml:"-"`
 }
 
 // Schedule holds cron expressions (five fields, or @every 6h, @daily)
@@ -178,6 +178,18 @@ type HTTP struct {
 	// TokenFile holds the bearer token the API (/api/v1) requires; without
 	// one the API is off (health and metrics stay open).
 	TokenFile string `yaml:"token_file"`
+}
+
+// Audit configures the audit trail.
+type Audit struct {
+	// SealAfter: the open segment is sealed and stored beside the AIPs
+	// once its first entry is this old (or it has grown past 4 MiB),
+	// checked when a command ends and every minute in the service. 0s
+	// seals at the end of every command. Entries not sealed yet live only
+	// in the data directory.
+	SealAfter string `yaml:"seal_after"`
+
+	SealAfterD time.Duration `yaml:"-"`
 }
 
 // Log configures logging.
@@ -285,14 +297,14 @@ func (c *Config) applyDefaults() {
 	if d.MinFreeMiB == 0 {
 		d.MinFreeMiB = 1024
 	}
-	if d.SealInterval == "" {
-		d.SealInterval = "15m"
-	}
 	if d.RetryMax == "" {
 		d.RetryMax = "30m"
 	}
 	if d.ZipMaxMiB == 0 {
 		d.ZipMaxMiB = 64 << 10
+	}
+	if c.Audit.SealAfter == "" {
+		c.Audit.SealAfter = "1h"
 	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"

@@ -77,12 +77,17 @@ func (c *Config) checkDaemon(root *yaml.Node, add func(l int, format string, arg
 		v   string
 		min time.Duration
 		dst *time.Duration
-	}{{"poll_interval", d.PollInterval, 100 * time.Millisecond, &d.PollD}, {"seal_interval", d.SealInterval, time.Minute, &d.SealD}, {"retry_max", d.RetryMax, time.Second, &d.RetryMaxD}} {
+	}{{"poll_interval", d.PollInterval, 100 * time.Millisecond, &d.PollD}, {"retry_max", d.RetryMax, time.Second, &d.RetryMaxD}} {
 		v, err := time.ParseDuration(x.v)
 		if err != nil || v < x.min {
 			add(line("daemon", x.key), "daemon.%s %q: a duration of at least %v", x.key, x.v, x.min)
 		}
 		*x.dst = v
+	}
+	if v, err := time.ParseDuration(c.Audit.SealAfter); err != nil || v < 0 {
+		add(line("audit", "seal_after"), "audit.seal_after %q: a duration such as 1h, or 0s to seal at the end of every command", c.Audit.SealAfter)
+	} else {
+		c.Audit.SealAfterD = v
 	}
 	if d.ZipMaxMiB < 1 {
 		add(line("daemon", "zip_max_mib"), "daemon.zip_max_mib %d: at least 1", d.ZipMaxMiB)
@@ -129,5 +134,5 @@ func sameDevice(a, b string) bool {
 
 // String is a short description of the daemon settings, for logs.
 func (d Daemon) String() string {
-	return fmt.Sprintf("%d worker(s), poll every %v, seal every %v, claims pause below %d MiB free", d.Workers, d.PollD, d.SealD, d.MinFreeMiB)
+	return fmt.Sprintf("%d worker(s), poll every %v, claims pause below %d MiB free", d.Workers, d.PollD, d.MinFreeMiB)
 }

@@ -152,6 +152,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 			return fmt.Errorf("inbox %s: %w", in.Name, err)
 		}
 	}
+	// Last of all, once every worker is done: the trail of this run sealed
+	// and stored beside the AIPs, whatever its age.
+	defer func() {
+		if err := d.a.Trail().SealAndStore(context.WithoutCancel(ctx)); err != nil {
+			d.log.Warn().Err(err).Msg("audit segment not yet stored; the next start retries")
+		}
+	}()
 	sched, err := d.startSchedule(ctx)
 	if err != nil {
 		return err
@@ -188,7 +195,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		wg.Wait()
 	}()
 
-	seal := time.NewTicker(d.conf().Daemon.SealD)
+	seal := time.NewTicker(time.Minute)
 	defer seal.Stop()
 	poll := time.NewTimer(0)
 	defer poll.Stop()
@@ -210,14 +217,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 				}
 			}
 			sched, err = d.startSchedule(ctx)
-			seal.Reset(req.cfg.Daemon.SealD)
 			d.log.Info().Int("inboxes", len(req.cfg.Inboxes)).Str("settings", req.cfg.Daemon.String()).Msg("configuration reloaded")
 			req.done <- err
 			if err != nil {
 				return err
 			}
 		case <-seal.C:
-			if err := d.a.Trail().SealAndStore(ctx); err != nil {
+			if err := d.a.Trail().SealIfDue(ctx, d.conf().Audit.SealAfterD); err != nil {
 				d.log.Warn().Err(err).Msg("audit segment not yet stored; retried at the next seal")
 			}
 		case <-poll.C:

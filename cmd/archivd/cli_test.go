@@ -47,6 +47,17 @@ func setup(t *testing.T) (cfg, dir string) {
 	return cfg, dir
 }
 
+// sealEveryCommand makes every command seal and store its audit segment,
+// for tests that read the stored trail at once.
+func sealEveryCommand(t *testing.T, cfg string) {
+	t.Helper()
+	b, _ := os.ReadFile(cfg)
+	if !bytes.Contains(b, []byte("seal_after: 1h")) {
+		t.Fatal("example configuration changed; adjust the test")
+	}
+	os.WriteFile(cfg, bytes.Replace(b, []byte("seal_after: 1h"), []byte("seal_after: 0s"), 1), 0o644)
+}
+
 func sampleCase(t *testing.T, dir string) string {
 	t.Helper()
 	c := filepath.Join(dir, "case")
@@ -120,6 +131,7 @@ func snapshot(t *testing.T, root string) string {
 
 func TestIngestVerifyExportRebuild(t *testing.T) {
 	cfg, dir := setup(t)
+	sealEveryCommand(t, cfg)
 	caseDir := sampleCase(t, dir)
 	before := snapshot(t, caseDir)
 
@@ -328,6 +340,7 @@ func TestDemo(t *testing.T) {
 // alone brings back the audit trail and the catalog.
 func TestLostDataDirectory(t *testing.T) {
 	cfg, dir := setup(t)
+	sealEveryCommand(t, cfg)
 	r := archivd(t, "ingest", "--config", cfg, sampleCase(t, dir))
 	if r.code != 0 {
 		t.Fatalf("ingest: %s", r.stderr)

@@ -38,6 +38,7 @@ func sqlExec(t *testing.T, dir string, stmts ...string) {
 func ingested(t *testing.T) (cfg, dir, id string) {
 	t.Helper()
 	cfg, dir = setup(t)
+	sealEveryCommand(t, cfg)
 	r := archivd(t, "ingest", "--config", cfg, sampleCase(t, dir))
 	if r.code != 0 {
 		t.Fatalf("ingest: %d %s", r.code, r.stderr)
@@ -135,6 +136,7 @@ func segments(t *testing.T, dir string) []string {
 // data directory is lost.
 func TestAuditTrailSurvivesLatin1Names(t *testing.T) {
 	cfg, dir := setup(t)
+	sealEveryCommand(t, cfg)
 	c := filepath.Join(dir, "M\xfcller-Akte")
 	if err := writeSampleCase(c); err != nil {
 		t.Fatal(err)
@@ -493,4 +495,33 @@ func TestLogSettingsAreRead(t *testing.T) {
 	if strings.Contains(r.stderr, "\x1b[") {
 		t.Errorf("colour codes written to a pipe: %q", r.stderr)
 	}
+}
+
+// TestAuditSegmentsByAge: commands do not each leave a segment in storage;
+// the open segment is sealed once its first entry is seal_after old.
+func TestAuditSegmentsByAge(t *testing.T) {
+	cfg, dir := setup(t)
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, bytes.Replace(b, []byte("seal_after: 1h"), []byte("seal_after: 2s"), 1), 0o644)
+	r := archivd(t, "ingest", "--config", cfg, sampleCase(t, dir))
+	if r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	id := strings.TrimSpace(r.stdout)
+	for i := 0; i < 3; i++ {
+		archivd(t, "verify", "--config", cfg, id)
+	}
+	stored := func() []string {
+		s, _ := filepath.Glob(filepath.Join(dir, "var", "storage", "extensions", "archivd-audit-log", "segments", "*"))
+		return s
+	}
+	if n := len(stored()); n != 0 || len(segments(t, dir)) != 0 {
+		t.Fatalf("four commands left %d stored and %d sealed segments; want none before seal_after", n, len(segments(t, dir)))
+	}
+	time.Sleep(2100 * time.Millisecond)
+	archivd(t, "verify", "--config", cfg, id)
+	if s := stored(); len(s) != 1 {
+		t.Fatalf("after seal_after: %d stored segments, want one", len(s))
+	}
+	auditVerify(t, cfg, 0, "OK: 5 entries", "OK stored trail at local")
 }
