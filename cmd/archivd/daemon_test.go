@@ -505,3 +505,48 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		}
 	}
 }
+
+// TestServiceStopsDuringALargeCase: SIGTERM while a large case is being
+// archived ends archivd run with exit 0; the case resumes on the next
+// start. A second instance meanwhile is refused with 75, naming the first.
+func TestServiceStopsDuringALargeCase(t *testing.T) {
+	cfg, dir, inbox := daemonSetup(t)
+	cmd, out := startDaemon(t, cfg)
+	waitRunning(t, dir, cmd.Process.Pid)
+	second := archivd(t, "run", "--config", cfg)
+	if second.code != exitLocked || !strings.Contains(second.stderr, "archivd run, pid") {
+		t.Errorf("second instance: %d %s", second.code, second.stderr)
+	}
+	deliverCase(t, inbox, "Gross", 64<<20, false)
+	within(t, "the large case to be claimed", func() {
+		for !empty(inbox) {
+			ents, _ := os.ReadDir(inbox)
+			if len(ents) == 0 || (len(ents) == 1 && !ents[0].IsDir()) {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	cmd.Process.Signal(syscall.SIGTERM)
+	waitExit(t, cmd)
+	if code := cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit %d after SIGTERM during a large case\n%s", code, out)
+	}
+	cmd, out = startDaemon(t, cfg)
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		waitExit(t, cmd)
+	}()
+	within(t, "the large case archived after the restart", func() {
+		for !drained(inbox, filepath.Join(dir, "var", "work")) {
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+	db, _ := sql.Open("sqlite", filepath.Join(dir, "var", "catalog.db"))
+	defer db.Close()
+	var n int
+	db.QueryRow(`SELECT COUNT(*) FROM ingests WHERE origin = 'inbox amt/Gross' AND state = 'committed'`).Scan(&n)
+	if n != 1 {
+		t.Errorf("the large case is archived %d times\n%s", n, out)
+	}
+}

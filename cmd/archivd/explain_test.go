@@ -73,3 +73,12 @@ func TestPolicyCheckIsADryRun(t *testing.T) {
 		t.Errorf("policy check of a good case: %d %s %s", p.code, p.stdout, p.stderr)
 	}
 }
+
+func TestIdentifyShowsCaseYAMLAsMetadata(t *testing.T) {
+	_, dir := setup(t)
+	c := sampleCase(t, dir)
+	r := archivd(t, "identify", c)
+	if r.code != 0 || !strings.Contains(r.stdout, "case.yaml: case metadata, not a document") || strings.Contains(r.stdout, "/case.yaml  ") {
+		t.Errorf("identify: %d %s", r.code, r.stdout)
+	}
+}

@@ -123,9 +123,21 @@ func (c *cli) identify(ctx context.Context, args []string) int {
 	if code != exitOK {
 		return code
 	}
+	// A case folder's case.yaml is its metadata, not one of its documents.
+	sidecars := map[string]bool{}
+	for _, p := range pos {
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			sidecars[filepath.Join(p, ingest.SidecarName)] = true
+		}
+	}
+	var metadata []string
 	var results []formats.Analysis
 	failed := false
 	for _, f := range files {
+		if sidecars[f] {
+			metadata = append(metadata, f)
+			continue
+		}
 		if ctx.Err() != nil {
 			fmt.Fprintln(c.errw, "archivd: identify: interrupted")
 			return exitFailure
@@ -156,6 +168,9 @@ func (c *cli) identify(ctx context.Context, args []string) int {
 		w.Flush()
 	default:
 		fmt.Fprintf(c.out, "# %s\n", identifierLine(a.ID))
+		for _, m := range metadata {
+			fmt.Fprintf(c.out, "# %s: case metadata, not a document\n", m)
+		}
 		tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "PATH\tPUID\tFORMAT\tVERSION\tMIME\tBASIS\tVALIDITY\tNOTES")
 		for _, r := range results {
