@@ -340,6 +340,11 @@ func (c *cli) ingestWith(ctx context.Context, cfg *config.Config, folder string,
 			*idOut = id
 		}
 		fmt.Fprintln(c.out, id)
+		// Where it is, on stderr: stdout stays the id alone, for scripts.
+		copies, _ := a.Catalog().Copies(ctx, id.String(), 1)
+		for _, cp := range copies {
+			fmt.Fprintf(c.errw, "stored at %s: %s\n", cp.Location, objectURL(a.Config(), cp))
+		}
 		return exitOK
 	})
 }
@@ -459,4 +464,18 @@ func (c *cli) auditVerify(ctx context.Context, args []string) int {
 		return exitDataErr
 	}
 	return code
+}
+
+// objectURL says where a copy lies, in the location's own terms.
+func objectURL(cfg *config.Config, cp catalog.Copy) string {
+	for _, loc := range cfg.Locations {
+		if loc.Name != cp.Location {
+			continue
+		}
+		if loc.Type == "s3" {
+			return "s3://" + loc.Bucket + "/" + loc.Prefix + cp.ObjectKey + " at " + loc.Endpoint
+		}
+		return filepath.Join(loc.Path, filepath.FromSlash(cp.ObjectKey))
+	}
+	return cp.ObjectKey
 }
