@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/archivd/archivd/aip"
 	"github.com/archivd/archivd/catalog/rows"
@@ -25,16 +27,13 @@ func (in *Ingester) analyze(ctx context.Context, folder string, input *aip.Input
 	}
 	m := in.meter(PhaseFormats, len(input.Files), total)
 	defer m.done()
+	results, err := analyzeAll(ctx, a, folder, input.Files, m)
+	if err != nil {
+		return nil, err
+	}
 	for i := range input.Files {
 		f := &input.Files[i]
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		m.add(1, f.Size)
-		an, err := a.AnalyzeFile(ctx, path.Join(folder, f.Path), path.Base(f.Path))
-		if err != nil {
-			return nil, &InputError{Folder: folder, Problems: []string{fmt.Sprintf("%q: format identification failed: %v", f.Path, err)}}
-		}
+		an := results[i]
 		rep.BytesReread += an.BytesRead + an.Validation.BytesRead
 		f.Format = &aip.FormatInfo{PUID: an.PUID, Name: an.Name, Version: an.Version, MIME: an.MIME, Basis: an.Basis,
 			Validity: an.Validity, PDFAClaim: an.PDFAClaim}
@@ -65,6 +64,45 @@ func (in *Ingester) analyze(ctx context.Context, folder string, input *aip.Input
 		return rep, &InputError{Folder: folder, Problems: refused, Policy: true}
 	}
 	return rep, nil
+}
+
+// analyzeAll identifies and validates every file, on as many workers as
+// there are cores (at most four): identification is CPU work, and one
+// large PDF must not keep the other core idle. Results come back in the
+// files' order.
+func analyzeAll(ctx context.Context, a *formats.Analyzer, folder string, files []aip.InputFile, m *meter) ([]formats.Analysis, error) {
+	out := make([]formats.Analysis, len(files))
+	errs := make([]error, len(files))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), 4, max(len(files), 1)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f := files[i]
+				out[i], errs[i] = a.AnalyzeFile(ctx, path.Join(folder, f.Path), path.Base(f.Path))
+				m.add(1, f.Size)
+			}
+		}()
+	}
+	for i := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for i, err := range errs {
+		if err != nil {
+			return nil, &InputError{Folder: folder, Problems: []string{fmt.Sprintf("%q: format identification failed: %v", files[i].Path, err)}}
+		}
+	}
+	return out, nil
 }
 
 // summary counts decisions and validity for the audit trail and PREMIS.
