@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/archivd/archivd/access"
 	"github.com/archivd/archivd/aip"
@@ -41,6 +42,8 @@ type IngestOptions struct {
 	Kind string
 	// Progress is told how far the ingest is (see ingest.Progress).
 	Progress func(ingest.Progress)
+	// Stage is told how long each stage took (see ingest.Ingester.Stage).
+	Stage func(stage string, took time.Duration)
 }
 
 // Ingester is an ingest.Ingester wired to this archive.
@@ -65,7 +68,7 @@ func (a *Archive) Ingester(o IngestOptions) (*ingest.Ingester, error) {
 	return &ingest.Ingester{
 		Analyzer: an,
 		Again:    o.Again,
-		ID:       o.ID, Origin: o.Origin, Override: o.Override, Kind: o.Kind, Progress: o.Progress,
+		ID:       o.ID, Origin: o.Origin, Override: o.Override, Kind: o.Kind, Progress: o.Progress, Stage: o.Stage,
 		Stores: a.stores, Required: cfg.Copies.Required, AllowMissing: cfg.Copies.AllowMissing,
 		Catalog: a.cat, Trail: a.trail, Staging: a.StagingDir(),
 		Defaults:     defaults,

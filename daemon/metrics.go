@@ -17,6 +17,7 @@ type Metrics struct {
 	ingests     *prometheus.CounterVec
 	bytes       *prometheus.CounterVec
 	duration    prometheus.Histogram
+	stages      *prometheus.HistogramVec
 	runs        *prometheus.CounterVec
 	lastSuccess *prometheus.GaugeVec
 	reloadOK    prometheus.Gauge
@@ -31,6 +32,8 @@ func newMetrics(d *Daemon, version string) *Metrics {
 		Help: "Bytes of the cases' files, by result."}, []string{"result"})
 	m.duration = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "archivd_ingest_duration_seconds",
 		Help: "Time to archive one case, from the start of its ingest to the catalog commit.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 16)})
+	m.stages = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "archivd_ingest_stage_duration_seconds",
+		Help: "Time of each stage of a case: formats, package, store, commit.", Buckets: prometheus.ExponentialBuckets(0.01, 2, 18)}, []string{"stage"})
 	m.runs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "archivd_schedule_runs_total",
 		Help: "Scheduled job runs, by job and result."}, []string{"job", "result"})
 	m.lastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "archivd_schedule_last_success_timestamp_seconds",
@@ -47,7 +50,7 @@ func newMetrics(d *Daemon, version string) *Metrics {
 	gauge := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
 	}
-	m.Registry.MustRegister(m.ingests, m.bytes, m.duration, m.runs, m.lastSuccess, m.reloadOK, m.reloadTime, info,
+	m.Registry.MustRegister(m.ingests, m.bytes, m.duration, m.stages, m.runs, m.lastSuccess, m.reloadOK, m.reloadTime, info,
 		gauge("archivd_cases_in_flight", "Claimed cases being archived now.", func() float64 {
 			d.mu.Lock()
 			defer d.mu.Unlock()

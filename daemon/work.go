@@ -97,6 +97,9 @@ func (d *Daemon) process(ctx context.Context, c *Claim) error {
 		log.Info().Str("phase", p.Phase).Int("files", p.Files).Int("of_files", p.TotalFiles).
 			Int64("bytes", p.Bytes).Int64("of_bytes", p.TotalBytes).Msgf("%s: %d%%", p.Phase, p.Bytes*100/p.TotalBytes)
 	}
+	opts.Stage = func(stage string, took time.Duration) {
+		d.Metrics.stages.WithLabelValues(stage).Observe(took.Seconds())
+	}
 	d.crash("ingest")
 	start := time.Now()
 	_, err := d.a.Ingest(ctx, root, opts)

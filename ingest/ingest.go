@@ -81,6 +81,16 @@ type Ingester struct {
 	// Progress, if set, is told how far the ingest is: a few times a
 	// second at most, and at the end of each phase.
 	Progress func(Progress)
+	// Stage, if set, is told how long each stage took: "formats",
+	// "package", "store", "commit".
+	Stage func(stage string, took time.Duration)
+}
+
+// timed reports a stage's duration to Stage.
+func (in *Ingester) timed(stage string, start time.Time) {
+	if in.Stage != nil {
+		in.Stage(stage, time.Since(start))
+	}
 }
 
 // Kinds of delivery.
@@ -207,7 +217,10 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 		if bag != nil {
 			root = filepath.Join(abs, "data")
 		}
-		if report, err = in.analyze(ctx, root, &input); err != nil {
+		start := time.Now()
+		report, err = in.analyze(ctx, root, &input)
+		in.timed("formats", start)
+		if err != nil {
 			in.fail(ctx, aip.ID{}, abs, err)
 			return aip.ID{}, err
 		}
@@ -221,7 +234,9 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 	}
 	switch {
 	case j == nil:
+		start := time.Now()
 		j, err = in.prepare(ctx, abs, input, report, bag)
+		in.timed("package", start)
 		if j != nil {
 			defer j.unlock()
 		}
@@ -243,7 +258,9 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 		log.Info().Int64("bytes_read_again", report.BytesReread).Int64("bytes", j.octets).Msg("formats identified and validated")
 	}
 
+	start := time.Now()
 	missing, err := in.distribute(ctx, j, log)
+	in.timed("store", start)
 	if err != nil {
 		return j.id, err
 	}
@@ -261,6 +278,8 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 		}
 		return j.id, err
 	}
+	start = time.Now()
+	defer in.timed("commit", start)
 	if err := in.complete(ctx, j, missing, log); err != nil {
 		return j.id, err
 	}

@@ -439,7 +439,7 @@ func TestHTTP(t *testing.T) {
 	}
 	for _, name := range []string{"archivd_ingests_total", "archivd_ingest_bytes_total", "archivd_ingest_duration_seconds",
 		"archivd_cases_in_flight", "archivd_inbox_cases", "archivd_quarantine_cases", "archivd_copies_missing",
-		"archivd_config_last_reload_successful", "archivd_build_info", "archivd_data_dir_free_bytes"} {
+		"archivd_config_last_reload_successful", "archivd_build_info", "archivd_data_dir_free_bytes", "archivd_ingest_stage_duration_seconds"} {
 		if families[name] == nil {
 			t.Errorf("metric %s missing", name)
 		}
@@ -478,6 +478,20 @@ func TestHTTP(t *testing.T) {
 	if code, _ := get("/api/v1/aips?limit=x", token); code != 400 {
 		t.Errorf("bad parameter: %d", code)
 	}
+
+	// A broken configuration on SIGHUP shows in the metrics.
+	good, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(good, []byte("nonsense: 1\n")...), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	within(t, "the failed reload in the metrics", func() {
+		for {
+			_, body := get("/metrics", "")
+			if strings.Contains(body, "archivd_config_last_reload_successful 0") {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
 }
 
 // TestOpenAPIMatchesRoutes keeps docs/api.yaml and the server in step.
