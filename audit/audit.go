@@ -472,23 +472,7 @@ func (e *BrokenError) Error() string {
 // open one is read up to its last complete line), so appends from other
 // processes go on meanwhile.
 func (l *Log) Verify(fn func(Entry) error) (int64, error) {
-	var files []string
-	var cur []byte
-	err := l.locked(func() error {
-		var err error
-		if files, err = l.files(); err != nil {
-			return err
-		}
-		if len(files) > 0 && filepath.Base(files[len(files)-1]) == currentName {
-			files = files[:len(files)-1]
-			b, err := os.ReadFile(filepath.Join(l.dir, currentName))
-			if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
-			}
-			cur = b[:bytes.LastIndexByte(b, '\n')+1]
-		}
-		return nil
-	})
+	files, cur, err := l.snapshot()
 	if err != nil {
 		return 0, err
 	}
@@ -498,6 +482,29 @@ func (l *Log) Verify(fn func(Entry) error) (int64, error) {
 	}
 	segs = append(segs, Segment{Name: filepath.Join(l.dir, currentName), Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(cur)), nil }})
 	return VerifyChain(segs, fn)
+}
+
+// snapshot lists the sealed segments and reads the open one up to its
+// last complete line, under the append lock: a consistent view while other
+// processes append (sealed segments never change).
+func (l *Log) snapshot() (sealed []string, cur []byte, err error) {
+	err = l.locked(func() error {
+		files, err := l.files()
+		if err != nil {
+			return err
+		}
+		sealed = files
+		if len(files) > 0 && filepath.Base(files[len(files)-1]) == currentName {
+			sealed = files[:len(files)-1]
+			b, err := os.ReadFile(filepath.Join(l.dir, currentName))
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			cur = b[:bytes.LastIndexByte(b, '\n')+1]
+		}
+		return nil
+	})
+	return sealed, cur, err
 }
 
 // Segment is one part of a log to verify: local or from storage.
@@ -600,33 +607,17 @@ var ErrEmpty = errors.New("audit log is empty")
 // processes appended. It checks each entry's form and links like Verify,
 // from the segment it starts in.
 func (l *Log) Since(seq int64, fn func(Entry) error) error {
-	var files []string
-	var cur []byte
-	err := l.locked(func() error {
-		all, err := l.files()
-		if err != nil {
-			return err
-		}
-		start := 0
-		for i, f := range all {
-			if first, ok := segmentSeq(filepath.Base(f)); ok && first <= seq+1 {
-				start = i
-			}
-		}
-		files = all[start:]
-		if len(files) > 0 && filepath.Base(files[len(files)-1]) == currentName {
-			files = files[:len(files)-1]
-			b, err := os.ReadFile(filepath.Join(l.dir, currentName))
-			if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
-			}
-			cur = b[:bytes.LastIndexByte(b, '\n')+1]
-		}
-		return nil
-	})
+	all, cur, err := l.snapshot()
 	if err != nil {
 		return err
 	}
+	start := 0
+	for i, f := range all {
+		if first, ok := segmentSeq(filepath.Base(f)); ok && first <= seq+1 {
+			start = i
+		}
+	}
+	files := all[start:]
 	read := func(name string, b []byte) error {
 		if len(b) == 0 {
 			return nil

@@ -590,8 +590,13 @@ func (c *DB) OpenIngests(ctx context.Context) ([]Ingest, error) {
 
 // RecentFailures returns the newest audit events whose outcome is failure.
 func (c *DB) RecentFailures(ctx context.Context, n int) ([]Event, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT seq, hash, time, type, aip, location, outcome, detail FROM events
+	return c.events(ctx, `SELECT seq, hash, time, type, aip, location, outcome, detail FROM events
 		WHERE outcome = 'failure' ORDER BY seq DESC LIMIT ?`, n)
+}
+
+// events runs a query for whole event rows.
+func (c *DB) events(ctx context.Context, query string, args ...any) ([]Event, error) {
+	rows, err := c.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

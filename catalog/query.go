@@ -74,20 +74,7 @@ func (c *DB) Events(ctx context.Context, aip string, after int64, limit int) ([]
 		q += ` AND aip = ?`
 		args = append(args, aip)
 	}
-	rows, err := c.db.QueryContext(ctx, q+` ORDER BY seq LIMIT ?`, append(args, limit)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		var e Event
-		if err := rows.Scan(&e.Seq, &e.Hash, &e.Time, &e.Type, &e.AIP, &e.Location, &e.Outcome, &e.Detail); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return c.events(ctx, q+` ORDER BY seq LIMIT ?`, append(args, limit)...)
 }
 
 // MissingCopies counts the AIP versions that lack a copy at one of the

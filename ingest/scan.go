@@ -185,6 +185,10 @@ func describeMode(m fs.FileMode) string {
 	return kind(m)
 }
 
+// FileKind names a file that is not a regular file or folder in plain
+// words: "named pipe", "device file", ...
+func FileKind(m fs.FileMode) string { return kind(m) }
+
 func kind(m fs.FileMode) string {
 	switch {
 	case m&fs.ModeDevice != 0:

@@ -66,7 +66,7 @@ func walkFiles(args []string) (files, skipped []string, err error) {
 			files = append(files, a)
 			continue
 		case !st.IsDir():
-			return nil, nil, fmt.Errorf("%s: is a %s, not a regular file or a folder", a, modeKind(st.Mode()))
+			return nil, nil, fmt.Errorf("%s: is a %s, not a regular file or a folder", a, ingest.FileKind(st.Mode()))
 		}
 		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -86,18 +86,6 @@ func walkFiles(args []string) (files, skipped []string, err error) {
 	}
 	sort.Strings(files)
 	return files, skipped, nil
-}
-
-func modeKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&fs.ModeDevice != 0:
-		return "device file"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	}
-	return "special file"
 }
 
 func (c *cli) identify(ctx context.Context, args []string) int {

@@ -340,10 +340,10 @@ func (c *cli) ingestWith(ctx context.Context, cfg *config.Config, folder string,
 			*idOut = id
 		}
 		fmt.Fprintln(c.out, id)
-		// Where it is, on stderr: stdout stays the id alone, for scripts.
+		// Where it is, in the log: stdout stays the id alone, for scripts.
 		copies, _ := a.Catalog().Copies(ctx, id.String(), 1)
 		for _, cp := range copies {
-			fmt.Fprintf(c.errw, "stored at %s: %s\n", cp.Location, objectURL(a.Config(), cp))
+			c.log.Info().Str("aip", id.String()).Str("location", cp.Location).Str("package", objectURL(a.Config(), cp)).Msg("stored")
 		}
 		return exitOK
 	})
