@@ -27,7 +27,7 @@ func TestCommandsExplainThemselves(t *testing.T) {
 			t.Errorf("%s: %d %q", args, r.code, r.stderr)
 		}
 	}
-	if r := archivd(t, "version"); r.code != 0 || !strings.Contains(r.stdout, "go1.") || !strings.Contains(r.stdout, "built-in signatures") {
+	if r := archivd(t, "version"); r.code != 0 || !strings.Contains(r.stdout, "go1.") || !strings.Contains(r.stdout, "signatures in use: built-in") {
 		t.Errorf("version: %q", r.stdout)
 	}
 }

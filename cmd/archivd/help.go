@@ -35,7 +35,7 @@ var commands = []command{
 	{"locations check", "--config FILE", "is each location reachable, writable, versioned, locked?", "Leaves nothing behind."},
 	{"replicate", "--config FILE", "make every copy the copy policy requires (idempotent)", "Needs the data directory alone; the service runs it on its schedule."},
 	{"hold", "set|clear --config FILE AIP-ID", "legal hold on every copy (Object Lock locations)", ""},
-	{"version", "", "archivd's version, Go version and signature files", ""},
+	{"version", "[--config FILE]", "archivd's version, commit, Go version and the signature files in use", "With --config, the configured signature files; else the built-in set."},
 	{"help", "[COMMAND]", "this text, or one command's", ""},
 }
 

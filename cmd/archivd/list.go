@@ -13,6 +13,7 @@ import (
 
 	"github.com/archivd/archivd/archive"
 	"github.com/archivd/archivd/catalog"
+	"github.com/archivd/archivd/config"
 )
 
 // listed is one AIP as archivd list shows it.
@@ -110,15 +111,37 @@ func shorten(s string, n int) string {
 var commit = ""
 
 // versionCmd prints archivd's version, commit, Go version and the
-// built-in signature set.
-func (c *cli) versionCmd() int {
+// signature files in use (the configured ones with --config, else the
+// built-in set).
+func (c *cli) versionCmd(args []string) int {
+	var cfgPath string
+	if _, ok := c.flags("version", args, func(fs *flag.FlagSet) { fs.StringVar(&cfgPath, "config", "", "configuration file") }); !ok {
+		return exitUsage
+	}
+	var cfg *config.Config
+	if cfgPath != "" {
+		var code int
+		if cfg, code = c.loadConfig(cfgPath); cfg == nil {
+			return code
+		}
+	}
 	fmt.Fprintf(c.out, "archivd %s", version)
 	if commit != "" {
 		fmt.Fprintf(c.out, " (commit %s)", commit)
 	}
 	fmt.Fprintf(c.out, "\n%s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	if a, err := archive.NewAnalyzer(nil, "", ""); err == nil {
-		fmt.Fprintf(c.out, "built-in signatures: %s, version %s\n", a.ID.Source, a.ID.Version)
+	a, err := archive.NewAnalyzer(cfg, "", "")
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return exitConfig
 	}
+	fmt.Fprintf(c.out, "signatures in use: %s, version %s", a.ID.Source, a.ID.Version)
+	if a.ID.SHA256 != "" {
+		fmt.Fprintf(c.out, ", sha256 %s", a.ID.SHA256)
+	}
+	if a.ID.ContVer != "" {
+		fmt.Fprintf(c.out, "; container signatures version %s", a.ID.ContVer)
+	}
+	fmt.Fprintln(c.out)
 	return exitOK
 }

@@ -113,7 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "list":
 		return c.list(ctx, args[1:])
 	case "version", "--version":
-		return c.versionCmd()
+		return c.versionCmd(args[1:])
 	case "help", "-h", "--help":
 		return c.help(args[1:])
 	}
