@@ -57,6 +57,10 @@ type Options struct {
 	// Purpose names the holder in the lock file ("run", "replicate"), so
 	// a refused command can say who holds the data directory.
 	Purpose string
+	// WaitForCommands makes a writer wait while a command holds the lock
+	// (a verify that took it because it was free), but not while another
+	// archivd run does: the service starting beside a short command.
+	WaitForCommands bool
 }
 
 // LockedError: another archivd holds the data directory.
@@ -166,6 +170,7 @@ func (a *Archive) takeLock(ctx context.Context, wait bool) error {
 	if err != nil {
 		return err
 	}
+	waited := false
 	for {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
@@ -176,9 +181,16 @@ func (a *Archive) takeLock(ctx context.Context, wait bool) error {
 			return fmt.Errorf("lock %s: %w", path, err)
 		}
 		if !wait {
-			owner, _ := os.ReadFile(path)
-			f.Close()
-			return &LockedError{Path: path, Owner: strings.TrimSpace(string(owner))}
+			b, _ := os.ReadFile(path)
+			owner := strings.TrimSpace(string(b))
+			if !a.opts.WaitForCommands || strings.HasPrefix(owner, "archivd run") {
+				f.Close()
+				return &LockedError{Path: path, Owner: owner}
+			}
+			if !waited {
+				a.log.Info().Str("holder", owner).Msg("waiting for a command to finish with the data directory")
+				waited = true
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -34,7 +34,7 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	if len(cfg.Inboxes) == 0 {
 		c.log.Warn().Msg("no inboxes configured: archivd run only does the scheduled work")
 	}
-	a, err := archive.Open(ctx, cfg, archive.Options{Mode: archive.Writer, Wait: c.wait, Log: c.log, Version: version, Purpose: c.command})
+	a, err := archive.Open(ctx, cfg, archive.Options{Mode: archive.Writer, Wait: c.wait, WaitForCommands: true, Log: c.log, Version: version, Purpose: c.command})
 	if err != nil {
 		if ctx.Err() != nil {
 			return exitOK // stopped while starting

@@ -564,3 +564,30 @@ func TestServiceStopsDuringALargeCase(t *testing.T) {
 		t.Errorf("the large case is archived %d times\n%s", n, out)
 	}
 }
+
+// TestServiceWaitsForACommand: archivd run starting while a command holds
+// the data directory waits for it instead of failing.
+func TestServiceWaitsForACommand(t *testing.T) {
+	cfg, dir, _ := daemonSetup(t)
+	os.MkdirAll(filepath.Join(dir, "var"), 0o750)
+	lock := filepath.Join(dir, "var", "lock")
+	f, _ := os.OpenFile(lock, os.O_CREATE|os.O_RDWR, 0o640)
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("archivd verify, pid 1, since now\n")
+	cmd, out := startDaemon(t, cfg)
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		<-exited
+	}()
+	select {
+	case <-exited:
+		t.Fatalf("archivd run gave up while a command held the lock (exit %d):\n%s", cmd.ProcessState.ExitCode(), out)
+	case <-time.After(500 * time.Millisecond):
+	}
+	f.Close() // the command ends
+	waitRunning(t, dir, cmd.Process.Pid)
+}
