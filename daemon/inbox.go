@@ -159,6 +159,15 @@ func (d *Daemon) claim(in *config.Inbox, name string) error {
 		return err
 	}
 	d.crash("claim-recorded")
+	// An override is in claim.json now; its file goes before the case, so
+	// that it can never apply to a later delivery of the same name (a crash
+	// in between loses it: the case is refused again, never accepted).
+	if c.Override != "" {
+		if err := os.Remove(override); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			os.RemoveAll(c.dir)
+			return err
+		}
+	}
 	// The marker goes before the case: a marker left behind would make a
 	// later delivery of the same name look complete while it is copied. A
 	// crash in between is repaired by claimed(), which puts it back.
@@ -183,9 +192,6 @@ func (d *Daemon) claim(in *config.Inbox, name string) error {
 		return err
 	}
 	d.crash("claimed")
-	if c.Override != "" {
-		os.Remove(override)
-	}
 	d.log.Info().Str("inbox", in.Name).Str("case", name).Str("aip", c.ID).Msg("case claimed")
 	return nil
 }
