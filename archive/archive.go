@@ -141,7 +141,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Archive, erro
 				a.log.Info().Str("location", loc.Name).Int("aborted", n).Msg("aborted stale multipart uploads")
 			}
 		}
-		a.stores = append(a.stores, st)
+		a.stores = append(a.stores, storage.Limit(st, loc.MaxUploads))
 	}
 	log, err := audit.Open(filepath.Join(cfg.DataDir, "audit"))
 	if err != nil {

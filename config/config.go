@@ -73,7 +73,10 @@ type Location struct {
 	Credentials     Credentials `yaml:"credentials"`
 	PartSizeMiB     int         `yaml:"part_size_mib"`
 	MultipartMaxAge string      `yaml:"multipart_max_age"`
-	ObjectLock      *ObjectLock `yaml:"object_lock"`
+	// MaxUploads bounds the commits running at once at this location
+	// (default 2): many cases at once must not swamp one slow site.
+	MaxUploads int         `yaml:"max_uploads"`
+	ObjectLock *ObjectLock `yaml:"object_lock"`
 
 	// Resolved at load time.
 	AccessKey, SecretKey string        `yaml:"-"`
@@ -254,6 +257,9 @@ func (c *Config) applyDefaults() {
 	}
 	for i := range c.Locations {
 		l := &c.Locations[i]
+		if l.MaxUploads == 0 {
+			l.MaxUploads = 2
+		}
 		if l.Type == "s3" {
 			if l.Region == "" {
 				l.Region = "us-east-1"
@@ -429,6 +435,9 @@ func Parse(name string, b []byte) (*Config, error) {
 			add(l, "locations[%d]: name %q is used twice", i, loc.Name)
 		}
 		names[loc.Name] = true
+		if loc.MaxUploads < 1 || loc.MaxUploads > 64 {
+			add(l, "locations[%d] (%s): max_uploads %d: 1 to 64", i, loc.Name, loc.MaxUploads)
+		}
 		switch loc.Type {
 		case "local":
 			if loc.Path == "" {
