@@ -33,16 +33,19 @@ func (c *cli) locationsCheck(ctx context.Context, args []string) int {
 			if len(p.Problems) > 0 {
 				state, bad = "NOT USABLE", true
 			}
-			versioning := p.Versioning
+			versioning, lock := p.Versioning, "off"
 			if versioning == "" {
 				versioning = "off"
 			}
-			lock := "off"
 			if p.ObjectLock {
 				lock = "on"
 			}
-			fmt.Fprintf(c.out, "%s (s3 %s bucket %s): %s\n  reachable: %v, bucket: %v, writable: %v, versioning: %s, object lock: %s\n",
-				loc.Name, loc.Endpoint, loc.Bucket, state, p.Reachable, p.BucketFound, p.Writable, versioning, lock)
+			writable := fmt.Sprint(p.Writable)
+			if !p.Checked {
+				versioning, lock, writable = "not checked", "not checked", "not checked"
+			}
+			fmt.Fprintf(c.out, "%s (s3 %s bucket %s): %s\n  reachable: %v, bucket: %v, writable: %s, versioning: %s, object lock: %s\n",
+				loc.Name, loc.Endpoint, loc.Bucket, state, p.Reachable, p.BucketFound, writable, versioning, lock)
 			for _, m := range p.Problems {
 				fmt.Fprintf(c.out, "  problem: %s\n", m)
 			}

@@ -16,6 +16,9 @@ type Capabilities struct {
 	Writable    bool
 	Versioning  string // "Enabled", "Suspended" or ""
 	ObjectLock  bool
+	// Checked: versioning and Object Lock were looked at (the probe got
+	// that far); otherwise their fields say nothing.
+	Checked     bool
 	DefaultLock string // e.g. "GOVERNANCE 30 DAYS", "" if none
 	Problems    []string
 	Warnings    []string
@@ -31,6 +34,9 @@ func (s *Store) Probe(ctx context.Context) *Capabilities {
 	defer cancel()
 	ok, err := s.client.BucketExists(ctx, s.cfg.Bucket)
 	if err != nil {
+		// An error the server sent (wrong credentials, say) means it was
+		// reached; a network error means it was not.
+		c.Reachable = minio.ToErrorResponse(err).StatusCode != 0
 		c.Problems = append(c.Problems, s.translate("check bucket", s.cfg.Bucket, err).Error())
 		return c
 	}
@@ -40,6 +46,7 @@ func (s *Store) Probe(ctx context.Context) *Capabilities {
 		return c
 	}
 	c.BucketFound = true
+	c.Checked = true
 	if v, err := s.client.GetBucketVersioning(ctx, s.cfg.Bucket); err == nil {
 		c.Versioning = v.Status
 	}

@@ -159,7 +159,11 @@ func (s *Store) translate(op, key string, err error) error {
 	var he x509.HostnameError
 	var ce *tls.CertificateVerificationError
 	if errors.As(err, &ue) || errors.As(err, &he) || errors.As(err, &ce) {
-		return fmt.Errorf("%s: the server's TLS certificate is not trusted (set the location's tls.ca_file): %v: %w", where, err, storage.ErrUnavailable)
+		hint := "set the location's ca_file to the CA that signed it"
+		if s.cfg.CAFile != "" {
+			hint = "the location's ca_file " + s.cfg.CAFile + " does not vouch for it: another CA, or a certificate for another host name"
+		}
+		return fmt.Errorf("%s: the server's TLS certificate is not trusted (%s): %v: %w", where, hint, err, storage.ErrUnavailable)
 	}
 	var ne net.Error
 	var oe *net.OpError

@@ -86,19 +86,19 @@ func TestProbe(t *testing.T) {
 	}
 	cfg := srv.Config("no-such-bucket")
 	missing, _ := s3.New(cfg)
-	if c := missing.Probe(ctx); c.BucketFound || len(c.Problems) == 0 || !strings.Contains(c.Problems[0], "does not exist") {
+	if c := missing.Probe(ctx); c.BucketFound || c.Checked || !c.Reachable || len(c.Problems) == 0 || !strings.Contains(c.Problems[0], "does not exist") {
 		t.Errorf("probe of a missing bucket: %+v", c)
 	}
 	cfg = srv.Config(lockBucket)
 	cfg.SecretKey = "wrong"
 	bad, _ := s3.New(cfg)
-	if c := bad.Probe(ctx); len(c.Problems) == 0 || !strings.Contains(c.Problems[0], "credentials") {
+	if c := bad.Probe(ctx); len(c.Problems) == 0 || !strings.Contains(c.Problems[0], "credentials") || !c.Reachable || c.Checked {
 		t.Errorf("probe with wrong credentials: %+v", c)
 	}
 	cfg = srv.Config(lockBucket)
 	cfg.CAFile = ""
 	untrusted, _ := s3.New(cfg)
-	if c := untrusted.Probe(ctx); len(c.Problems) == 0 || !strings.Contains(c.Problems[0], "TLS certificate is not trusted") {
+	if c := untrusted.Probe(ctx); len(c.Problems) == 0 || !strings.Contains(c.Problems[0], "TLS certificate is not trusted (set the location's ca_file") || c.Checked {
 		t.Errorf("probe without the CA: %+v", c)
 	}
 }
