@@ -93,6 +93,19 @@ func ParseIndex(data []byte) (*Result, error) {
 	return res, nil
 }
 
+// OriginFromBagInfo reads back the delivery a package's case came from
+// ("" for packages written before it was recorded).
+func OriginFromBagInfo(b []byte) string {
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSuffix(line, "\r"), "Case-Delivery: "); ok {
+			if o, err := UnescapePath(v); err == nil {
+				return o
+			}
+		}
+	}
+	return ""
+}
+
 // MetadataFromBagInfo reads back the case metadata written into bag-info.txt.
 func MetadataFromBagInfo(b []byte) Metadata {
 	var m Metadata

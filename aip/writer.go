@@ -62,6 +62,10 @@ type Record struct {
 	Software     string // e.g. "archivd"
 	SoftVersion  string
 	Events       []Event
+	// Origin names the delivery the case came from (the folder ingested,
+	// or "inbox <name>/<case>"): kept in bag-info.txt so that once-only
+	// survives the loss of the catalog.
+	Origin string
 }
 
 // FormatInfo is what format identification found for one file; aip
@@ -438,5 +442,6 @@ func bagInfo(rec Record, meta Metadata, oxum string) string {
 	line("Case-Record-Class", meta.RecordClass)
 	line("Case-Opened", meta.Opened)
 	line("Case-Closed", meta.Closed)
+	line("Case-Delivery", EscapePath(rec.Origin))
 	return b.String()
 }

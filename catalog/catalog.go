@@ -367,6 +367,15 @@ func (c *DB) PutIngest(ctx context.Context, in Ingest) error {
 	return nil
 }
 
+// RestoreIngest records, during a rebuild from storage, that an AIP was
+// committed from a delivery (origin), unless the catalog knows its ingest
+// already: once-only survives the loss of the catalog.
+func (c *DB) RestoreIngest(ctx context.Context, aip, origin, created string) error {
+	_, err := c.db.ExecContext(ctx, `INSERT INTO ingests (aip, state, source, record, error, updated, origin) VALUES (?, 'committed', ?, '{}', '', ?, ?)
+		ON CONFLICT (aip) DO NOTHING`, aip, origin, created, origin)
+	return err
+}
+
 // UnfinishedIngest returns the newest ingest of source that was begun
 // (described, packaged or partly stored) but not committed or failed
 // (ErrNotFound if none).

@@ -349,7 +349,11 @@ func (in *Ingester) pack(ctx context.Context, j *job, input aip.Input) error {
 	if err := os.MkdirAll(content, 0o750); err != nil {
 		return err
 	}
-	r := aip.Record{ID: j.id, Version: 1, Created: j.rec.Created, Zone: in.Zone, Organization: in.Organization,
+	origin := j.rec.Origin
+	if origin == "" {
+		origin = j.rec.Source
+	}
+	r := aip.Record{ID: j.id, Version: 1, Created: j.rec.Created, Zone: in.Zone, Organization: in.Organization, Origin: origin,
 		Software: in.Software, SoftVersion: in.Version,
 		Events: []aip.Event{
 			{ID: j.rec.EventIDs[0], Type: audit.TypeIngestion, Time: j.rec.Created, Outcome: audit.OutcomeSuccess, Detail: "case folder accepted for archiving"},

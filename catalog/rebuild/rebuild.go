@@ -164,12 +164,13 @@ func rebuildObject(ctx context.Context, store storage.Store, cat *catalog.DB, s 
 
 // versionRows are the catalog rows of one stored version.
 type versionRows struct {
-	a     catalog.AIP
-	v     catalog.Version
-	p     catalog.Package
-	files []catalog.File
-	cp    catalog.Copy
-	ids   []catalog.Identification
+	a      catalog.AIP
+	v      catalog.Version
+	p      catalog.Package
+	files  []catalog.File
+	cp     catalog.Copy
+	ids    []catalog.Identification
+	origin string // the delivery, from bag-info.txt
 }
 
 // put writes the rows; later locations of an AIP add only their copy.
@@ -179,6 +180,11 @@ func (r versionRows) put(ctx context.Context, cat *catalog.DB, first bool) error
 	}
 	if err := cat.PutVersionRows(ctx, r.a, r.v, r.p, r.files, r.cp); err != nil {
 		return err
+	}
+	if r.v.Version == 1 && r.origin != "" {
+		if err := cat.RestoreIngest(ctx, r.a.ID, r.origin, r.v.Created); err != nil {
+			return err
+		}
 	}
 	if len(r.ids) == 0 {
 		return nil
@@ -207,6 +213,7 @@ func readVersion(ctx context.Context, store storage.Store, id aip.ID, inv *ocfl.
 		return r, err
 	}
 	meta := aip.MetadataFromBagInfo(info)
+	r.origin = aip.OriginFromBagInfo(info)
 	ver := inv.Versions[vn]
 	r.a, r.v, r.p, r.files = rows.Rows(id, v, ver.Created, meta, res, digest.Of(vinv).SHA512.String(), ver.Message)
 	r.a.Head = inv.HeadNumber()

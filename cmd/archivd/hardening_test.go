@@ -525,3 +525,29 @@ func TestAuditSegmentsByAge(t *testing.T) {
 	}
 	auditVerify(t, cfg, 0, "OK: 5 entries", "OK stored trail at local")
 }
+
+// TestOnceOnlySurvivesALostCatalog: the delivery a case came from is kept
+// in its package; a catalog rebuilt from storage refuses it again.
+func TestOnceOnlySurvivesALostCatalog(t *testing.T) {
+	cfg, dir := setup(t)
+	sealEveryCommand(t, cfg)
+	c := filepath.Join(dir, "Akte-Müller-\xe4")
+	if err := writeSampleCase(c); err != nil {
+		t.Fatal(err)
+	}
+	r := archivd(t, "ingest", "--config", cfg, c)
+	if r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	id := strings.TrimSpace(r.stdout)
+	for _, p := range []string{"catalog.db", "catalog.db-wal", "catalog.db-shm", "audit"} {
+		os.RemoveAll(filepath.Join(dir, "var", p))
+	}
+	if r := archivd(t, "catalog", "rebuild", "--config", cfg); r.code != 0 {
+		t.Fatalf("rebuild: %d %s", r.code, r.stderr)
+	}
+	r = archivd(t, "ingest", "--config", cfg, c)
+	if r.code != exitDataErr || !strings.Contains(r.stderr, "already archived unchanged as "+id) {
+		t.Fatalf("the same delivery after a rebuild: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+}
