@@ -13,6 +13,7 @@ import (
 
 	"github.com/archivd/archivd/aip"
 	"github.com/archivd/archivd/catalog"
+	"github.com/archivd/archivd/demo"
 	"github.com/archivd/archivd/ocfl"
 )
 
@@ -61,7 +62,7 @@ func sealEveryCommand(t *testing.T, cfg string) {
 func sampleCase(t *testing.T, dir string) string {
 	t.Helper()
 	c := filepath.Join(dir, "case")
-	if err := writeSampleCase(c); err != nil {
+	if err := demo.WriteSampleCase(c); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -157,7 +158,7 @@ func TestIngestVerifyExportRebuild(t *testing.T) {
 	if r := archivd(t, "export", "--config", cfg, idText, out); r.code != 0 {
 		t.Fatalf("export: %d %s", r.code, r.stderr)
 	}
-	if same, err := sameTree(caseDir, out); !same {
+	if same, err := demo.SameTree(caseDir, out); !same {
 		t.Fatalf("export differs from the case folder: %v", err)
 	}
 	if r := archivd(t, "export", "--config", cfg, idText, out); r.code != exitUsage || !strings.Contains(r.stderr, "not empty") {
@@ -293,7 +294,7 @@ func TestBadInput(t *testing.T) {
 	if r := archivd(t, "export", "--config", cfg, strings.TrimSpace(r.stdout), out); r.code != 0 {
 		t.Fatalf("export: %d %s", r.code, r.stderr)
 	}
-	if same, err := sameTree(odd, out); !same {
+	if same, err := demo.SameTree(odd, out); !same {
 		t.Fatalf("odd names not restored: %v", err)
 	}
 

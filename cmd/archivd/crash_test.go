@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/archivd/archivd/demo"
 	_ "modernc.org/sqlite"
 )
 
@@ -34,7 +35,7 @@ func proc(args ...string) *exec.Cmd {
 // to land in the middle of it.
 func bigCase(t *testing.T, dir string, seed uint64) string {
 	t.Helper()
-	if err := writeSampleCase(dir); err != nil {
+	if err := demo.WriteSampleCase(dir); err != nil {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(seed, 1))

@@ -2,13 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/signal"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -16,9 +12,7 @@ import (
 
 	"github.com/archivd/archivd/archive"
 	"github.com/archivd/archivd/catalog"
-	"github.com/archivd/archivd/config"
 	"github.com/archivd/archivd/daemon"
-	"github.com/archivd/archivd/sdnotify"
 )
 
 // runDaemon is archivd run: the long-running service in the foreground.
@@ -45,9 +39,9 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	defer a.Close(context.WithoutCancel(ctx))
 	return func(a *archive.Archive) int {
 		d := daemon.New(a, c.log)
-		c.serviceHooks(ctx, d, cfg.Path)
+		d.Systemd(ctx, cfg.Path)
 		if cfg.HTTP.Listen != "" {
-			if err := c.serveHTTP(ctx, d, cfg.HTTP.Listen, cfg.HTTP.TokenFile); err != nil {
+			if err := d.ServeHTTP(ctx, cfg.HTTP.Listen, cfg.HTTP.TokenFile); err != nil {
 				c.log.Error().Err(err).Str("listen", cfg.HTTP.Listen).Msg("cannot serve HTTP")
 				return exitFailure
 			}
@@ -205,98 +199,4 @@ func (c *cli) quarantine(ctx context.Context, args []string) int {
 	}
 	fmt.Fprintln(c.errw, "usage: archivd quarantine list|show|retry --config FILE [--accept-formats \"WHO: WHY\"] [INBOX/CASE]")
 	return exitUsage
-}
-
-// serviceHooks tells systemd how the service is (READY=1 after startup
-// recovery, a STATUS= line, the watchdog's heartbeat from the main loop,
-// STOPPING=1) and reloads the configuration on SIGHUP.
-func (c *cli) serviceHooks(ctx context.Context, d *daemon.Daemon, cfgPath string) {
-	notifyErr := func(err error) {
-		if err != nil {
-			c.log.Warn().Err(err).Msg("cannot notify systemd")
-		}
-	}
-	d.Ready = func() { notifyErr(sdnotify.Ready(d.StatusLine())) }
-	interval, watchdog := sdnotify.WatchdogInterval()
-	var lastBeat, lastStatus time.Time
-	d.Tick = func() {
-		// The heartbeat comes from the main loop itself: a loop that hangs
-		// stops it, and systemd restarts the service.
-		if watchdog && time.Since(lastBeat) >= interval {
-			notifyErr(sdnotify.Watchdog())
-			lastBeat = time.Now()
-		}
-		if time.Since(lastStatus) >= 10*time.Second {
-			notifyErr(sdnotify.Status(d.StatusLine()))
-			lastStatus = time.Now()
-		}
-	}
-	go func() {
-		<-ctx.Done()
-		notifyErr(sdnotify.Stopping())
-	}()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	go func() {
-		defer signal.Stop(hup)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-			}
-			notifyErr(sdnotify.Reloading())
-			next, err := config.Load(cfgPath)
-			if err == nil {
-				err = d.Reload(ctx, next)
-			}
-			d.Metrics.Reloaded(err == nil)
-			if err != nil {
-				c.log.Error().Err(err).Msg("configuration not reloaded; the running one stays")
-				notifyErr(sdnotify.Ready("configuration reload failed (the running one stays): " + firstLine(err.Error()) + "; " + d.StatusLine()))
-				continue
-			}
-			notifyErr(sdnotify.Ready(d.StatusLine()))
-		}
-	}()
-}
-
-// serveHTTP serves health, metrics and the API on a TCP address or a unix
-// socket (unix:/path, mode 0660) until ctx ends.
-func (c *cli) serveHTTP(ctx context.Context, d *daemon.Daemon, listen, tokenFile string) error {
-	token := ""
-	if tokenFile != "" {
-		b, err := os.ReadFile(tokenFile)
-		if err != nil {
-			return err
-		}
-		token = strings.TrimSpace(string(b))
-	}
-	var ln net.Listener
-	var err error
-	if p, ok := strings.CutPrefix(listen, "unix:"); ok {
-		os.Remove(p) // a socket left by a killed run
-		if ln, err = net.Listen("unix", p); err == nil {
-			err = os.Chmod(p, 0o660)
-		}
-	} else {
-		ln, err = net.Listen("tcp", listen)
-	}
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: d.Handler(token), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			c.log.Error().Err(err).Msg("HTTP server stopped")
-		}
-	}()
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}()
-	c.log.Info().Str("listen", listen).Bool("api", token != "").Msg("serving /healthz, /readyz, /metrics and /api/v1")
-	return nil
 }

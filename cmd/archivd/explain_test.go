@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/archivd/archivd/archive"
 )
 
 func TestCommandsExplainThemselves(t *testing.T) {
@@ -35,7 +37,7 @@ func TestCommandsExplainThemselves(t *testing.T) {
 func TestList(t *testing.T) {
 	cfg, dir, id := ingested(t)
 	r := archivd(t, "list", "--config", cfg, "--format", "json")
-	var out []listed
+	var out []archive.Listed
 	if err := json.Unmarshal([]byte(r.stdout), &out); r.code != 0 || err != nil || len(out) != 1 || out[0].ID != id ||
 		out[0].Reference != "63-01/2024-017" || len(out[0].Copies) != 1 || out[0].Size == 0 {
 		t.Fatalf("list: %d %s %v", r.code, r.stdout, err)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/audit"
+	"github.com/archivd/archivd/demo"
 )
 
 // sqlExec changes a test's catalog behind archivd's back.
@@ -138,7 +139,7 @@ func TestAuditTrailSurvivesLatin1Names(t *testing.T) {
 	cfg, dir := setup(t)
 	sealEveryCommand(t, cfg)
 	c := filepath.Join(dir, "M\xfcller-Akte")
-	if err := writeSampleCase(c); err != nil {
+	if err := demo.WriteSampleCase(c); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(c, "Bescheid-\xe4.txt"), []byte("Latin-1 name\n"), 0o644)
@@ -532,7 +533,7 @@ func TestOnceOnlySurvivesALostCatalog(t *testing.T) {
 	cfg, dir := setup(t)
 	sealEveryCommand(t, cfg)
 	c := filepath.Join(dir, "Akte-Müller-\xe4")
-	if err := writeSampleCase(c); err != nil {
+	if err := demo.WriteSampleCase(c); err != nil {
 		t.Fatal(err)
 	}
 	r := archivd(t, "ingest", "--config", cfg, c)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"text/tabwriter"
@@ -15,19 +14,6 @@ import (
 	"github.com/archivd/archivd/catalog"
 	"github.com/archivd/archivd/config"
 )
-
-// listed is one AIP as archivd list shows it.
-type listed struct {
-	ID          string   `json:"id"`
-	Reference   string   `json:"reference"`
-	Title       string   `json:"title"`
-	Agency      string   `json:"agency"`
-	RecordClass string   `json:"record_class"`
-	Closed      string   `json:"closed"`
-	Versions    int      `json:"versions"`
-	Size        int64    `json:"size"`
-	Copies      []string `json:"copies"` // "location (verified TIME)"
-}
 
 // list shows the archived AIPs; it reads the catalog only and takes no lock.
 func (c *cli) list(ctx context.Context, args []string) int {
@@ -45,36 +31,10 @@ func (c *cli) list(ctx context.Context, args []string) int {
 	if len(pos) != 0 || (format != "table" && format != "csv" && format != "json") {
 		return c.missing("list", "nothing but flags")
 	}
-	cat, err := catalog.Open(ctx, filepath.Join(cfg.DataDir, "catalog.db"))
+	out, err := archive.List(ctx, cfg, f)
 	if err != nil {
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		return exitFailure
-	}
-	defer cat.Close()
-	var out []listed
-	for f.Offset = 0; ; f.Offset += 1000 {
-		f.Limit = 1000
-		page, total, err := cat.ListAIPs(ctx, f)
-		if err != nil {
-			fmt.Fprintf(c.errw, "archivd: %v\n", err)
-			return exitFailure
-		}
-		for _, a := range page {
-			l := listed{ID: a.ID, Reference: a.Reference, Title: a.Title, Agency: a.Agency, RecordClass: a.RecordClass, Closed: a.Closed, Versions: a.Head, Copies: []string{}}
-			for v := 1; v <= a.Head; v++ {
-				if p, err := cat.GetPackage(ctx, a.ID, v); err == nil {
-					l.Size += p.Size
-				}
-			}
-			copies, _ := cat.Copies(ctx, a.ID, a.Head)
-			for _, cp := range copies {
-				l.Copies = append(l.Copies, fmt.Sprintf("%s (verified %s)", cp.Location, cp.VerifiedAt))
-			}
-			out = append(out, l)
-		}
-		if f.Offset+len(page) >= total || len(page) == 0 {
-			break
-		}
 	}
 	switch format {
 	case "json":

@@ -3,13 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/archivd/archivd/aip"
 	"github.com/archivd/archivd/archive"
-	"github.com/archivd/archivd/ocfl"
-	"github.com/archivd/archivd/storage/s3"
 )
 
 // locationsCheck tells for each location whether it is usable, in plain words.
@@ -19,19 +15,16 @@ func (c *cli) locationsCheck(ctx context.Context, args []string) int {
 		return code
 	}
 	bad := false
-	for _, loc := range cfg.Locations {
-		st, err := archive.OpenLocation(ctx, loc)
-		if err != nil {
-			fmt.Fprintf(c.out, "%s (%s): NOT USABLE: %v\n", loc.Name, loc.Type, err)
-			bad = true
-			continue
-		}
-		switch s := st.(type) {
-		case *s3.Store:
-			p := s.Probe(ctx)
+	for _, ch := range archive.CheckLocations(ctx, cfg) {
+		loc := ch.Location
+		bad = bad || !ch.Usable()
+		switch p := ch.Probe; {
+		case ch.Problem != "":
+			fmt.Fprintf(c.out, "%s (%s %s): NOT USABLE: %s\n", loc.Name, loc.Type, loc.Path+loc.Endpoint, ch.Problem)
+		case p != nil:
 			state := "OK"
-			if len(p.Problems) > 0 {
-				state, bad = "NOT USABLE", true
+			if !ch.Usable() {
+				state = "NOT USABLE"
 			}
 			versioning, lock := p.Versioning, "off"
 			if versioning == "" {
@@ -53,21 +46,7 @@ func (c *cli) locationsCheck(ctx context.Context, args []string) int {
 				fmt.Fprintf(c.out, "  warning: %s\n", m)
 			}
 		default:
-			r := ocfl.ValidateRoot(os.DirFS(loc.Path))
-			if !r.Valid() {
-				fmt.Fprintf(c.out, "%s (local %s): NOT USABLE: the storage root is not valid OCFL: %v\n", loc.Name, loc.Path, r.Errors[0])
-				bad = true
-				continue
-			}
-			f, err := os.CreateTemp(filepath.Dir(loc.Path), ".archivd-probe-*")
-			if err != nil {
-				fmt.Fprintf(c.out, "%s (local %s): NOT USABLE: not writable: %v\n", loc.Name, loc.Path, err)
-				bad = true
-				continue
-			}
-			f.Close()
-			os.Remove(f.Name())
-			fmt.Fprintf(c.out, "%s (local %s): OK\n  writable, valid OCFL storage root with %d object(s)\n", loc.Name, loc.Path, r.Objects)
+			fmt.Fprintf(c.out, "%s (local %s): OK\n  writable, valid OCFL storage root with %d object(s)\n", loc.Name, loc.Path, ch.Objects)
 		}
 	}
 	if bad {

@@ -343,7 +343,7 @@ func (c *cli) ingestWith(ctx context.Context, cfg *config.Config, folder string,
 		// Where it is, in the log: stdout stays the id alone, for scripts.
 		copies, _ := a.Catalog().Copies(ctx, id.String(), 1)
 		for _, cp := range copies {
-			c.log.Info().Str("aip", id.String()).Str("location", cp.Location).Str("package", objectURL(a.Config(), cp)).Msg("stored")
+			c.log.Info().Str("aip", id.String()).Str("location", cp.Location).Str("package", archive.ObjectURL(a.Config(), cp)).Msg("stored")
 		}
 		return exitOK
 	})
@@ -464,18 +464,4 @@ func (c *cli) auditVerify(ctx context.Context, args []string) int {
 		return exitDataErr
 	}
 	return code
-}
-
-// objectURL says where a copy lies, in the location's own terms.
-func objectURL(cfg *config.Config, cp catalog.Copy) string {
-	for _, loc := range cfg.Locations {
-		if loc.Name != cp.Location {
-			continue
-		}
-		if loc.Type == "s3" {
-			return "s3://" + loc.Bucket + "/" + loc.Prefix + cp.ObjectKey + " at " + loc.Endpoint
-		}
-		return filepath.Join(loc.Path, filepath.FromSlash(cp.ObjectKey))
-	}
-	return cp.ObjectKey
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/catalog"
+	"github.com/archivd/archivd/demo"
 	"github.com/archivd/archivd/ocfl"
 	"github.com/archivd/archivd/storage/s3/s3test"
 )
@@ -79,7 +80,7 @@ func TestS3TwoCopiesVerifyExportRebuild(t *testing.T) {
 	if r := archivd(t, "export", "--config", cfg, id, out); r.code != 0 {
 		t.Fatalf("export: %d %s", r.code, r.stderr)
 	}
-	if same, err := sameTree(caseDir, out); !same {
+	if same, err := demo.SameTree(caseDir, out); !same {
 		t.Fatalf("export from S3 differs: %v", err)
 	}
 	// replicate restores the lost local copy from S3.
