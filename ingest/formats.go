@@ -126,3 +126,16 @@ func counts(m map[string]int) string {
 	sort.Strings(parts)
 	return strings.Join(parts, ", ")
 }
+
+// Check reads a case folder as Ingest does and judges every file against
+// the format policy, writing nothing: the dry run behind archivd policy
+// check. A folder that cannot be read is an *InputError and no report; a
+// policy refusal is an *InputError with Policy set, with the report.
+func (in *Ingester) Check(ctx context.Context, folder string) (aip.Input, *rows.FormatReport, error) {
+	input, err := Scan(folder, in.Defaults)
+	if err != nil {
+		return input, nil, err
+	}
+	report, err := in.analyze(ctx, folder, &input)
+	return input, report, err
+}

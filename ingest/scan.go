@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/archivd/archivd/aip"
+	"github.com/archivd/archivd/formats"
 )
 
 // SidecarName is the optional metadata file in a case folder.
@@ -185,21 +186,7 @@ func describeMode(m fs.FileMode) string {
 	return kind(m)
 }
 
-// FileKind names a file that is not a regular file or folder in plain
-// words: "named pipe", "device file", ...
-func FileKind(m fs.FileMode) string { return kind(m) }
-
-func kind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeDevice != 0:
-		return "device file"
-	case m&fs.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	}
-	return "special file"
-}
+func kind(m fs.FileMode) string { return formats.FileKind(m) }
 
 func readLimited(p string, limit int64) ([]byte, error) {
 	f, err := os.Open(p)

@@ -4,16 +4,14 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/archivd/archivd/aip"
 	"github.com/archivd/archivd/archive"
 	"github.com/archivd/archivd/config"
 	"github.com/archivd/archivd/formats"
@@ -40,7 +38,7 @@ func (c *cli) prepareAnalysis(cfg *config.Config, sigs, conts string, paths []st
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		return nil, nil, exitConfig
 	}
-	files, skipped, err := walkFiles(paths)
+	files, skipped, err := formats.Files(paths)
 	if err != nil {
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		return nil, nil, exitDataErr
@@ -49,43 +47,6 @@ func (c *cli) prepareAnalysis(cfg *config.Config, sigs, conts string, paths []st
 		fmt.Fprintf(c.errw, "archivd: %s: not a regular file (a link, pipe or device); left out\n", p)
 	}
 	return a, files, exitOK
-}
-
-// walkFiles expands folders into their regular files, sorted. A named
-// argument that is neither a regular file nor a folder (a named pipe would
-// block the read for ever) is an error; such entries inside a folder are
-// left out and named in skipped.
-func walkFiles(args []string) (files, skipped []string, err error) {
-	for _, a := range args {
-		st, err := os.Stat(a)
-		if err != nil {
-			return nil, nil, err
-		}
-		switch {
-		case st.Mode().IsRegular():
-			files = append(files, a)
-			continue
-		case !st.IsDir():
-			return nil, nil, fmt.Errorf("%s: is a %s, not a regular file or a folder", a, ingest.FileKind(st.Mode()))
-		}
-		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			switch {
-			case d.Type().IsRegular():
-				files = append(files, p)
-			case !d.IsDir():
-				skipped = append(skipped, p)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, nil, err
-		}
-	}
-	sort.Strings(files)
-	return files, skipped, nil
 }
 
 func (c *cli) identify(ctx context.Context, args []string) int {
@@ -191,52 +152,31 @@ func (c *cli) policyCheck(ctx context.Context, args []string) int {
 	if len(pos) != 1 || pos[0] == "" {
 		return c.missing("policy check", "DIR (the case folder to check)")
 	}
-	// A dry run of ingest: the case folder is read as ingest reads it, so
-	// links, devices, names, case.yaml and empty cases are refused here
-	// with the same words; case.yaml is the case's metadata, not a document.
-	abs, err := filepath.Abs(pos[0])
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitUsage
-	}
-	input, err := ingest.Scan(abs, aip.Metadata{Agency: cfg.CaseDefaults.Agency, RecordClass: cfg.CaseDefaults.RecordClass})
-	if err != nil {
+	// A dry run of ingest (archive.PolicyCheck): the same refusals and words.
+	rep, err := archive.PolicyCheck(ctx, cfg, pos[0])
+	var ie *ingest.InputError
+	switch {
+	case errors.As(err, &ie) && !ie.Policy:
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		fmt.Fprintln(c.out, "The case file would be refused (Die Akte würde abgelehnt).")
 		return exitCode(err)
-	}
-	if input.Sidecar != nil {
-		fmt.Fprintf(c.out, "# %s: case metadata (Aktenzeichen %q, title %q), not a document\n", ingest.SidecarName, input.Meta.Reference, input.Meta.Title)
-	}
-	a, err := archive.NewAnalyzer(cfg, "", "")
-	if err != nil {
+	case err != nil && rep == nil:
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitConfig
+		return exitCode(err)
 	}
-	var files []string
-	for _, f := range input.Files {
-		files = append(files, filepath.Join(abs, filepath.FromSlash(f.Path)))
+	if rep.Sidecar {
+		fmt.Fprintf(c.out, "# %s: case metadata (Aktenzeichen %q, title %q), not a document\n", ingest.SidecarName, rep.Meta.Reference, rep.Meta.Title)
 	}
 	counts := map[string]int{}
-	fmt.Fprintf(c.out, "# %s\n", identifierLine(a.ID))
+	fmt.Fprintf(c.out, "# %s\n", identifierLine(rep.Identifier))
 	tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DECISION\tPATH\tPUID\tREASON / GRUND")
-	for _, f := range files {
-		if ctx.Err() != nil {
-			fmt.Fprintln(c.errw, "archivd: policy check: interrupted")
-			return exitFailure
-		}
-		an, err := a.AnalyzeFile(ctx, f, filepath.Base(f))
-		if err != nil {
-			fmt.Fprintf(c.errw, "archivd: %s: %v\n", f, err)
-			return exitFailure
-		}
-		counts[an.Decision.Action]++
-		rel, _ := filepath.Rel(abs, f)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s / %s\n", strings.ToUpper(an.Decision.Action), rel, an.PUID, an.Decision.Reason, an.Decision.Grund)
+	for _, f := range rep.Files {
+		counts[f.Decision]++
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s / %s\n", strings.ToUpper(f.Decision), f.Original, f.PUID, f.Reason, f.Grund)
 	}
 	tw.Flush()
-	fmt.Fprintf(c.out, "%d file(s): %d accept, %d warn, %d reject\n", len(files), counts[formats.Accept], counts[formats.Warn], counts[formats.Reject])
+	fmt.Fprintf(c.out, "%d file(s): %d accept, %d warn, %d reject\n", len(rep.Files), counts[formats.Accept], counts[formats.Warn], counts[formats.Reject])
 	if counts[formats.Reject] > 0 {
 		fmt.Fprintln(c.out, "The case file would be refused (Die Akte würde abgelehnt).")
 		return exitDataErr
