@@ -65,8 +65,12 @@ func segmentSeq(name string) (int64, bool) {
 	return n, err == nil && n > 0 && SegmentName(n) == name
 }
 
-// segmentNames keeps the well-formed segment names, sorted.
-func segmentNames(names []string) []string {
+// storedSegments lists the well-formed segment names a remote holds, sorted.
+func storedSegments(ctx context.Context, r Remote) ([]string, error) {
+	names, err := r.SegmentNames(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []string
 	for _, n := range names {
 		if _, ok := segmentSeq(n); ok {
@@ -74,7 +78,7 @@ func segmentNames(names []string) []string {
 		}
 	}
 	slices.Sort(out)
-	return out
+	return out, nil
 }
 
 // parseSegment reads a stored or local segment: every line an entry in
@@ -204,12 +208,11 @@ func (l *Log) Reconcile(ctx context.Context, remotes []Remote) (rec *Recovery, u
 func (l *Log) reconcile(ctx context.Context, remotes []Remote) (rec *Recovery, unreachable map[string]error, err error) {
 	unreachable = map[string]error{}
 	for _, r := range remotes {
-		names, err := r.SegmentNames(ctx)
+		names, err := storedSegments(ctx, r)
 		if err != nil {
 			unreachable[r.Name()] = err
 			continue
 		}
-		names = segmentNames(names)
 		if len(names) == 0 {
 			continue
 		}
@@ -345,12 +348,11 @@ func (l *Log) Compare(ctx context.Context, remotes []Remote) (diffs []Difference
 	}
 	unreachable = map[string]error{}
 	for _, r := range remotes {
-		names, err := r.SegmentNames(ctx)
+		names, err := storedSegments(ctx, r)
 		if err != nil {
 			unreachable[r.Name()] = err
 			continue
 		}
-		names = segmentNames(names)
 		stored := map[string][]byte{}
 		var segs []Segment
 		for _, n := range names {

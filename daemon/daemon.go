@@ -56,6 +56,8 @@ type Daemon struct {
 	lowSpace bool
 	last     string // the last case archived, for the status line
 	lastAt   time.Time
+
+	readiness readiness
 }
 
 // StatusLine says in a few words what the daemon does, for systemctl

@@ -85,39 +85,41 @@ func (d *Daemon) apiRoutes() map[string]func(http.ResponseWriter, *http.Request)
 	}
 }
 
-var (
-	readyMu   sync.Mutex
-	readyAt   time.Time
-	readyErrs []string
-)
+// readiness is the last /readyz result, kept for 10 s.
+type readiness struct {
+	mu   sync.Mutex
+	at   time.Time
+	errs []string
+}
 
 // readyz: the catalog answers and every required location is reachable
 // (a read of a name that does not exist answers "not found" from a store
 // that works). Cached for 10 s, so probes never load the storage.
 func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
-	readyMu.Lock()
-	defer readyMu.Unlock()
-	if time.Since(readyAt) > 10*time.Second {
-		readyErrs = nil
+	rd := &d.readiness
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	if time.Since(rd.at) > 10*time.Second {
+		rd.errs = nil
 		ctx, cancel := context.WithTimeout(r.Context(), 8*time.Second)
 		defer cancel()
 		if err := d.a.Catalog().Ping(ctx); err != nil {
-			readyErrs = append(readyErrs, "catalog: "+err.Error())
+			rd.errs = append(rd.errs, "catalog: "+err.Error())
 		}
 		for _, name := range d.conf().Copies.Required {
 			st := d.a.Store(name)
 			if st == nil {
-				readyErrs = append(readyErrs, name+": not configured")
+				rd.errs = append(rd.errs, name+": not configured")
 				continue
 			}
 			if _, err := st.GetExtension(ctx, "readyz-probe"); err != nil && !errors.Is(err, storage.ErrNotFound) {
-				readyErrs = append(readyErrs, name+": "+err.Error())
+				rd.errs = append(rd.errs, name+": "+err.Error())
 			}
 		}
-		readyAt = time.Now()
+		rd.at = time.Now()
 	}
-	if len(readyErrs) > 0 {
-		http.Error(w, "not ready: "+strings.Join(readyErrs, "; "), http.StatusServiceUnavailable)
+	if len(rd.errs) > 0 {
+		http.Error(w, "not ready: "+strings.Join(rd.errs, "; "), http.StatusServiceUnavailable)
 		return
 	}
 	fmt.Fprintln(w, "ready")

@@ -81,9 +81,9 @@ func (d *Daemon) ready(in *config.Inbox) ([]string, error) {
 				})
 			}
 			continue
-		case in.Kind == "zip" && e.Type().IsRegular() && strings.HasSuffix(strings.ToLower(name), ".zip"):
+		case isDelivery(in, e):
 			// a delivery
-		case !e.IsDir() || in.Kind == "zip":
+		default:
 			d.once(in.Path+"/"+name, func() {
 				d.log.Warn().Str("inbox", in.Name).Str("entry", name).Str("type", e.Type().String()).
 					Msg("not a case folder (a file, link, pipe or device at the top of the inbox); left alone")
@@ -112,6 +112,32 @@ func (d *Daemon) ready(in *config.Inbox) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// isDelivery reports whether an inbox entry is a delivery of the inbox's
+// kind: a folder, or for a zip inbox a .zip file. Hidden names (a
+// producer's temporary copies) never are.
+func isDelivery(in *config.Inbox, e fs.DirEntry) bool {
+	name := e.Name()
+	switch {
+	case strings.HasPrefix(name, "."):
+		return false
+	case in.Kind == "zip":
+		return e.Type().IsRegular() && strings.HasSuffix(strings.ToLower(name), ".zip")
+	}
+	return e.IsDir()
+}
+
+// waiting lists an inbox's deliveries, ready or not.
+func waiting(in *config.Inbox) []string {
+	ents, _ := os.ReadDir(in.Path)
+	var out []string
+	for _, e := range ents {
+		if isDelivery(in, e) {
+			out = append(out, e.Name())
+		}
+	}
+	return out
 }
 
 // fingerprint sums every name, size, time and type below dir: a case still

@@ -96,15 +96,10 @@ var queueDesc = prometheus.NewDesc("archivd_inbox_cases", "Deliveries waiting in
 func (q *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueDesc }
 
 func (q *queueCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, in := range q.d.conf().Inboxes {
-		ents, _ := os.ReadDir(in.Path)
-		n := 0
-		for _, e := range ents {
-			if name := e.Name(); name[0] != '.' && (e.IsDir() || in.Kind == "zip" && e.Type().IsRegular() && len(name) > 4 && name[len(name)-4:] == ".zip") {
-				n++
-			}
-		}
-		ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(n), in.Name)
+	cfg := q.d.conf()
+	for i := range cfg.Inboxes {
+		n := len(waiting(&cfg.Inboxes[i]))
+		ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(n), cfg.Inboxes[i].Name)
 	}
 }
 

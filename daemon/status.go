@@ -62,12 +62,9 @@ func ReadStatus(ctx context.Context, cfg *config.Config, cat *catalog.DB) (*Stat
 		st.InFlight = append(st.InFlight, cs)
 	}
 	sort.Slice(st.InFlight, func(i, j int) bool { return st.InFlight[i].Claimed.Before(st.InFlight[j].Claimed) })
-	for _, in := range cfg.Inboxes {
-		ents, _ := os.ReadDir(in.Path)
-		for _, e := range ents {
-			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
-				st.Queued[in.Name] = append(st.Queued[in.Name], e.Name())
-			}
+	for i := range cfg.Inboxes {
+		if q := waiting(&cfg.Inboxes[i]); len(q) > 0 {
+			st.Queued[cfg.Inboxes[i].Name] = q
 		}
 	}
 	var err error

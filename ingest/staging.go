@@ -39,7 +39,6 @@ func CleanStaging(ctx context.Context, cat *catalog.DB, staging string) (removed
 		if err := ctx.Err(); err != nil {
 			return removed, waiting, err
 		}
-		p := filepath.Join(staging, e.Name())
 		if name, ok := strings.CutSuffix(e.Name(), lockSuffix); ok {
 			// A lock left by a crash after its spool went: take it to remove it.
 			if id, perr := aip.ParseID(name); perr == nil {
@@ -51,33 +50,45 @@ func CleanStaging(ctx context.Context, cat *catalog.DB, staging string) (removed
 			}
 			continue
 		}
-		if id, perr := aip.ParseID(e.Name()); perr == nil {
-			unlock, lerr := LockSpool(staging, id)
-			if lerr != nil {
-				continue // an ingest in another process works on it right now
-			}
-			defer unlock()
+		gone, w, err := cleanSpool(ctx, cat, staging, e)
+		if err != nil {
+			return removed, waiting, err
 		}
-		keep := false
-		if id, perr := aip.ParseID(e.Name()); perr == nil && e.IsDir() {
+		if w != nil {
+			waiting = append(waiting, *w)
+		}
+		if gone {
+			removed = append(removed, e.Name())
+		}
+	}
+	return removed, waiting, nil
+}
+
+// cleanSpool removes one staging entry unless it is a resumable spool (then
+// it says so) or another process works on it; the spool's lock is held
+// only while it is looked at.
+func cleanSpool(ctx context.Context, cat *catalog.DB, staging string, e os.DirEntry) (removed bool, w *Waiting, err error) {
+	p := filepath.Join(staging, e.Name())
+	if id, perr := aip.ParseID(e.Name()); perr == nil {
+		unlock, lerr := LockSpool(staging, id)
+		if lerr != nil {
+			return false, nil, nil // an ingest in another process works on it right now
+		}
+		defer unlock()
+		if e.IsDir() {
 			rec, gerr := cat.GetIngest(ctx, id.String())
 			switch {
 			case gerr == nil && (rec.State == StatePackaged || rec.State == StatePartial):
-				keep = true
-				waiting = append(waiting, Waiting{AIP: rec.AIP, Source: rec.Source, State: rec.State, Bytes: treeSize(p)})
+				return false, &Waiting{AIP: rec.AIP, Source: rec.Source, State: rec.State, Bytes: treeSize(p)}, nil
 			case gerr != nil && !errors.Is(gerr, catalog.ErrNotFound):
-				return removed, waiting, gerr
+				return false, nil, gerr
 			}
 		}
-		if keep {
-			continue
-		}
-		if err := os.RemoveAll(p); err != nil {
-			return removed, waiting, fmt.Errorf("staging: remove %s: %w", p, err)
-		}
-		removed = append(removed, e.Name())
 	}
-	return removed, waiting, nil
+	if err := os.RemoveAll(p); err != nil {
+		return false, nil, fmt.Errorf("staging: remove %s: %w", p, err)
+	}
+	return true, nil, nil
 }
 
 const lockSuffix = ".lock"
