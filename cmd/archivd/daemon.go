@@ -37,29 +37,27 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 		return exitCode(err)
 	}
 	defer a.Close(context.WithoutCancel(ctx))
-	return func(a *archive.Archive) int {
-		d := daemon.New(a, c.log)
-		d.Systemd(ctx, cfg.Path)
-		if cfg.HTTP.Listen != "" {
-			if err := d.ServeHTTP(ctx, cfg.HTTP.Listen, cfg.HTTP.TokenFile); err != nil {
-				c.log.Error().Err(err).Str("listen", cfg.HTTP.Listen).Msg("cannot serve HTTP")
-				return exitFailure
-			}
-		}
-		if at := os.Getenv("ARCHIVD_CRASH_AT"); at != "" {
-			// Fault injection for the crash tests: die exactly at a step.
-			d.Crash = func(step string) {
-				if step == at {
-					syscall.Kill(os.Getpid(), syscall.SIGKILL)
-				}
-			}
-		}
-		if err := d.Run(ctx); err != nil && ctx.Err() == nil {
-			c.log.Error().Err(err).Msg("archivd run stops: it cannot go on")
+	d := daemon.New(a, c.log)
+	d.Systemd(ctx, cfg.Path)
+	if cfg.HTTP.Listen != "" {
+		if err := d.ServeHTTP(ctx, cfg.HTTP.Listen, cfg.HTTP.TokenFile); err != nil {
+			c.log.Error().Err(err).Str("listen", cfg.HTTP.Listen).Msg("cannot serve HTTP")
 			return exitFailure
 		}
-		return exitOK
-	}(a)
+	}
+	if at := os.Getenv("ARCHIVD_CRASH_AT"); at != "" {
+		// Fault injection for the crash tests: die exactly at a step.
+		d.Crash = func(step string) {
+			if step == at {
+				syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			}
+		}
+	}
+	if err := d.Run(ctx); err != nil && ctx.Err() == nil {
+		c.log.Error().Err(err).Msg("archivd run stops: it cannot go on")
+		return exitFailure
+	}
+	return exitOK
 }
 
 // status shows what the daemon is doing; it takes no lock.
