@@ -1,6 +1,7 @@
 package aip
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/archivd/archivd/digest"
 )
 
 var testRecord = Record{
@@ -97,9 +100,28 @@ func TestVerifyIntactAndDamaged(t *testing.T) {
 	}
 }
 
+// member returns the bytes of one member of a package.
+func member(t *testing.T, pkg []byte, name string) []byte {
+	t.Helper()
+	var out []byte
+	found := false
+	_, _, err := Walk(context.Background(), bytes.NewReader(pkg), func(h *tar.Header, body io.Reader) error {
+		if _, rel, _ := strings.Cut(h.Name, "/"); rel == name {
+			b, err := io.ReadAll(body)
+			out, found = b, true
+			return err
+		}
+		return nil
+	})
+	if err != nil || !found {
+		t.Fatalf("member %s: found %v, %v", name, found, err)
+	}
+	return out
+}
+
 func TestNamesAreMappedAndRecorded(t *testing.T) {
-	_, res := build(t)
-	paths := string(res.Small[TagPaths])
+	pkg, res := build(t)
+	paths := string(member(t, pkg, TagPaths))
 	for _, want := range []string{
 		"file data/representations/rep-001/data/Antrag.pdf Antrag.pdf",
 		"dir data/representations/rep-001/data/Anlagen/leer Anlagen/leer",
@@ -179,7 +201,7 @@ func TestMETSAndPREMISValidate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("xmllint is needed (Debian libxml2-utils; .ci/run installs it): %v", err)
 	}
-	_, res := build(t)
+	pkg, _ := build(t)
 	xsd, _ := filepath.Abs("../../shared/data/xsd")
 	dir := t.TempDir()
 	catalog := filepath.Join(dir, "catalog.xml")
@@ -192,11 +214,112 @@ func TestMETSAndPREMISValidate(t *testing.T) {
 </catalog>`), 0o644)
 	for name, schema := range map[string]string{PathMETS: "data_specs_mets.xsd", PathPREMIS: "data_specs_loc.gov_standards_premis_v3_premis-v3-0.xsd"} {
 		f := filepath.Join(dir, filepath.Base(name))
-		os.WriteFile(f, res.Small[name], 0o644)
+		os.WriteFile(f, member(t, pkg, name), 0o644)
 		cmd := exec.Command(xmllint, "--noout", "--nonet", "--schema", filepath.Join(xsd, schema), f)
 		cmd.Env = append(os.Environ(), "XML_CATALOG_FILES="+catalog)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("%s does not validate against %s: %v\n%s", name, schema, err, out)
+		}
+	}
+}
+
+// TestPREMISIsLean: per file only what differs between files; the software
+// is described once, as an agent, and an original name only where the
+// file had to be renamed.
+func TestPREMISIsLean(t *testing.T) {
+	pkg, res := build(t)
+	premis := string(member(t, pkg, PathPREMIS))
+	if n := strings.Count(premis, "<premis:agentName>archivd</premis:agentName>"); n != 1 {
+		t.Errorf("software agent described %d times, want once", n)
+	}
+	for _, gone := range []string{"messageDigestOriginator", "premis:relationship"} {
+		if strings.Contains(premis, gone) {
+			t.Errorf("PREMIS still repeats %s per file", gone)
+		}
+	}
+	if strings.Contains(premis, "<premis:originalName>Antrag.pdf<") {
+		t.Error("originalName written for a file that kept its name")
+	}
+	if !strings.Contains(premis, "<premis:originalName>Pru\u0308fung%1.txt<") {
+		t.Errorf("originalName missing for a renamed file:\n%s", premis)
+	}
+	// PREMIS describes the original files and the delivered metadata
+	// (METS and this text are written after it).
+	files := 0
+	for _, m := range res.Members {
+		if m.Kind == KindPayload || strings.HasPrefix(m.Path, PathDescriptive) {
+			files++
+			if !strings.Contains(premis, m.Digests.SHA512.String()) {
+				t.Errorf("PREMIS lacks the SHA-512 of %s", m.Path)
+			}
+		}
+	}
+	if n := strings.Count(premis, `xsi:type="premis:file"`); n != files {
+		t.Errorf("PREMIS describes %d files, want %d", n, files)
+	}
+	if _, ok := res.Small[TagBagInfo]; !ok || len(res.Small) != 1 {
+		t.Errorf("beside the package only bag-info.txt is kept, have %d files", len(res.Small))
+	}
+}
+
+// TestBesideFilesReadWithZstd: what is stored beside a package is plain
+// zstd, read back by ReadBeside and by the zstd tool alike.
+func TestBesideFilesReadWithZstd(t *testing.T) {
+	_, res := build(t)
+	idx := Index(res)
+	z := Compress(idx)
+	if len(z) >= len(idx) {
+		t.Errorf("compressed index %d bytes, plain %d", len(z), len(idx))
+	}
+	got, err := ReadBeside(testRecord.ID.IndexFile(1), bytes.NewReader(z))
+	if err != nil || !bytes.Equal(got, idx) {
+		t.Fatalf("ReadBeside: %v", err)
+	}
+	plain, err := ReadBeside(testRecord.ID.PackageRoot(1)+ExtIndex, bytes.NewReader(idx))
+	if err != nil || !bytes.Equal(plain, idx) {
+		t.Fatalf("ReadBeside of a format 1 (plain) index: %v", err)
+	}
+	cmd := exec.Command("zstd", "-dc")
+	cmd.Stdin = bytes.NewReader(z)
+	out, err := cmd.Output()
+	if err != nil || !bytes.Equal(out, idx) {
+		t.Fatalf("zstd -dc of the stored index: %v", err)
+	}
+	if _, err := ReadBeside(testRecord.ID.IndexFile(1), bytes.NewReader(z[:len(z)-3])); err == nil {
+		t.Error("a truncated compressed index was accepted")
+	}
+}
+
+// TestVerifyChecksPREMISEvents: the events an ingest record names must be
+// in the package's premis.xml, found however the stream is cut.
+func TestVerifyChecksPREMISEvents(t *testing.T) {
+	pkg, res := build(t)
+	members := map[string]digest.Pair{}
+	for _, m := range res.Members {
+		if m.Kind != KindDir {
+			members[m.Path] = m.Digests
+		}
+	}
+	exp := Expect{Root: testRecord.ID.PackageRoot(1), Package: &res.Package.SHA512, Size: res.Size, Members: members,
+		Events: []string{testRecord.Events[0].ID}}
+	rep, err := Verify(context.Background(), bytes.NewReader(pkg), exp)
+	if err != nil || !rep.OK() {
+		t.Fatalf("package with its ingest event: %v %+v", err, rep)
+	}
+	exp.Events = append(exp.Events, "7d1f0b5e-0000-4000-8000-000000000000")
+	rep, err = Verify(context.Background(), bytes.NewReader(pkg), exp)
+	if err != nil || rep.OK() || !strings.Contains(rep.Problems[0].Msg, "7d1f0b5e") {
+		t.Fatalf("an event missing from PREMIS was not reported: %v %+v", err, rep)
+	}
+	// The finder sees a needle cut across writes of any size.
+	text := []byte(strings.Repeat("x", 100) + "<a>needle<" + strings.Repeat("y", 50))
+	for _, chunk := range []int{1, 2, 3, 7, 64, len(text)} {
+		f := newFinder([]string{"needle", "absent"}, "<a>", "<")
+		for p := text; len(p) > 0; p = p[min(chunk, len(p)):] {
+			f.Write(p[:min(chunk, len(p))])
+		}
+		if !f.found[0] || f.found[1] {
+			t.Errorf("writes of %d bytes: found %v", chunk, f.found)
 		}
 	}
 }

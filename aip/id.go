@@ -1,4 +1,4 @@
-// Package aip owns the archival package format ("AIP format 1", see
+// Package aip owns the archival package format ("AIP format 2", see
 // docs/aip-format.md): a BagIt 1.0 bag serialised as a pax tar and
 // compressed as seekable zstd, with METS and PREMIS inside, the writer that
 // produces it in one pass over the input, and the streaming verifier and

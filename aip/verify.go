@@ -76,6 +76,9 @@ type Expect struct {
 	Package *digest.SHA512         // digest of the whole package
 	Size    int64                  // size of the package, or -1
 	Members map[string]digest.Pair // digests by path relative to the root
+	// Events are PREMIS event identifiers premis.xml must hold (those of
+	// the ingest record): a package cannot be swapped for another one.
+	Events []string
 }
 
 // Report is the outcome of a verification.
@@ -169,6 +172,7 @@ const maxTagFile = 1 << 30
 // only when the package could not be read (a *ReadError) or ctx ended.
 func Verify(ctx context.Context, r io.Reader, exp Expect) (*Report, error) {
 	rep := &Report{}
+	var events *finder
 	got := map[string]digest.Pair{}
 	tags := map[string][]byte{}
 	sizes := map[string]int64{}
@@ -195,6 +199,9 @@ func Verify(ctx context.Context, r io.Reader, exp Expect) (*Report, error) {
 		if !strings.HasPrefix(name, "data/") {
 			buf = &bytes.Buffer{}
 			w = io.MultiWriter(hs, buf)
+		} else if name == PathPREMIS && len(exp.Events) > 0 {
+			events = newFinder(exp.Events, "<premis:eventIdentifierValue>", "<")
+			w = io.MultiWriter(hs, events)
 		}
 		n, err := io.Copy(w, body)
 		if err != nil {
@@ -226,6 +233,11 @@ func Verify(ctx context.Context, r io.Reader, exp Expect) (*Report, error) {
 		rep.add("", "package size differs from the recorded size", fmt.Sprint(exp.Size), fmt.Sprint(size))
 	}
 	checkBag(rep, got, sizes, tags)
+	for i, e := range exp.Events {
+		if events == nil || !events.found[i] {
+			rep.add(PathPREMIS, "lacks event "+e+" of the ingest record", e, "")
+		}
+	}
 	for _, p := range sortedPairKeys(exp.Members) {
 		want := exp.Members[p]
 		have, ok := got[p]
@@ -328,4 +340,35 @@ func sortedPairKeys(m map[string]digest.Pair) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// finder looks for several short byte strings in a stream written to it,
+// also where one spans two writes, keeping only a short tail.
+type finder struct {
+	needles [][]byte
+	found   []bool
+	tail    []byte
+}
+
+func newFinder(values []string, before, after string) *finder {
+	f := &finder{found: make([]bool, len(values))}
+	for _, v := range values {
+		f.needles = append(f.needles, []byte(before+v+after))
+	}
+	return f
+}
+
+func (f *finder) Write(p []byte) (int, error) {
+	longest := 0
+	for i, n := range f.needles {
+		longest = max(longest, len(n))
+		if f.found[i] {
+			continue
+		}
+		seam := append(f.tail[:len(f.tail):len(f.tail)], p[:min(len(p), len(n)-1)]...)
+		f.found[i] = bytes.Contains(seam, n) || bytes.Contains(p, n)
+	}
+	f.tail = append(f.tail, p[max(0, len(p)-longest):]...)
+	f.tail = f.tail[max(0, len(f.tail)-longest):]
+	return len(p), nil
 }

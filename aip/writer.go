@@ -17,10 +17,10 @@ import (
 )
 
 // FormatVersion is the AIP format this code writes; see docs/aip-format.md.
-const FormatVersion = 1
+const FormatVersion = 2
 
-// ProfileIdentifier names the BagIt profile AIP format 1 packages follow.
-const ProfileIdentifier = "https://archivd.org/profiles/aip-format-1.json"
+// ProfileIdentifier names the BagIt profile AIP format 2 packages follow.
+const ProfileIdentifier = "https://archivd.org/profiles/aip-format-2.json"
 
 //go:embed AIP-FORMAT.md
 var formatDoc []byte
@@ -136,8 +136,8 @@ type Result struct {
 	Frames      []Frame
 	Members     []Member
 	PayloadOxum string
-	// Small holds the tag files, METS.xml and premis.xml by path relative to
-	// the package root, to be stored beside the package.
+	// Small holds the tag files stored beside the package, by path relative
+	// to the package root: bag-info.txt.
 	Small map[string][]byte
 }
 
@@ -235,7 +235,7 @@ func (p *packer) add(name, kind string, data []byte, mtime time.Time) error {
 	}
 	p.res.Members = append(p.res.Members, Member{Path: name, Kind: kind, Size: int64(len(data)),
 		ModTime: mtime.UTC(), Digests: digest.Of(data), Offset: off})
-	if kind == KindTag || name == PathMETS || name == PathPREMIS {
+	if name == TagBagInfo {
 		p.res.Small[name] = data
 	}
 	return nil
@@ -275,7 +275,7 @@ func (p *packer) addFile(name string, f *InputFile) error {
 	return nil
 }
 
-// Write packages in into w as AIP format 1. It reads every input byte once.
+// Write packages in into w as AIP format 2. It reads every input byte once.
 // On error the bytes written to w are not a package and must be discarded.
 func Write(ctx context.Context, w io.Writer, rec Record, in Input, opt Options) (*Result, error) {
 	plan, err := Plan(in)
@@ -400,7 +400,7 @@ func manifest(ms []Member, hex func(digest.Pair) string) string {
 // path and its original relative path (escaped by EscapePath).
 func originalPaths(ms []Member) string {
 	var b strings.Builder
-	b.WriteString("# AIP format 1: <kind> <bag path> <original path, %XX-escaped bytes>\n")
+	fmt.Fprintf(&b, "# AIP format %d: <kind> <bag path> <original path, %%XX-escaped bytes>\n", FormatVersion)
 	for _, m := range ms {
 		switch m.Kind {
 		case KindPayload:

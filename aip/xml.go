@@ -4,25 +4,35 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 )
 
-// xw writes indented XML by hand: the documents are small and fixed in
-// shape, and hand-written output keeps element order exactly as the
-// schemas demand.
+// xw writes indented XML by hand: the documents are fixed in shape, and
+// hand-written output keeps element order exactly as the schemas demand.
+// A package's PREMIS and METS describe every file, so writing them is on
+// the ingest's hot path: no formatting calls, and text that needs no
+// escaping is copied as it is.
 type xw struct {
 	b     bytes.Buffer
 	depth int
 }
 
-func (x *xw) indent() { x.b.WriteString(strings.Repeat("  ", x.depth)) }
+const spaces = "                                                                "
+
+func (x *xw) indent() {
+	for n := 2 * x.depth; n > 0; n -= len(spaces) {
+		x.b.WriteString(spaces[:min(n, len(spaces))])
+	}
+}
 
 // open writes <name attrs...>; attrs are name/value pairs, empty values skipped.
 func (x *xw) open(name string, attrs ...string) {
 	x.indent()
-	x.b.WriteString("<" + name)
+	x.b.WriteByte('<')
+	x.b.WriteString(name)
 	x.attrs(attrs)
 	x.b.WriteString(">\n")
 	x.depth++
@@ -31,23 +41,29 @@ func (x *xw) open(name string, attrs ...string) {
 func (x *xw) close(name string) {
 	x.depth--
 	x.indent()
-	x.b.WriteString("</" + name + ">\n")
+	x.b.WriteString("</")
+	x.b.WriteString(name)
+	x.b.WriteString(">\n")
 }
 
 func (x *xw) empty(name string, attrs ...string) {
 	x.indent()
-	x.b.WriteString("<" + name)
+	x.b.WriteByte('<')
+	x.b.WriteString(name)
 	x.attrs(attrs)
 	x.b.WriteString("/>\n")
 }
 
 func (x *xw) text(name, value string, attrs ...string) {
 	x.indent()
-	x.b.WriteString("<" + name)
+	x.b.WriteByte('<')
+	x.b.WriteString(name)
 	x.attrs(attrs)
-	x.b.WriteString(">")
-	xml.EscapeText(&x.b, []byte(value))
-	x.b.WriteString("</" + name + ">\n")
+	x.b.WriteByte('>')
+	x.escape(value)
+	x.b.WriteString("</")
+	x.b.WriteString(name)
+	x.b.WriteString(">\n")
 }
 
 func (x *xw) attrs(a []string) {
@@ -55,10 +71,23 @@ func (x *xw) attrs(a []string) {
 		if a[i+1] == "" {
 			continue
 		}
-		fmt.Fprintf(&x.b, " %s=\"", a[i])
-		xml.EscapeText(&x.b, []byte(a[i+1]))
-		x.b.WriteString("\"")
+		x.b.WriteByte(' ')
+		x.b.WriteString(a[i])
+		x.b.WriteString(`="`)
+		x.escape(a[i+1])
+		x.b.WriteByte('"')
 	}
+}
+
+// escape writes s as XML character data, escaped as encoding/xml does.
+func (x *xw) escape(s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '&' || c == '"' || c == '\'' {
+			xml.EscapeText(&x.b, []byte(s))
+			return
+		}
+	}
+	x.b.WriteString(s)
 }
 
 // xmlSafe returns s if it can be XML character data, else its EscapePath form.
@@ -105,6 +134,10 @@ func renderPREMIS(rec Record, meta Metadata, ms []Member) ([]byte, error) {
 	}
 	x.close("premis:object")
 
+	// One file object per file, lean: what differs between files (path,
+	// time, digests, size, format, a changed name) and nothing that is the
+	// same for all of them. The agents are described once, below; every
+	// file object is part of the intellectual entity above.
 	for _, m := range ms {
 		if m.Kind != KindPayload && m.Kind != KindMetadata {
 			continue
@@ -117,9 +150,9 @@ func renderPREMIS(rec Record, meta Metadata, ms []Member) ([]byte, error) {
 		x.close("premis:significantProperties")
 		x.open("premis:objectCharacteristics")
 		x.text("premis:compositionLevel", "0")
-		fixity(x, "SHA-512", "sha512", m.Digests.SHA512.String(), rec.Software)
-		fixity(x, "SHA-256", "sha256", m.Digests.SHA256.String(), rec.Software)
-		x.text("premis:size", fmt.Sprint(m.Size))
+		fixity(x, "SHA-512", m.Digests.SHA512.String())
+		fixity(x, "SHA-256", m.Digests.SHA256.String())
+		x.text("premis:size", strconv.FormatInt(m.Size, 10))
 		x.open("premis:format")
 		x.open("premis:formatDesignation")
 		if f := m.Format; f != nil && f.Name != "" {
@@ -135,7 +168,6 @@ func renderPREMIS(rec Record, meta Metadata, ms []Member) ([]byte, error) {
 			x.open("premis:formatRegistry")
 			x.text("premis:formatRegistryName", "PRONOM")
 			x.text("premis:formatRegistryKey", f.PUID)
-			x.text("premis:formatRegistryRole", "specification", "authority", "formatRegistryRole", "valueURI", vocab+"formatRegistryRole/spe")
 			x.close("premis:formatRegistry")
 		}
 		if f := m.Format; f != nil {
@@ -150,17 +182,9 @@ func renderPREMIS(rec Record, meta Metadata, ms []Member) ([]byte, error) {
 		}
 		x.close("premis:format")
 		x.close("premis:objectCharacteristics")
-		if m.Original != "" {
+		if m.Original != "" && renamed(m) {
 			x.text("premis:originalName", xmlSafe(m.Original))
 		}
-		x.open("premis:relationship")
-		x.text("premis:relationshipType", "structural", "authority", "relationshipType", "valueURI", vocab+"relationshipType/str")
-		x.text("premis:relationshipSubType", "is included in", "authority", "relationshipSubType", "valueURI", vocab+"relationshipSubType/isi")
-		x.open("premis:relatedObjectIdentifier")
-		x.text("premis:relatedObjectIdentifierType", "URN")
-		x.text("premis:relatedObjectIdentifierValue", rec.ID.String())
-		x.close("premis:relatedObjectIdentifier")
-		x.close("premis:relationship")
 		x.close("premis:object")
 	}
 
@@ -231,12 +255,19 @@ func objectID(x *xw, typ, value string) {
 	x.close("premis:objectIdentifier")
 }
 
-func fixity(x *xw, label, code, hex, originator string) {
+// fixity writes a digest; the algorithm is named by its label in the LoC
+// cryptographicHashFunctions vocabulary.
+func fixity(x *xw, label, hex string) {
 	x.open("premis:fixity")
-	x.text("premis:messageDigestAlgorithm", label, "authority", "cryptographicHashFunctions", "valueURI", vocab+"cryptographicHashFunctions/"+code)
+	x.text("premis:messageDigestAlgorithm", label)
 	x.text("premis:messageDigest", hex)
-	x.text("premis:messageDigestOriginator", originator)
 	x.close("premis:fixity")
+}
+
+// renamed reports whether a payload file's bag name differs from its
+// original path (the name had to be made safe, see MapPath).
+func renamed(m Member) bool {
+	return strings.TrimPrefix(m.Path, RepresentationDir) != m.Original
 }
 
 func renderMETS(rec Record, meta Metadata, ms []Member) ([]byte, error) {
@@ -294,7 +325,7 @@ func renderMETS(rec Record, meta Metadata, ms []Member) ([]byte, error) {
 		if m.Format != nil {
 			mime = m.Format.MIME
 		}
-		x.open("mets:file", "ID", id, "MIMETYPE", mime, "SIZE", fmt.Sprint(m.Size), "CREATED", instant(m.ModTime),
+		x.open("mets:file", "ID", id, "MIMETYPE", mime, "SIZE", strconv.FormatInt(m.Size, 10), "CREATED", instant(m.ModTime),
 			"CHECKSUM", m.Digests.SHA512.String(), "CHECKSUMTYPE", "SHA-512")
 		x.empty("mets:FLocat", "LOCTYPE", "URL", "xlink:type", "simple", "xlink:href", hrefEscape(strings.TrimPrefix(m.Path, "data/")))
 		x.close("mets:file")
@@ -317,7 +348,7 @@ func renderMETS(rec Record, meta Metadata, ms []Member) ([]byte, error) {
 
 func mdRef(x *xw, m Member, mdtype, other, href string) {
 	x.empty("mets:mdRef", "LOCTYPE", "URL", "xlink:type", "simple", "xlink:href", hrefEscape(href),
-		"MDTYPE", mdtype, "OTHERMDTYPE", other, "SIZE", fmt.Sprint(m.Size), "CREATED", instant(m.ModTime),
+		"MDTYPE", mdtype, "OTHERMDTYPE", other, "SIZE", strconv.FormatInt(m.Size, 10), "CREATED", instant(m.ModTime),
 		"CHECKSUM", m.Digests.SHA512.String(), "CHECKSUMTYPE", "SHA-512")
 }
 

@@ -52,15 +52,10 @@ func archivdBinary(b *testing.B) string {
 	return binary
 }
 
-// ingestOnce runs archivd ingest on folder in a fresh data directory and
-// returns its wall time and peak RSS in bytes.
-func ingestOnce(b *testing.B, folder string) (time.Duration, int64) {
-	dir := b.TempDir()
-	cfg := filepath.Join(dir, "archivd.yaml")
-	// The corpus holds what a policy refuses (executables, encrypted
-	// documents): a benchmark measures the work, so everything is accepted.
-	os.WriteFile(cfg, []byte("data_dir: "+filepath.Join(dir, "var")+`
-formats:
+// acceptAll is a format policy that accepts everything: the corpus holds
+// what a policy refuses (executables, encrypted documents), and a benchmark
+// measures the work.
+const acceptAll = `formats:
   policy:
     unidentified: accept
     malformed: accept
@@ -68,7 +63,14 @@ formats:
     executable: accept
     rules:
       - {puids: [fmt/494, x-fmt/409, x-fmt/410, x-fmt/411, x-fmt/413, fmt/692, fmt/693, fmt/694, fmt/695, fmt/1070, fmt/1466, fmt/1089, x-fmt/428], action: accept, reason: bench, grund: bench}
-`), 0o644)
+`
+
+// ingestOnce runs archivd ingest on folder in a fresh data directory and
+// returns its wall time and peak RSS in bytes.
+func ingestOnce(b *testing.B, folder string) (time.Duration, int64) {
+	dir := b.TempDir()
+	cfg := filepath.Join(dir, "archivd.yaml")
+	os.WriteFile(cfg, []byte("data_dir: "+filepath.Join(dir, "var")+"\n"+acceptAll), 0o644)
 	cmd := exec.Command(archivdBinary(b), "ingest", "--config", cfg, folder)
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	start := time.Now()

@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -405,14 +407,17 @@ func (in *Ingester) pack(ctx context.Context, j *job, input aip.Input) error {
 	}
 	root := j.id.PackageRoot(1)
 	files := []storage.File{{Path: j.id.PackageFile(1), Source: pkgPath, Size: j.res.Size, Digests: j.res.Package}}
-	small := map[string][]byte{root + ".index.tsv": aip.Index(j.res)}
+	// Beside the package: what a rebuild, a quick check or a one-document
+	// read needs, compressed (docs/aip-format.md §6).
+	small := map[string][]byte{j.id.IndexFile(1): aip.Compress(aip.Index(j.res))}
 	if j.formats != nil {
-		small[root+".formats.json"] = j.formats.Marshal()
+		small[j.id.FormatsFile(1)] = aip.Compress(j.formats.Marshal())
 	}
 	for name, data := range j.res.Small {
 		small[root+"/"+name] = data
 	}
-	for p, data := range small {
+	for _, p := range slices.Sorted(maps.Keys(small)) {
+		data := small[p]
 		dst := filepath.Join(content, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
 			return err
@@ -499,7 +504,8 @@ func (in *Ingester) resume(ctx context.Context, abs string, input aip.Input) (*j
 	if j.inv, err = ocfl.ParseInventory(j.invBytes); err != nil {
 		return abandon("its spooled inventory is unreadable")
 	}
-	idx, err := os.ReadFile(filepath.Join(j.dir, "content", id.PackageRoot(1)+".index.tsv"))
+	// A spool written before an upgrade holds the format 1 (plain) names.
+	idx, err := readSpooled(j.dir, id.BesideNames(1, aip.ExtIndex))
 	if err != nil {
 		return abandon("its member index is gone")
 	}
@@ -509,16 +515,33 @@ func (in *Ingester) resume(ctx context.Context, abs string, input aip.Input) (*j
 	if !sameInput(j.res, input) {
 		return abandon("the case folder changed since")
 	}
-	if b, err := os.ReadFile(filepath.Join(j.dir, "content", id.PackageRoot(1)+".formats.json")); err == nil {
+	if b, err := readSpooled(j.dir, id.BesideNames(1, aip.ExtFormats)); err == nil {
 		if j.formats, err = rows.ParseFormatReport(b); err != nil {
 			return abandon(err.Error())
 		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return abandon(err.Error())
 	}
 	if _, err := storage.SpoolFiles(j.inv, 1, filepath.Join(j.dir, "content")); err != nil {
 		return abandon(err.Error())
 	}
 	in.Log.Info().Str("aip", rec.ID).Strs("stored", rec.Stored).Msg("resuming interrupted ingest")
 	return j, nil
+}
+
+// readSpooled reads the first of names found in a spool's content folder.
+func readSpooled(dir string, names []string) ([]byte, error) {
+	for _, name := range names {
+		f, err := os.Open(filepath.Join(dir, "content", name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return aip.ReadBeside(name, f)
+	}
+	return nil, fs.ErrNotExist
 }
 
 // alreadyArchived returns the id of a committed AIP made from the same

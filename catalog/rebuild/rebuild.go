@@ -4,6 +4,7 @@
 package rebuild
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -199,8 +200,7 @@ func readVersion(ctx context.Context, store storage.Store, id aip.ID, inv *ocfl.
 	if err != nil {
 		return r, err
 	}
-	root := id.PackageRoot(v)
-	idx, err := read(ctx, store, inv, id, vn+"/content/"+root+".index.tsv", vn)
+	idx, err := readBeside(ctx, store, inv, id, vn, id.BesideNames(v, aip.ExtIndex))
 	if err != nil {
 		return r, err
 	}
@@ -208,7 +208,7 @@ func readVersion(ctx context.Context, store storage.Store, id aip.ID, inv *ocfl.
 	if err != nil {
 		return r, err
 	}
-	info, err := read(ctx, store, inv, id, vn+"/content/"+root+"/"+aip.TagBagInfo, vn)
+	info, err := read(ctx, store, inv, id, vn+"/content/"+id.BagInfoFile(v), vn)
 	if err != nil {
 		return r, err
 	}
@@ -224,7 +224,7 @@ func readVersion(ctx context.Context, store storage.Store, id aip.ID, inv *ocfl.
 	r.cp = catalog.Copy{AIP: id.String(), Version: v, Location: store.Name(),
 		ObjectKey: ocfl.ObjectPath(id.String()) + "/" + vn + "/content/" + id.PackageFile(v), VersionID: st.VersionID,
 		Size: res.Size, SHA512: res.Package.SHA512.String(), VerifiedAt: verified[id.String()+" "+store.Name()]}
-	fr, err := read(ctx, store, inv, id, vn+"/content/"+root+".formats.json", vn)
+	fr, err := readBeside(ctx, store, inv, id, vn, id.BesideNames(v, aip.ExtFormats))
 	if errors.Is(err, storage.ErrNotFound) {
 		return r, nil // ingested without format identification
 	} else if err != nil {
@@ -236,6 +236,30 @@ func readVersion(ctx context.Context, store storage.Store, id aip.ID, inv *ocfl.
 	}
 	r.ids = rows.IdentificationRows(id.String(), v, report)
 	return r, nil
+}
+
+// readBeside reads a file stored beside version vn's package under the
+// first of names its inventory lists (format 2 compressed, format 1
+// plain), decompressing it; storage.ErrNotFound if it lists none.
+func readBeside(ctx context.Context, store storage.Store, inv *ocfl.Inventory, id aip.ID, vn string, names []string) ([]byte, error) {
+	listed := map[string]bool{}
+	for _, paths := range inv.Manifest {
+		for _, p := range paths {
+			listed[p] = true
+		}
+	}
+	for _, name := range names {
+		p := vn + "/content/" + name
+		if !listed[p] {
+			continue
+		}
+		b, err := read(ctx, store, inv, id, p, vn)
+		if err != nil {
+			return nil, err
+		}
+		return aip.ReadBeside(p, bytes.NewReader(b))
+	}
+	return nil, fmt.Errorf("%s: %s: %w", id, names[0], storage.ErrNotFound)
 }
 
 // read fetches a small content file and checks it against the inventory

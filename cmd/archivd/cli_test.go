@@ -1,8 +1,10 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,6 +112,30 @@ func withoutRecovery(dump string) string {
 		}
 	}
 	return strings.Join(keep, "\n")
+}
+
+// packageMember reads one file out of v1's package of an AIP stored in a
+// local storage root.
+func packageMember(t *testing.T, storageRoot string, id aip.ID, name string) []byte {
+	t.Helper()
+	f, err := os.Open(filepath.Join(storageRoot, filepath.FromSlash(ocfl.ObjectPath(id.String())), "v1", "content", id.PackageFile(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []byte
+	_, _, err = aip.Walk(context.Background(), f, func(h *tar.Header, body io.Reader) error {
+		if h.Name == id.PackageRoot(1)+"/"+name {
+			b, err := io.ReadAll(body)
+			out = b
+			return err
+		}
+		return nil
+	})
+	if err != nil || out == nil {
+		t.Fatalf("%s in the package of %s: %v", name, id, err)
+	}
+	return out
 }
 
 func snapshot(t *testing.T, root string) string {

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/archivd/archivd/aip"
 	"github.com/archivd/archivd/catalog"
-	"github.com/archivd/archivd/ocfl"
 )
 
 const sigFile = "../../../shared/data/pronom/DROID_SignatureFile_V122.xml"
@@ -96,11 +96,7 @@ func TestPolicyCheckAndRefusal(t *testing.T) {
 		}
 	}
 	// PREMIS records the PUID and the identification and validation events.
-	premis, err := os.ReadFile(filepath.Join(dir, "var", "storage", filepath.FromSlash(ocfl.ObjectPath(id)), "v1", "content",
-		"urn+uuid+"+strings.TrimPrefix(id, "urn:uuid:")+"_v1", "data", "metadata", "preservation", "premis.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	premis := packageMember(t, filepath.Join(dir, "var", "storage"), aip.MustParseID(id), aip.PathPREMIS)
 	for _, want := range []string{"<premis:formatRegistryKey>x-fmt/111</premis:formatRegistryKey>", "eventType/for", "eventType/val"} {
 		if !strings.Contains(string(premis), want) {
 			t.Errorf("PREMIS lacks %q", want)
