@@ -5,12 +5,15 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/archivd/archivd/digest"
 )
@@ -320,6 +323,93 @@ func TestVerifyChecksPREMISEvents(t *testing.T) {
 		}
 		if !f.found[0] || f.found[1] {
 			t.Errorf("writes of %d bytes: found %v", chunk, f.found)
+		}
+	}
+}
+
+// TestIncompressibleFramesStoredRaw: frames of random bytes (a stand-in
+// for JPEG, video, encrypted data) are raw zstd blocks, costing no
+// compression effort, and the package still reads, verifies and passes
+// the zstd tool's test; text beside them is still compressed.
+func TestIncompressibleFramesStoredRaw(t *testing.T) {
+	const frame = 256 << 10
+	noise := make([]byte, 4*frame)
+	r := rand.New(rand.NewPCG(7, 8))
+	for i := range noise {
+		noise[i] = byte(r.Uint32())
+	}
+	text := strings.Repeat("Bescheid über den Bauantrag 63-01/2024-017.\n", 4*frame/44)
+	mt := time.Date(2024, 3, 1, 9, 30, 0, 0, time.UTC)
+	in := Input{Files: []InputFile{memFile("Aufnahme.bin", string(noise), mt), memFile("Bescheid.txt", text, mt)}}
+	var buf bytes.Buffer
+	res, err := Write(context.Background(), &buf, testRecord, in, Options{FrameSize: frame})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, packed := 0, 0
+	for _, f := range res.Frames {
+		// A raw frame is its content plus a header, block headers and a checksum.
+		if int(f.CompressedSize) >= int(f.DecompressedSize) {
+			raw++
+		} else if int(f.CompressedSize) < int(f.DecompressedSize)/4 {
+			packed++
+		}
+	}
+	if raw < 3 || packed < 3 {
+		t.Errorf("want the noise raw and the text compressed: %d raw, %d compressed of %d frames", raw, packed, len(res.Frames))
+	}
+	if int64(buf.Len()) > int64(len(noise))+int64(len(text))/4 {
+		t.Errorf("package of %d bytes for %d bytes of noise", buf.Len(), len(noise))
+	}
+	members := map[string]digest.Pair{}
+	for _, m := range res.Members {
+		members[m.Path] = m.Digests
+	}
+	rep, err := Verify(context.Background(), bytes.NewReader(buf.Bytes()), Expect{Root: testRecord.ID.PackageRoot(1), Package: &res.Package.SHA512, Size: res.Size, Members: members})
+	if err != nil || !rep.OK() {
+		t.Fatalf("verify: %v %+v", err, rep)
+	}
+	cmd := exec.Command("zstd", "-dc")
+	cmd.Stdin = bytes.NewReader(buf.Bytes())
+	out, err := cmd.Output()
+	if err != nil || !bytes.Contains(out, noise[:4096]) || !bytes.Contains(out, noise[len(noise)-4096:]) {
+		t.Fatalf("zstd -dc of a package with raw frames: %v", err)
+	}
+	// A flipped byte inside a raw block is caught by the frame's checksum.
+	bad := bytes.Clone(buf.Bytes())
+	bad[int(res.Frames[0].CompressedSize)/2] ^= 1
+	cmd = exec.Command("zstd", "-t", "-q")
+	cmd.Stdin = bytes.NewReader(bad)
+	if err := cmd.Run(); err == nil {
+		t.Error("zstd -t accepted a damaged raw frame")
+	}
+}
+
+func TestRawFrameAndTheSampling(t *testing.T) {
+	probe, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest))
+	noise := make([]byte, 1<<20)
+	r := rand.New(rand.NewPCG(9, 10))
+	for i := range noise {
+		noise[i] = byte(r.Uint32())
+	}
+	if compressible(probe, noise, nil) {
+		t.Error("random bytes judged compressible")
+	}
+	mixed := bytes.Clone(noise)
+	copy(mixed[len(mixed)/2:], strings.Repeat("Aktenvermerk ", 3000))
+	if !compressible(probe, mixed, nil) {
+		t.Error("a frame holding text judged incompressible")
+	}
+	dec, _ := zstd.NewReader(nil)
+	for _, n := range []int{0, 1, rawBlockMax - 1, rawBlockMax, rawBlockMax + 1, len(noise)} {
+		frame := appendRawFrame(nil, noise[:n])
+		got, err := dec.DecodeAll(frame, nil)
+		if err != nil || !bytes.Equal(got, noise[:n]) {
+			t.Fatalf("raw frame of %d bytes: %v", n, err)
+		}
+		frame[len(frame)-1] ^= 1
+		if _, err := dec.DecodeAll(frame, nil); err == nil {
+			t.Errorf("raw frame of %d bytes with a wrong checksum decoded", n)
 		}
 	}
 }

@@ -45,7 +45,7 @@ const MaxBeside = 1 << 30
 // Compress returns data as one zstd frame with a content checksum, as the
 // zstd tool writes it.
 func Compress(data []byte) []byte {
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression),
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault),
 		zstd.WithEncoderCRC(true), zstd.WithEncoderConcurrency(1), zstd.WithZeroFrames(true))
 	if err != nil {
 		panic(err) // only for invalid options

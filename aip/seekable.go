@@ -1,6 +1,7 @@
 package aip
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -39,6 +40,10 @@ type Frame struct {
 type seekableWriter struct {
 	w          io.Writer
 	enc        *zstd.Encoder
+	probe      *zstd.Encoder // fastest level: do a frame's samples compress?
+	scratch    []byte
+	dec        *zstd.Decoder // decodes each compressed frame again
+	decoded    []byte
 	buf        []byte
 	frameSize  int
 	frames     []Frame
@@ -67,7 +72,15 @@ func newSeekableWriter(w io.Writer, level, frameSize int) (*seekableWriter, erro
 	if err != nil {
 		return nil, fmt.Errorf("zstd encoder: %w", err)
 	}
-	s := &seekableWriter{w: w, enc: enc, frameSize: frameSize, work: make(chan []byte, 1),
+	probe, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		return nil, fmt.Errorf("zstd encoder: %w", err)
+	}
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("zstd decoder: %w", err)
+	}
+	s := &seekableWriter{w: w, enc: enc, probe: probe, dec: dec, scratch: make([]byte, 0, 2*sampleSize), frameSize: frameSize, work: make(chan []byte, 1),
 		free: make(chan []byte, 2), done: make(chan struct{})}
 	s.buf = make([]byte, 0, frameSize)
 	s.free <- make([]byte, 0, frameSize)
@@ -80,8 +93,17 @@ func (s *seekableWriter) worker() {
 	var out []byte
 	for frame := range s.work {
 		if s.failed() == nil {
-			out = s.enc.EncodeAll(frame, out[:0])
-			if _, err := s.w.Write(out); err != nil {
+			var err error
+			if compressible(s.probe, frame, s.scratch) {
+				out = s.enc.EncodeAll(frame, out[:0])
+				err = s.check(out, frame)
+			} else {
+				out = appendRawFrame(out[:0], frame)
+			}
+			if err == nil {
+				_, err = s.w.Write(out)
+			}
+			if err != nil {
 				s.errMu.Lock()
 				s.err = err
 				s.errMu.Unlock()
@@ -93,6 +115,21 @@ func (s *seekableWriter) worker() {
 		}
 		s.free <- frame[:0]
 	}
+}
+
+// check decodes a compressed frame and compares it with its input: the
+// package is proven to hold exactly the bytes that were hashed, frame by
+// frame, on the compressing goroutine, without reading it back.
+func (s *seekableWriter) check(compressed, frame []byte) error {
+	var err error
+	s.decoded, err = s.dec.DecodeAll(compressed, s.decoded[:0])
+	if err != nil {
+		return fmt.Errorf("zstd frame %d does not decode: %w", len(s.frames), err)
+	}
+	if !bytes.Equal(s.decoded, frame) {
+		return fmt.Errorf("zstd frame %d does not decode to the bytes it was made from", len(s.frames))
+	}
+	return nil
 }
 
 func (s *seekableWriter) failed() error {
@@ -144,6 +181,8 @@ func (s *seekableWriter) Close() error {
 	s.flush()
 	s.stop()
 	s.enc.Close()
+	s.probe.Close()
+	s.dec.Close()
 	if err := s.failed(); err != nil {
 		return err
 	}

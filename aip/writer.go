@@ -2,12 +2,15 @@ package aip
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"context"
 	_ "embed"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -100,12 +103,29 @@ type Input struct {
 	EmptyDirs []string
 	Sidecar   *Sidecar
 	Meta      Metadata
+	// Seen, if set, is told of each original file once it is packed: its
+	// index in Files and, for a file of at most SeenMax bytes, its bytes as
+	// read for the package (Seen may keep them); nil for a larger file,
+	// which was streamed. Format identification runs on the same read.
+	Seen func(i int, data []byte)
+	// Identified, if set, is called after the last original file is
+	// packed and before PREMIS and METS are written: it waits for the
+	// files' identification, sets their Format and returns the events to
+	// record with it. Its error ends the packaging.
+	Identified func(files []InputFile) ([]Event, error)
 }
+
+// SeenMax is the largest file the packager reads whole and hands to
+// Input.Seen.
+const SeenMax = 1 << 20
 
 // Options tune compression; they do not change the bag.
 type Options struct {
 	Level     int // 1 fastest .. 4 best; 0 means 2
 	FrameSize int // uncompressed bytes per zstd frame; 0 means DefaultFrameSize
+	// TempDir holds PREMIS and METS while they are written, before they go
+	// into the package; "" means the system's temporary folder.
+	TempDir string
 }
 
 // Member kinds.
@@ -162,6 +182,7 @@ const bagitTxt = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 type planned struct {
 	bagPath string
 	file    *InputFile
+	index   int    // of file in Input.Files
 	dir     string // original path of an empty dir
 }
 
@@ -186,7 +207,7 @@ func Plan(in Input) ([]planned, error) {
 		out = append(out, p)
 	}
 	for i := range in.Files {
-		add(in.Files[i].Path, planned{file: &in.Files[i]})
+		add(in.Files[i].Path, planned{file: &in.Files[i], index: i})
 	}
 	for _, d := range in.EmptyDirs {
 		add(d, planned{dir: d})
@@ -208,6 +229,7 @@ type packer struct {
 	tw   *tar.Writer
 	sw   *seekableWriter
 	res  *Result
+	seen func(i int, data []byte)
 }
 
 func (p *packer) header(name string, size int64, mtime time.Time, dir bool) error {
@@ -241,8 +263,44 @@ func (p *packer) add(name, kind string, data []byte, mtime time.Time) error {
 	return nil
 }
 
-// addFile streams an original file into the package, hashing it on the way.
-func (p *packer) addFile(name string, f *InputFile) error {
+// addRendered renders a generated document into a temporary file in dir
+// ("" for the system's) and streams it into the package: its size must be
+// known before its bytes, and it may be far too large to hold in memory.
+func (p *packer) addRendered(name string, mtime time.Time, dir string, render func(*xw)) error {
+	f, err := os.CreateTemp(dir, ".render-*.xml")
+	if err != nil {
+		return fmt.Errorf("package %s: %w", name, err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	bw := bufio.NewWriterSize(f, 256<<10)
+	render(&xw{b: bw})
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("package %s: %w", name, err)
+	}
+	size, err := f.Seek(0, io.SeekCurrent)
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		return fmt.Errorf("package %s: %w", name, err)
+	}
+	if err := p.header(name, size, mtime, false); err != nil {
+		return fmt.Errorf("package %s: %w", name, err)
+	}
+	off := p.sw.Offset()
+	h := digest.NewHasher()
+	if n, err := io.Copy(io.MultiWriter(p.tw, h), f); err != nil || n != size {
+		return fmt.Errorf("package %s: %d of %d bytes copied: %v", name, n, size, err)
+	}
+	p.res.Members = append(p.res.Members, Member{Path: name, Kind: KindMetadata, Size: size,
+		ModTime: mtime.UTC(), Digests: h.Sum(), Offset: off})
+	return nil
+}
+
+// addFile packs an original file, hashing it on the way: a small one read
+// whole (and handed to seen), a larger one streamed.
+func (p *packer) addFile(name string, f *InputFile, index int) error {
 	if err := p.ctx.Err(); err != nil {
 		return err
 	}
@@ -251,6 +309,9 @@ func (p *packer) addFile(name string, f *InputFile) error {
 		return fmt.Errorf("%q: %w", f.Path, err)
 	}
 	defer rc.Close()
+	if p.seen != nil && f.Size <= SeenMax {
+		return p.addWhole(name, f, index, rc)
+	}
 	if err := p.header(name, f.Size, f.ModTime, false); err != nil {
 		return fmt.Errorf("package %q: %w", f.Path, err)
 	}
@@ -272,6 +333,37 @@ func (p *packer) addFile(name string, f *InputFile) error {
 	}
 	p.res.Members = append(p.res.Members, Member{Path: name, Original: f.Path, Kind: KindPayload,
 		Size: f.Size, ModTime: f.ModTime.UTC(), Digests: h.Sum(), Offset: off, Format: f.Format})
+	if p.seen != nil {
+		p.seen(index, nil)
+	}
+	return nil
+}
+
+// addWhole packs a small original file read into memory in one go.
+func (p *packer) addWhole(name string, f *InputFile, index int, rc io.ReadCloser) error {
+	data := make([]byte, f.Size)
+	if n, err := io.ReadFull(rc, data); errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return &PathError{f.Path, fmt.Sprintf("file shrank while it was read: %d bytes expected, %d read", f.Size, n)}
+	} else if err != nil {
+		return fmt.Errorf("read %q: %w", f.Path, err)
+	}
+	var one [1]byte
+	if k, _ := rc.Read(one[:]); k > 0 {
+		return &PathError{f.Path, "file grew while it was read"}
+	}
+	if err := rc.Close(); err != nil {
+		return fmt.Errorf("%q: %w", f.Path, err)
+	}
+	if err := p.header(name, f.Size, f.ModTime, false); err != nil {
+		return fmt.Errorf("package %q: %w", f.Path, err)
+	}
+	off := p.sw.Offset()
+	if _, err := p.tw.Write(data); err != nil {
+		return fmt.Errorf("package %q: %w", f.Path, err)
+	}
+	p.res.Members = append(p.res.Members, Member{Path: name, Original: f.Path, Kind: KindPayload,
+		Size: f.Size, ModTime: f.ModTime.UTC(), Digests: digest.Of(data), Offset: off, Format: f.Format})
+	p.seen(index, data)
 	return nil
 }
 
@@ -295,13 +387,13 @@ func Write(ctx context.Context, w io.Writer, rec Record, in Input, opt Options) 
 	}
 	defer sw.stop() // on an early error return, end the compressing goroutine
 	res := &Result{Small: map[string][]byte{}}
-	p := &packer{ctx: ctx, root: rec.ID.PackageRoot(rec.Version), tw: tar.NewWriter(sw), sw: sw, res: res}
+	p := &packer{ctx: ctx, root: rec.ID.PackageRoot(rec.Version), tw: tar.NewWriter(sw), sw: sw, res: res, seen: in.Seen}
 	created := rec.Created.UTC()
 
 	// 1. Original files and empty folders, sorted by bag path.
 	for _, e := range plan {
 		if e.file != nil {
-			err = p.addFile(e.bagPath, e.file)
+			err = p.addFile(e.bagPath, e.file, e.index)
 		} else {
 			if err = p.header(e.bagPath, 0, created, true); err == nil {
 				res.Members = append(res.Members, Member{Path: e.bagPath, Original: e.dir, Kind: KindDir, ModTime: created, Offset: sw.Offset()})
@@ -311,6 +403,18 @@ func Write(ctx context.Context, w io.Writer, rec Record, in Input, opt Options) 
 			return nil, err
 		}
 	}
+	if in.Identified != nil {
+		events, err := in.Identified(in.Files)
+		if err != nil {
+			return nil, err
+		}
+		rec.Events = append(slices.Clip(rec.Events), events...)
+		for k, e := range plan { // the first members are the plan's, in order
+			if e.file != nil {
+				res.Members[k].Format = e.file.Format
+			}
+		}
+	}
 	// 2. Descriptive metadata as delivered.
 	if in.Sidecar != nil {
 		if err := p.add(PathDescriptive+in.Sidecar.Name, KindMetadata, in.Sidecar.Data, in.Sidecar.ModTime); err != nil {
@@ -318,18 +422,12 @@ func Write(ctx context.Context, w io.Writer, rec Record, in Input, opt Options) 
 		}
 	}
 	// 3. PREMIS, 4. METS, 5. documentation.
-	premis, err := renderPREMIS(rec, in.Meta, res.Members)
+	err = p.addRendered(PathPREMIS, created, opt.TempDir, func(x *xw) { renderPREMIS(x, rec, in.Meta, res.Members) })
 	if err != nil {
 		return nil, err
 	}
-	if err := p.add(PathPREMIS, KindMetadata, premis, created); err != nil {
-		return nil, err
-	}
-	mets, err := renderMETS(rec, in.Meta, res.Members)
+	err = p.addRendered(PathMETS, created, opt.TempDir, func(x *xw) { renderMETS(x, rec, in.Meta, res.Members) })
 	if err != nil {
-		return nil, err
-	}
-	if err := p.add(PathMETS, KindMetadata, mets, created); err != nil {
 		return nil, err
 	}
 	if err := p.add(PathFormatDoc, KindMetadata, formatDoc, created); err != nil {

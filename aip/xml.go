@@ -1,7 +1,7 @@
 package aip
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/xml"
 	"fmt"
 	"strconv"
@@ -13,10 +13,11 @@ import (
 // xw writes indented XML by hand: the documents are fixed in shape, and
 // hand-written output keeps element order exactly as the schemas demand.
 // A package's PREMIS and METS describe every file, so writing them is on
-// the ingest's hot path: no formatting calls, and text that needs no
+// the ingest's hot path: they stream to a file (a case of 100,000 files
+// has 200 MB of PREMIS), no formatting calls, and text that needs no
 // escaping is copied as it is.
 type xw struct {
-	b     bytes.Buffer
+	b     *bufio.Writer
 	depth int
 }
 
@@ -83,7 +84,7 @@ func (x *xw) attrs(a []string) {
 func (x *xw) escape(s string) {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '&' || c == '"' || c == '\'' {
-			xml.EscapeText(&x.b, []byte(s))
+			xml.EscapeText(x.b, []byte(s))
 			return
 		}
 	}
@@ -120,8 +121,7 @@ var eventCodes = map[string]string{
 	"replication": "rep", "dissemination": "dis", "metadata modification": "mem",
 }
 
-func renderPREMIS(rec Record, meta Metadata, ms []Member) ([]byte, error) {
-	x := &xw{}
+func renderPREMIS(x *xw, rec Record, meta Metadata, ms []Member) {
 	x.b.WriteString(xml.Header)
 	x.open("premis:premis", "xmlns:premis", nsPREMIS, "xmlns:xsi", nsXSI,
 		"xsi:schemaLocation", nsPREMIS+" http://www.loc.gov/standards/premis/v3/premis-v3-0.xsd", "version", "3.0")
@@ -245,7 +245,6 @@ func renderPREMIS(rec Record, meta Metadata, ms []Member) ([]byte, error) {
 		x.close("premis:agent")
 	}
 	x.close("premis:premis")
-	return x.b.Bytes(), nil
 }
 
 func objectID(x *xw, typ, value string) {
@@ -270,8 +269,7 @@ func renamed(m Member) bool {
 	return strings.TrimPrefix(m.Path, RepresentationDir) != m.Original
 }
 
-func renderMETS(rec Record, meta Metadata, ms []Member) ([]byte, error) {
-	x := &xw{}
+func renderMETS(x *xw, rec Record, meta Metadata, ms []Member) {
 	x.b.WriteString(xml.Header)
 	label := strings.TrimSpace(meta.Reference + " " + meta.Title)
 	x.open("mets:mets", "xmlns:mets", nsMETS, "xmlns:xlink", nsXLink, "xmlns:xsi", nsXSI,
@@ -343,7 +341,6 @@ func renderMETS(rec Record, meta Metadata, ms []Member) ([]byte, error) {
 	x.close("mets:div")
 	x.close("mets:structMap")
 	x.close("mets:mets")
-	return x.b.Bytes(), nil
 }
 
 func mdRef(x *xw, m Member, mdtype, other, href string) {

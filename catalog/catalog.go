@@ -223,6 +223,7 @@ type (
 // Execer is a *sql.Tx or *sql.DB.
 type Execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 // PutVersionRows records a committed AIP version with its package, files
@@ -246,10 +247,14 @@ func PutVersionRows(ctx context.Context, tx Execer, a AIP, v Version, p Package,
 		p.AIP, p.Version, p.Name, p.Size, p.SHA512, p.SHA256, p.Frames, p.PayloadOxum); err != nil {
 		return fmt.Errorf("catalog package %s: %w", p.Name, err)
 	}
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO files (aip, version, path, original, kind, size, sha512, sha256, mtime, tar_offset, frame)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("catalog files of %s: %w", a.ID, err)
+	}
+	defer ins.Close()
 	for _, f := range files {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO files (aip, version, path, original, kind, size, sha512, sha256, mtime, tar_offset, frame)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			f.AIP, f.Version, f.Path, f.Original, f.Kind, f.Size, f.SHA512, f.SHA256, f.MTime, f.TarOffset, f.Frame); err != nil {
+		if _, err := ins.ExecContext(ctx, f.AIP, f.Version, f.Path, f.Original, f.Kind, f.Size, f.SHA512, f.SHA256, f.MTime, f.TarOffset, f.Frame); err != nil {
 			return fmt.Errorf("catalog file %s: %w", f.Path, err)
 		}
 	}
@@ -276,12 +281,16 @@ type Identification struct {
 // has already are kept (an ingest resumed after a crash writes them again).
 func (c *DB) PutIdentifications(ctx context.Context, ids []Identification) error {
 	return c.Tx(ctx, func(tx *sql.Tx) error {
-		for _, i := range ids {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO identifications (aip, version, path, tool, tool_version, signature_file,
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO identifications (aip, version, path, tool, tool_version, signature_file,
 				signature_sha256, puid, mime, format_name, format_version, basis, candidates, warnings, pdfa_claim, validity,
 				validity_notes, decision, decision_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (aip, version, path, tool) DO NOTHING`,
-				i.AIP, i.Version, i.Path, i.Tool, i.ToolVersion, i.SignatureFile, i.SignatureSHA256, i.PUID, i.MIME,
+				ON CONFLICT (aip, version, path, tool) DO NOTHING`)
+		if err != nil {
+			return fmt.Errorf("catalog identifications: %w", err)
+		}
+		defer ins.Close()
+		for _, i := range ids {
+			if _, err := ins.ExecContext(ctx, i.AIP, i.Version, i.Path, i.Tool, i.ToolVersion, i.SignatureFile, i.SignatureSHA256, i.PUID, i.MIME,
 				i.FormatName, i.FormatVersion, i.Basis, i.Candidates, i.Warnings, i.PDFAClaim, i.Validity,
 				i.ValidityNotes, i.Decision, i.DecisionReason); err != nil {
 				return fmt.Errorf("catalog identification %s: %w", i.Path, err)

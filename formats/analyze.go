@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 
@@ -48,14 +49,28 @@ func (a *Analyzer) AnalyzeFile(ctx context.Context, path, name string) (Analysis
 	if err != nil {
 		return Analysis{}, err
 	}
-	res, err := a.ID.Identify(f, st.Size(), name)
+	return a.analyze(ctx, f, st.Size(), path, name)
+}
+
+// AnalyzeBytes is AnalyzeFile for a file whose bytes were read already
+// (the packager reads small files whole): identification and the native
+// validators read data, an external validator reads the file at path.
+func (a *Analyzer) AnalyzeBytes(ctx context.Context, data []byte, path, name string) (Analysis, error) {
+	an, err := a.analyze(ctx, bytes.NewReader(data), int64(len(data)), path, name)
+	// Nothing was read from the file again.
+	an.BytesRead, an.Validation.BytesRead = 0, 0
+	return an, err
+}
+
+func (a *Analyzer) analyze(ctx context.Context, r io.ReaderAt, size int64, path, name string) (Analysis, error) {
+	res, err := a.ID.Identify(r, size, name)
 	if err != nil {
 		return Analysis{}, fmt.Errorf("identify %s: %w", name, err)
 	}
 	res.Path = name
-	v := Validate(ctx, f, st.Size(), res)
-	head := make([]byte, min(st.Size(), 16))
-	f.ReadAt(head, 0)
+	v := Validate(ctx, r, size, res)
+	head := make([]byte, min(size, 16))
+	r.ReadAt(head, 0)
 	fam := family(res, head)
 	for _, x := range a.External {
 		if contains(x.Families, fam) {

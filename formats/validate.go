@@ -511,7 +511,7 @@ func validateText(ctx context.Context, r io.ReaderAt, size int64) Validation {
 		return Validation{Outcome: WellFormed, Checker: checker, Messages: []string{"UTF-16 text (byte order mark)"}}
 	}
 	sr := io.NewSectionReader(r, 0, size)
-	buf := make([]byte, 64<<10)
+	buf := make([]byte, min(max(size, 1), 64<<10)) // most text files are small: no 64 KiB each
 	var carry []byte
 	var off int64
 	for {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -321,6 +322,9 @@ func (c *cli) ingestWith(ctx context.Context, cfg *config.Config, folder string,
 	// audit log's lock and the catalog keep them apart.
 	return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
 		opts := archive.IngestOptions{Again: c.again}
+		opts.Stage = func(stage string, took time.Duration) {
+			c.log.Debug().Str("stage", stage).Dur("took", took).Msg("ingest stage done")
+		}
 		if bar := c.progressBar(); bar != nil {
 			opts.Progress = bar
 		}
