@@ -15,24 +15,39 @@ import (
 )
 
 // analyze identifies and validates every original file and applies the
-// policy. Files the policy rejects make the case an *InputError, each file
-// named with the reason in English and German.
+// policy, before anything is packed: the dry run and a resumed ingest.
+// Files the policy rejects make the case an *InputError, each file named
+// with the reason in English and German.
 func (in *Ingester) analyze(ctx context.Context, folder string, input *aip.Input) (*rows.FormatReport, error) {
-	a := in.Analyzer
-	rep := &rows.FormatReport{Identifier: in.agent(), SignatureFile: a.ID.Source + " " + a.ID.Version, SignatureSHA256: a.ID.SHA256}
-	var refused []string
 	var total int64
 	for _, f := range input.Files {
 		total += f.Size
 	}
 	m := in.meter(PhaseFormats, len(input.Files), total)
 	defer m.done()
-	results, err := analyzeAll(ctx, a, folder, input.Files, m)
+	an := in.startAnalysis(ctx, folder, input.Files, m)
+	for i := range input.Files {
+		if ctx.Err() != nil {
+			break
+		}
+		an.seen(i, nil)
+	}
+	results, err := an.finish()
 	if err != nil {
 		return nil, err
 	}
-	for i := range input.Files {
-		f := &input.Files[i]
+	return in.judge(folder, input.Files, results)
+}
+
+// judge applies the policy's decisions (and an override) to the analyses,
+// sets each file's Format and builds the report; refused files make an
+// *InputError with Policy set.
+func (in *Ingester) judge(folder string, files []aip.InputFile, results []formats.Analysis) (*rows.FormatReport, error) {
+	a := in.Analyzer
+	rep := &rows.FormatReport{Identifier: in.agent(), SignatureFile: a.ID.Source + " " + a.ID.Version, SignatureSHA256: a.ID.SHA256}
+	var refused []string
+	for i := range files {
+		f := &files[i]
 		an := results[i]
 		rep.BytesReread += an.BytesRead + an.Validation.BytesRead
 		f.Format = &aip.FormatInfo{PUID: an.PUID, Name: an.Name, Version: an.Version, MIME: an.MIME, Basis: an.Basis,
@@ -66,43 +81,86 @@ func (in *Ingester) analyze(ctx context.Context, folder string, input *aip.Input
 	return rep, nil
 }
 
-// analyzeAll identifies and validates every file, on as many workers as
-// there are cores (at most four): identification is CPU work, and one
-// large PDF must not keep the other core idle. Results come back in the
-// files' order.
-func analyzeAll(ctx context.Context, a *formats.Analyzer, folder string, files []aip.InputFile, m *meter) ([]formats.Analysis, error) {
-	out := make([]formats.Analysis, len(files))
-	errs := make([]error, len(files))
-	next := make(chan int)
-	var wg sync.WaitGroup
+// analysis identifies and validates files as they are handed to it, on as
+// many workers as there are cores (at most four): identification is CPU
+// work, and one large PDF must not keep the other core idle. During an
+// ingest the packager hands over each file it has read: a small one with
+// its bytes, so identification, validation, hashing and packaging share
+// one read; a larger one by name, to be read where identification needs
+// it (its head and tail, a PDF's structure).
+type analysis struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	a      *formats.Analyzer
+	folder string
+	files  []aip.InputFile
+	jobs   chan analysisJob
+	out    []formats.Analysis
+	errs   []error
+	wg     sync.WaitGroup
+	closed bool
+}
+
+type analysisJob struct {
+	i    int
+	data []byte // nil: read the file
+}
+
+func (in *Ingester) startAnalysis(ctx context.Context, folder string, files []aip.InputFile, m *meter) *analysis {
+	ctx, cancel := context.WithCancel(ctx)
+	an := &analysis{ctx: ctx, cancel: cancel, a: in.Analyzer, folder: folder, files: files,
+		jobs: make(chan analysisJob, 64), out: make([]formats.Analysis, len(files)), errs: make([]error, len(files))}
 	for w := 0; w < min(runtime.GOMAXPROCS(0), 4, max(len(files), 1)); w++ {
-		wg.Add(1)
+		an.wg.Add(1)
 		go func() {
-			defer wg.Done()
-			for i := range next {
-				f := files[i]
-				out[i], errs[i] = a.AnalyzeFile(ctx, path.Join(folder, f.Path), path.Base(f.Path))
+			defer an.wg.Done()
+			for j := range an.jobs {
+				if ctx.Err() != nil {
+					continue // stopped: drain
+				}
+				f := files[j.i]
+				p := path.Join(folder, f.Path)
+				if j.data != nil {
+					an.out[j.i], an.errs[j.i] = an.a.AnalyzeBytes(ctx, j.data, p, path.Base(f.Path))
+				} else {
+					an.out[j.i], an.errs[j.i] = an.a.AnalyzeFile(ctx, p, path.Base(f.Path))
+				}
 				m.add(1, f.Size)
 			}
 		}()
 	}
-	for i := range files {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	return an
+}
+
+// seen hands file i over, with its bytes if they were read already.
+func (an *analysis) seen(i int, data []byte) { an.jobs <- analysisJob{i, data} }
+
+// finish waits for every analysis and returns them in the files' order.
+func (an *analysis) finish() ([]formats.Analysis, error) {
+	an.close()
+	if err := an.ctx.Err(); err != nil {
 		return nil, err
 	}
-	for i, err := range errs {
+	for i, err := range an.errs {
 		if err != nil {
-			return nil, &InputError{Folder: folder, Problems: []string{fmt.Sprintf("%q: format identification failed: %v", files[i].Path, err)}}
+			return nil, &InputError{Folder: an.folder, Problems: []string{fmt.Sprintf("%q: format identification failed: %v", an.files[i].Path, err)}}
 		}
 	}
-	return out, nil
+	return an.out, nil
+}
+
+// stop ends the workers early (the packaging failed); safe after finish.
+func (an *analysis) stop() {
+	an.cancel()
+	an.close()
+}
+
+func (an *analysis) close() {
+	if !an.closed {
+		an.closed = true
+		close(an.jobs)
+		an.wg.Wait()
+	}
 }
 
 // summary counts decisions and validity for the audit trail and PREMIS.

@@ -214,19 +214,9 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 			return aip.ID{}, err
 		}
 	}
-	var report *rows.FormatReport
-	if in.Analyzer != nil {
-		root := abs // where the payload's files lie
-		if bag != nil {
-			root = filepath.Join(abs, "data")
-		}
-		start := time.Now()
-		report, err = in.analyze(ctx, root, &input)
-		in.timed("formats", start)
-		if err != nil {
-			in.fail(ctx, aip.ID{}, abs, err)
-			return aip.ID{}, err
-		}
+	root := abs // where the payload's files lie
+	if bag != nil {
+		root = filepath.Join(abs, "data")
 	}
 	j, err := in.resume(ctx, abs, input)
 	if err != nil {
@@ -235,22 +225,45 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 	if j != nil {
 		defer j.unlock()
 	}
+	var report *rows.FormatReport
+	if j != nil && !j.fresh && in.Analyzer != nil {
+		// Packaged before an interruption: the policy as it is now decides
+		// whether the ingest goes on.
+		start := time.Now()
+		report, err = in.analyze(ctx, root, &input)
+		in.timed("formats", start)
+		if err != nil {
+			in.fail(ctx, aip.ID{}, abs, err)
+			return aip.ID{}, err
+		}
+	}
+	// Otherwise formats are identified beside the packaging, on the same
+	// read; a refusal discards the spool before anything was recorded.
 	switch {
 	case j == nil:
 		start := time.Now()
-		j, err = in.prepare(ctx, abs, input, report, bag)
+		j, err = in.prepare(ctx, abs, root, input, bag)
 		in.timed("package", start)
 		if j != nil {
 			defer j.unlock()
 		}
+		if refused(err) {
+			in.fail(ctx, aip.ID{}, abs, err)
+			return aip.ID{}, err
+		}
 		if err != nil {
 			return j.idOrZero(), err
 		}
+		report = j.formats
 	case j.fresh:
-		j.formats, j.bag = report, bag
-		if err := in.build(ctx, j, input); err != nil {
+		j.bag = bag
+		if err := in.build(ctx, j, root, input); refused(err) {
+			in.fail(ctx, aip.ID{}, abs, err)
+			return aip.ID{}, err
+		} else if err != nil {
 			return j.id, err
 		}
+		report = j.formats
 	}
 	j.files, j.octets = len(input.Files), 0
 	for _, f := range input.Files {
@@ -303,8 +316,18 @@ func (j *job) state() string {
 	return StatePackaged
 }
 
-// prepare assigns the id, persists the record and builds the spool.
-func (in *Ingester) prepare(ctx context.Context, abs string, input aip.Input, report *rows.FormatReport, bag *Bag) (*job, error) {
+// refused reports whether err is the verdict on the case's content
+// (format policy, unreadable files) found while packing: nothing was
+// recorded, and the case is refused as a whole.
+func refused(err error) bool {
+	var ie *InputError
+	return errors.As(err, &ie)
+}
+
+// prepare assigns the id and builds the spool; the record is persisted
+// once the package is built. A crash while packing leaves a spool without
+// a record, which the next start removes; nothing else was written.
+func (in *Ingester) prepare(ctx context.Context, abs, root string, input aip.Input, bag *Bag) (*job, error) {
 	id := in.ID
 	var err error
 	if id.IsZero() {
@@ -312,7 +335,7 @@ func (in *Ingester) prepare(ctx context.Context, abs string, input aip.Input, re
 			return nil, err
 		}
 	}
-	j := &job{id: id, meta: input.Meta, dir: filepath.Join(in.Staging, id.Name()), formats: report, bag: bag}
+	j := &job{id: id, meta: input.Meta, dir: filepath.Join(in.Staging, id.Name()), bag: bag}
 	if j.unlock, err = LockSpool(in.Staging, id); err != nil {
 		return nil, err
 	}
@@ -321,21 +344,21 @@ func (in *Ingester) prepare(ctx context.Context, abs string, input aip.Input, re
 	if bag != nil {
 		j.rec.BagEventID = uuid.NewString()
 	}
-	if err := in.saveState(ctx, j.rec, StateDescribed, nil); err != nil {
-		j.unlock()
-		return nil, err
-	}
-	return j, in.build(ctx, j, input)
+	return j, in.build(ctx, j, root, input)
 }
 
-// build writes the spool of a described ingest. A spool left by a crash
-// is replaced; a failed build leaves none and marks the ingest failed.
-func (in *Ingester) build(ctx context.Context, j *job, input aip.Input) error {
+// build writes the spool. A spool left by a crash is replaced; a failed
+// build leaves none: refused content is returned as it is, any other
+// failure marks the ingest failed.
+func (in *Ingester) build(ctx context.Context, j *job, root string, input aip.Input) error {
 	if err := os.RemoveAll(j.dir); err != nil {
 		return err
 	}
-	if err := in.pack(ctx, j, input); err != nil {
+	if err := in.pack(ctx, j, root, input); err != nil {
 		os.RemoveAll(j.dir)
+		if refused(err) {
+			return err
+		}
 		in.fail(ctx, j.id, j.rec.Source, err)
 		if serr := in.saveState(ctx, j.rec, StateFailed, err); serr != nil {
 			return errors.Join(err, serr)
@@ -346,8 +369,8 @@ func (in *Ingester) build(ctx context.Context, j *job, input aip.Input) error {
 }
 
 // pack writes the package, the files stored beside it and the v1
-// inventory into the spool.
-func (in *Ingester) pack(ctx context.Context, j *job, input aip.Input) error {
+// inventory into the spool, identifying formats beside the packaging.
+func (in *Ingester) pack(ctx context.Context, j *job, root string, input aip.Input) error {
 	content := filepath.Join(j.dir, "content")
 	if err := os.MkdirAll(content, 0o750); err != nil {
 		return err
@@ -363,11 +386,26 @@ func (in *Ingester) pack(ctx context.Context, j *job, input aip.Input) error {
 			{ID: j.rec.EventIDs[1], Type: audit.TypeDigest, Time: j.rec.Created, Outcome: audit.OutcomeSuccess, Detail: "SHA-512 and SHA-256 of every file, computed while packaging"},
 			{ID: j.rec.EventIDs[2], Type: audit.TypePackageCreated, Time: j.rec.Created, Outcome: audit.OutcomeSuccess, Detail: fmt.Sprintf("AIP format %d: BagIt 1.0, pax tar, seekable zstd", aip.FormatVersion)},
 		}}
-	if j.formats != nil {
-		ident, valid := summary(j.formats)
-		r.Events = append(r.Events,
-			aip.Event{ID: j.rec.EventIDs[3], Type: audit.TypeFormatID, Time: j.rec.Created, Outcome: audit.OutcomeSuccess, Detail: ident},
-			aip.Event{ID: j.rec.EventIDs[4], Type: audit.TypeValidation, Time: j.rec.Created, Outcome: audit.OutcomeSuccess, Detail: valid})
+	if in.Analyzer != nil {
+		start := time.Now()
+		an := in.startAnalysis(ctx, root, input.Files, nil)
+		defer an.stop()
+		input.Seen = an.seen
+		input.Identified = func(files []aip.InputFile) ([]aip.Event, error) {
+			results, err := an.finish()
+			if err != nil {
+				return nil, err
+			}
+			if j.formats, err = in.judge(root, files, results); err != nil {
+				return nil, err
+			}
+			in.timed("formats", start) // from the first file to the last verdict
+			ident, valid := summary(j.formats)
+			return []aip.Event{
+				{ID: j.rec.EventIDs[3], Type: audit.TypeFormatID, Time: j.rec.Created, Outcome: audit.OutcomeSuccess, Detail: ident},
+				{ID: j.rec.EventIDs[4], Type: audit.TypeValidation, Time: j.rec.Created, Outcome: audit.OutcomeSuccess, Detail: valid},
+			}, nil
+		}
 	}
 	if j.bag != nil {
 		if j.rec.BagEventID == "" {
@@ -408,7 +446,7 @@ func (in *Ingester) pack(ctx context.Context, j *job, input aip.Input) error {
 	if err != nil {
 		return err
 	}
-	root := j.id.PackageRoot(1)
+	pkgRoot := j.id.PackageRoot(1)
 	files := []storage.File{{Path: j.id.PackageFile(1), Source: pkgPath, Size: j.res.Size, Digests: j.res.Package}}
 	// Beside the package: what a rebuild, a quick check or a one-document
 	// read needs, compressed (docs/aip-format.md §6).
@@ -417,7 +455,7 @@ func (in *Ingester) pack(ctx context.Context, j *job, input aip.Input) error {
 		small[j.id.FormatsFile(1)] = aip.Compress(j.formats.Marshal())
 	}
 	for name, data := range j.res.Small {
-		small[root+"/"+name] = data
+		small[pkgRoot+"/"+name] = data
 	}
 	for _, p := range slices.Sorted(maps.Keys(small)) {
 		data := small[p]

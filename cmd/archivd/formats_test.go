@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"os"
@@ -73,6 +74,26 @@ func TestPolicyCheckAndRefusal(t *testing.T) {
 	}
 	if snapshot(t, caseDir) != before {
 		t.Fatal("the refused case folder changed")
+	}
+	// Formats are judged beside the packaging: the refused case's spool is
+	// gone, no ingest was recorded and nothing was stored.
+	for _, sub := range []string{"staging", filepath.Join("storage", "*", "*", "*", "*")} {
+		if left, _ := filepath.Glob(filepath.Join(dir, "var", sub, "urn+uuid+*")); len(left) > 0 {
+			t.Errorf("a refused case left %v", left)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "var", "storage", "*", "*", "*", "urn*")); len(left) > 0 {
+		t.Errorf("a refused case was stored: %v", left)
+	}
+	sq, err := sql.Open("sqlite", filepath.Join(dir, "var", "catalog.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ingests int
+	err = sq.QueryRow(`SELECT count(*) FROM ingests`).Scan(&ingests)
+	sq.Close()
+	if err != nil || ingests != 0 {
+		t.Errorf("a refused case left %d ingest records (%v)", ingests, err)
 	}
 	os.Remove(filepath.Join(caseDir, "tool.exe"))
 	r = archivd(t, "ingest", "--config", cfg, caseDir)
