@@ -402,7 +402,12 @@ func TestRawFrameAndTheSampling(t *testing.T) {
 	}
 	dec, _ := zstd.NewReader(nil)
 	for _, n := range []int{0, 1, rawBlockMax - 1, rawBlockMax, rawBlockMax + 1, len(noise)} {
-		frame := appendRawFrame(nil, noise[:n])
+		var b bytes.Buffer
+		size, err := writeRawFrame(&b, noise[:n])
+		frame := b.Bytes()
+		if err != nil || size != len(frame) {
+			t.Fatalf("raw frame of %d bytes: wrote %d, reported %d: %v", n, len(frame), size, err)
+		}
 		got, err := dec.DecodeAll(frame, nil)
 		if err != nil || !bytes.Equal(got, noise[:n]) {
 			t.Fatalf("raw frame of %d bytes: %v", n, err)

@@ -20,11 +20,20 @@ func Index(res *Result) []byte {
 	var b strings.Builder
 	b.WriteString(IndexHeader)
 	fmt.Fprintf(&b, "#package\t%d\t%s\t%s\t%d\t%s\n", res.Size, res.Package.SHA512, res.Package.SHA256, len(res.Frames), res.PayloadOxum)
-	for _, m := range res.Members {
-		fmt.Fprintf(&b, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d\t%s\n", EscapePath(m.Path), m.Kind, m.Size,
-			m.Digests.SHA512, m.Digests.SHA256, m.ModTime.UTC().Format(time.RFC3339Nano), m.Offset, m.Frame, EscapePath(m.Original))
+	out := []byte(b.String())
+	for _, m := range res.Members { // appended field by field: one line per file of the case
+		out = append(out, EscapePath(m.Path)...)
+		out = append(append(out, '\t'), m.Kind...)
+		out = strconv.AppendInt(append(out, '\t'), m.Size, 10)
+		out = append(append(out, '\t'), m.Digests.SHA512.String()...)
+		out = append(append(out, '\t'), m.Digests.SHA256.String()...)
+		out = m.ModTime.UTC().AppendFormat(append(out, '\t'), time.RFC3339Nano)
+		out = strconv.AppendInt(append(out, '\t'), m.Offset, 10)
+		out = strconv.AppendInt(append(out, '\t'), int64(m.Frame), 10)
+		out = append(append(out, '\t'), EscapePath(m.Original)...)
+		out = append(out, '\n')
 	}
-	return []byte(b.String())
+	return out
 }
 
 // ParseIndex reads a member index back into the Result it was made from

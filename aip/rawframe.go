@@ -2,6 +2,7 @@ package aip
 
 import (
 	"encoding/binary"
+	"io"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/klauspost/compress/zstd"
@@ -38,23 +39,36 @@ func compressible(probe *zstd.Encoder, frame, scratch []byte) bool {
 	return false
 }
 
-// appendRawFrame appends data as one zstd frame of raw blocks (RFC 8878
+// writeRawFrame writes data as one zstd frame of raw blocks (RFC 8878
 // §3.1.1): single segment, 4-byte content size, the low 32 bits of the
-// content's XXH64 as checksum.
-func appendRawFrame(out, data []byte) []byte {
-	out = binary.LittleEndian.AppendUint32(out, 0xFD2FB528)
-	out = append(out, 0b10_1_0_0_1_00) // FCS 4 bytes, single segment, checksum, no dictionary
-	out = binary.LittleEndian.AppendUint32(out, uint32(len(data)))
+// content's XXH64 as checksum. The data is written where it lies, not
+// copied into a frame buffer first; it returns the frame's size.
+func writeRawFrame(w io.Writer, data []byte) (int, error) {
+	head := binary.LittleEndian.AppendUint32(make([]byte, 0, 12), 0xFD2FB528)
+	head = append(head, 0b10_1_0_0_1_00) // FCS 4 bytes, single segment, checksum, no dictionary
+	head = binary.LittleEndian.AppendUint32(head, uint32(len(data)))
 	sum := xxhash.Sum64(data)
+	written := 0
+	write := func(b []byte) error {
+		n, err := w.Write(b)
+		written += n
+		return err
+	}
 	for first := true; first || len(data) > 0; first = false {
 		n := min(len(data), rawBlockMax)
 		h := uint32(n) << 3 // block type 0 (raw) in bits 1-2
 		if n == len(data) {
 			h |= 1 // last block
 		}
-		out = append(out, byte(h), byte(h>>8), byte(h>>16))
-		out = append(out, data[:n]...)
-		data = data[n:]
+		head = append(head, byte(h), byte(h>>8), byte(h>>16))
+		if err := write(head); err != nil {
+			return written, err
+		}
+		if err := write(data[:n]); err != nil {
+			return written, err
+		}
+		head, data = head[:0], data[n:]
 	}
-	return binary.LittleEndian.AppendUint32(out, uint32(sum))
+	err := write(binary.LittleEndian.AppendUint32(head, uint32(sum)))
+	return written, err
 }

@@ -94,22 +94,25 @@ func (s *seekableWriter) worker() {
 	for frame := range s.work {
 		if s.failed() == nil {
 			var err error
+			size := 0
 			if compressible(s.probe, frame, s.scratch) {
+				if cap(out) < len(frame)+len(frame)>>7+1024 {
+					out = make([]byte, 0, len(frame)+len(frame)>>7+1024) // zstd's worst case: no growing while encoding
+				}
 				out = s.enc.EncodeAll(frame, out[:0])
-				err = s.check(out, frame)
+				if err = s.check(out, frame); err == nil {
+					size, err = s.w.Write(out)
+				}
 			} else {
-				out = appendRawFrame(out[:0], frame)
-			}
-			if err == nil {
-				_, err = s.w.Write(out)
+				size, err = writeRawFrame(s.w, frame)
 			}
 			if err != nil {
 				s.errMu.Lock()
 				s.err = err
 				s.errMu.Unlock()
 			} else {
-				s.frames = append(s.frames, Frame{s.cOff, uint32(len(out)), s.dOff, uint32(len(frame))})
-				s.cOff += int64(len(out))
+				s.frames = append(s.frames, Frame{s.cOff, uint32(size), s.dOff, uint32(len(frame))})
+				s.cOff += int64(size)
 				s.dOff += int64(len(frame))
 			}
 		}

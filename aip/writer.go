@@ -230,6 +230,42 @@ type packer struct {
 	sw   *seekableWriter
 	res  *Result
 	seen func(i int, data []byte)
+	hash *hasher
+}
+
+// hasher computes the digests of small files on its own goroutine while
+// the packer goes on reading and packing: on a case of many small files
+// hashing is a third of the packer's work.
+type hasher struct {
+	jobs    chan hashJob
+	digests []digest.Pair // by plan entry
+	done    chan struct{}
+	closed  bool
+}
+
+type hashJob struct {
+	k    int
+	data []byte
+}
+
+func newHasher(entries int) *hasher {
+	h := &hasher{jobs: make(chan hashJob, 64), digests: make([]digest.Pair, entries), done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		for j := range h.jobs {
+			h.digests[j.k] = digest.Of(j.data)
+		}
+	}()
+	return h
+}
+
+// wait returns once every digest is computed; safe to call again.
+func (h *hasher) wait() {
+	if !h.closed {
+		h.closed = true
+		close(h.jobs)
+		<-h.done
+	}
 }
 
 func (p *packer) header(name string, size int64, mtime time.Time, dir bool) error {
@@ -298,8 +334,7 @@ func (p *packer) addRendered(name string, mtime time.Time, dir string, render fu
 	return nil
 }
 
-// addFile packs an original file, hashing it on the way: a small one read
-// whole (and handed to seen), a larger one streamed.
+// addFile streams an original file into the package, hashing it on the way.
 func (p *packer) addFile(name string, f *InputFile, index int) error {
 	if err := p.ctx.Err(); err != nil {
 		return err
@@ -309,9 +344,6 @@ func (p *packer) addFile(name string, f *InputFile, index int) error {
 		return fmt.Errorf("%q: %w", f.Path, err)
 	}
 	defer rc.Close()
-	if p.seen != nil && f.Size <= SeenMax {
-		return p.addWhole(name, f, index, rc)
-	}
 	if err := p.header(name, f.Size, f.ModTime, false); err != nil {
 		return fmt.Errorf("package %q: %w", f.Path, err)
 	}
@@ -339,21 +371,9 @@ func (p *packer) addFile(name string, f *InputFile, index int) error {
 	return nil
 }
 
-// addWhole packs a small original file read into memory in one go.
-func (p *packer) addWhole(name string, f *InputFile, index int, rc io.ReadCloser) error {
-	data := make([]byte, f.Size)
-	if n, err := io.ReadFull(rc, data); errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return &PathError{f.Path, fmt.Sprintf("file shrank while it was read: %d bytes expected, %d read", f.Size, n)}
-	} else if err != nil {
-		return fmt.Errorf("read %q: %w", f.Path, err)
-	}
-	var one [1]byte
-	if k, _ := rc.Read(one[:]); k > 0 {
-		return &PathError{f.Path, "file grew while it was read"}
-	}
-	if err := rc.Close(); err != nil {
-		return fmt.Errorf("%q: %w", f.Path, err)
-	}
+// addBytes packs a small original file that was read whole, as plan
+// entry k; its digests are computed beside (packer.hash).
+func (p *packer) addBytes(k int, name string, f *InputFile, index int, data []byte) error {
 	if err := p.header(name, f.Size, f.ModTime, false); err != nil {
 		return fmt.Errorf("package %q: %w", f.Path, err)
 	}
@@ -362,9 +382,32 @@ func (p *packer) addWhole(name string, f *InputFile, index int, rc io.ReadCloser
 		return fmt.Errorf("package %q: %w", f.Path, err)
 	}
 	p.res.Members = append(p.res.Members, Member{Path: name, Original: f.Path, Kind: KindPayload,
-		Size: f.Size, ModTime: f.ModTime.UTC(), Digests: digest.Of(data), Offset: off, Format: f.Format})
-	p.seen(index, data)
+		Size: f.Size, ModTime: f.ModTime.UTC(), Offset: off, Format: f.Format})
+	p.hash.jobs <- hashJob{k, data}
+	if p.seen != nil {
+		p.seen(index, data)
+	}
 	return nil
+}
+
+// readWhole reads a small original file in one go. A file that grew is
+// found by Close (InputFile's contract), so no read past its end is needed.
+func readWhole(f *InputFile) ([]byte, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, fmt.Errorf("%q: %w", f.Path, err)
+	}
+	defer rc.Close()
+	data := make([]byte, f.Size)
+	if n, err := io.ReadFull(rc, data); errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return nil, &PathError{f.Path, fmt.Sprintf("file shrank while it was read: %d bytes expected, %d read", f.Size, n)}
+	} else if err != nil {
+		return nil, fmt.Errorf("read %q: %w", f.Path, err)
+	}
+	if err := rc.Close(); err != nil {
+		return nil, fmt.Errorf("%q: %w", f.Path, err)
+	}
+	return data, nil
 }
 
 // Write packages in into w as AIP format 2. It reads every input byte once.
@@ -387,20 +430,37 @@ func Write(ctx context.Context, w io.Writer, rec Record, in Input, opt Options) 
 	}
 	defer sw.stop() // on an early error return, end the compressing goroutine
 	res := &Result{Small: map[string][]byte{}}
-	p := &packer{ctx: ctx, root: rec.ID.PackageRoot(rec.Version), tw: tar.NewWriter(sw), sw: sw, res: res, seen: in.Seen}
+	p := &packer{ctx: ctx, root: rec.ID.PackageRoot(rec.Version), tw: tar.NewWriter(sw), sw: sw, res: res, seen: in.Seen,
+		hash: newHasher(len(plan))}
+	defer p.hash.wait()
 	created := rec.Created.UTC()
 
 	// 1. Original files and empty folders, sorted by bag path.
-	for _, e := range plan {
-		if e.file != nil {
+	for k, e := range plan {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		switch {
+		case e.file != nil && e.file.Size <= SeenMax:
+			var data []byte
+			if data, err = readWhole(e.file); err == nil {
+				err = p.addBytes(k, e.bagPath, e.file, e.index, data)
+			}
+		case e.file != nil:
 			err = p.addFile(e.bagPath, e.file, e.index)
-		} else {
+		default:
 			if err = p.header(e.bagPath, 0, created, true); err == nil {
 				res.Members = append(res.Members, Member{Path: e.bagPath, Original: e.dir, Kind: KindDir, ModTime: created, Offset: sw.Offset()})
 			}
 		}
 		if err != nil {
 			return nil, err
+		}
+	}
+	p.hash.wait()
+	for k, e := range plan { // the first members are the plan's, in order
+		if e.file != nil && e.file.Size <= SeenMax {
+			res.Members[k].Digests = p.hash.digests[k]
 		}
 	}
 	if in.Identified != nil {

@@ -430,7 +430,7 @@ func (in *Ingester) pack(ctx context.Context, j *job, root string, input aip.Inp
 				if err != nil {
 					return nil, err
 				}
-				return &counting{rc, m}, nil
+				return &counting{ReadCloser: rc, m: m}, nil
 			}
 			files[i] = f
 		}

@@ -67,17 +67,23 @@ func (m *meter) done() {
 }
 
 // counting counts the bytes read through it into a meter; a file counts
-// once it has been read to its end.
+// once it is closed.
 type counting struct {
 	io.ReadCloser
-	m *meter
+	m      *meter
+	closed bool
 }
 
 func (c *counting) Read(b []byte) (int, error) {
 	n, err := c.ReadCloser.Read(b)
 	c.m.add(0, int64(n))
-	if err == io.EOF {
+	return n, err
+}
+
+func (c *counting) Close() error {
+	if !c.closed {
+		c.closed = true
 		c.m.add(1, 0)
 	}
-	return n, err
+	return c.ReadCloser.Close()
 }
