@@ -135,6 +135,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Archive, erro
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
 		}
+		if s3st, ok := st.(*s3.Store); ok {
+			s3st.SetUploadJournal(filepath.Join(cfg.DataDir, "uploads", loc.Name))
+		}
 		if s3st, ok := st.(*s3.Store); ok && a.lock != nil {
 			// Leftovers of crashed uploads; best effort, the server may be down.
 			if n, err := s3st.AbortStaleUploads(ctx, loc.MultipartAge); err == nil && n > 0 {

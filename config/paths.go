@@ -16,7 +16,7 @@ import (
 // reservedInDataDir are the data directory's own entries; no location may
 // live in one of them. A location in another folder of the data directory
 // (the default "storage") is fine.
-var reservedInDataDir = []string{"staging", "audit", "lock", "catalog.db", "catalog.db-wal", "catalog.db-shm", "catalog.db.rebuild"}
+var reservedInDataDir = []string{"staging", "audit", "lock", "uploads", "work", "quarantine", "done", "catalog.db", "catalog.db-wal", "catalog.db-shm", "catalog.db.rebuild"}
 
 // realPath resolves symbolic links in the part of p that exists, so two
 // spellings of one folder compare equal.

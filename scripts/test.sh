@@ -29,6 +29,11 @@ if [ ! -x .tools/bin/versitygw ]; then
   (cd tools && go build -o ../.tools/bin/versitygw github.com/versity/versitygw/cmd/versitygw)
 fi
 echo "versitygw: $(.tools/bin/versitygw --version 2>&1 | tr "\n" " ")"
+echo "== second S3 test server (MinIO, from the Go module proxy via tools/minio/go.mod; a few minutes the first time)"
+if [ ! -x .tools/bin/minio ]; then
+  (cd tools/minio && go build -o ../../.tools/bin/minio github.com/minio/minio)
+fi
+echo "minio: $(.tools/bin/minio --version 2>&1 | head -n 1)"
 echo "== nfpm (the Debian package builder, from the Go module proxy via tools/go.mod)"
 if [ ! -x .tools/bin/nfpm ]; then
   (cd tools && go build -o ../.tools/bin/nfpm github.com/goreleaser/nfpm/v2/cmd/nfpm)

@@ -108,41 +108,54 @@ func (s *Store) LegalHold(ctx context.Context, id string, on bool) error {
 
 // Delete removes one stored version of a file; used by tests and by the
 // operator tools that prove the lock holds. A refusal by Object Lock is
-// storage.ErrLocked.
+// storage.ErrLocked. Servers word and code that refusal differently (AWS
+// and versitygw 403 AccessDenied, MinIO 400 InvalidRequest, some
+// ObjectLocked), so a refused delete is judged by the version's lock
+// state, read back from the server, not by the words of the answer.
 func (s *Store) Delete(ctx context.Context, id, p, versionID string) error {
 	key := s.key(id, p)
 	err := s.client.RemoveObject(ctx, s.cfg.Bucket, key, minio.RemoveObjectOptions{VersionID: versionID})
 	if err == nil {
 		return nil
 	}
-	err = s.translate("delete", key, err)
-	if strings.Contains(strings.ToLower(err.Error()), "lock") && !isLocked(err) {
-		return fmt.Errorf("%v: %w", err, storage.ErrLocked)
-	}
-	return err
-}
-
-func isLocked(err error) bool {
-	return err != nil && strings.Contains(err.Error(), storage.ErrLocked.Error())
-}
-
-// AbortStaleUploads aborts multipart uploads under the prefix that were
-// started before olderThan ago: leftovers of crashed uploads.
-func (s *Store) AbortStaleUploads(ctx context.Context, olderThan time.Duration) (int, error) {
-	cutoff := time.Now().Add(-olderThan)
-	n := 0
-	for u := range s.client.ListIncompleteUploads(ctx, s.cfg.Bucket, s.prefix, true) {
-		if u.Err != nil {
-			return n, s.translate("list uploads", s.prefix, u.Err)
-		}
-		if u.Initiated.Before(cutoff) {
-			if err := s.core.AbortMultipartUpload(ctx, s.cfg.Bucket, u.Key, u.UploadID); err != nil {
-				return n, s.translate("abort upload", u.Key, err)
-			}
-			n++
+	terr := s.translate("delete", key, err)
+	switch minio.ToErrorResponse(err).Code {
+	case "ObjectLocked":
+		return terr // translate says so
+	case "AccessDenied", "InvalidRequest":
+		if why := s.lockedNow(ctx, key, versionID); why != "" {
+			return fmt.Errorf("location %s: delete %s: %s: %w", s.cfg.Name, key, why, storage.ErrLocked)
 		}
 	}
-	return n, nil
+	return terr
+}
+
+// lockedNow says why a version of key is protected right now (retention
+// until a future date, or a legal hold), or "" if it is not or the server
+// cannot say. It reads the version's Object Lock headers, then asks the
+// retention and legal hold APIs (servers answer these differently:
+// versitygw's retention document has another root element).
+func (s *Store) lockedNow(ctx context.Context, key, versionID string) string {
+	now := time.Now()
+	info, err := s.client.StatObject(ctx, s.cfg.Bucket, key, minio.StatObjectOptions{VersionID: versionID})
+	if err == nil {
+		mode := info.Metadata.Get("X-Amz-Object-Lock-Mode")
+		if until, perr := time.Parse(time.RFC3339, info.Metadata.Get("X-Amz-Object-Lock-Retain-Until-Date")); perr == nil && until.After(now) {
+			return fmt.Sprintf("%s retention until %s", mode, until.UTC().Format(time.RFC3339))
+		}
+		if strings.EqualFold(info.Metadata.Get("X-Amz-Object-Lock-Legal-Hold"), "ON") {
+			return "legal hold"
+		}
+	}
+	mode, until, err := s.client.GetObjectRetention(ctx, s.cfg.Bucket, key, versionID)
+	if err == nil && mode != nil && until != nil && until.After(now) {
+		return fmt.Sprintf("%s retention until %s", *mode, until.UTC().Format(time.RFC3339))
+	}
+	hold, err := s.client.GetObjectLegalHold(ctx, s.cfg.Bucket, key, minio.GetObjectLegalHoldOptions{VersionID: versionID})
+	if err == nil && hold != nil && *hold == minio.LegalHoldEnabled {
+		return "legal hold"
+	}
+	return ""
 }
 
 var _ storage.Locker = (*Store)(nil)

@@ -66,10 +66,11 @@ const (
 
 // Store is an OCFL storage root on S3.
 type Store struct {
-	cfg    Config
-	client *minio.Client
-	core   minio.Core
-	prefix string
+	cfg     Config
+	client  *minio.Client
+	core    minio.Core
+	prefix  string
+	journal string // folder noting multipart uploads in flight (uploads.go)
 }
 
 // New connects to the location; it does not contact the server (see Probe).
@@ -141,16 +142,14 @@ func (s *Store) translate(op, key string, err error) error {
 	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken":
 		return fmt.Errorf("%s: the server refused the credentials (%s): %w", where, resp.Code, storage.ErrAccess)
 	case "AccessDenied":
-		if strings.Contains(strings.ToLower(resp.Message), "lock") || strings.Contains(strings.ToLower(resp.Message), "retention") {
-			return fmt.Errorf("%s: %s: %w", where, resp.Message, storage.ErrLocked)
-		}
-		return fmt.Errorf("%s: access denied: the credentials are wrong or lack permission: %w", where, storage.ErrAccess)
+		// Also how some servers refuse a change Object Lock forbids; the
+		// operations that can meet a lock (Delete) ask the server for the
+		// object's lock state instead of reading the message.
+		return fmt.Errorf("%s: access denied: the credentials are wrong or lack permission (%s): %w", where, resp.Message, storage.ErrAccess)
 	case "RequestTimeTooSkewed":
 		return fmt.Errorf("%s: this machine's clock differs too much from the server's; fix the time (NTP): %w", where, storage.ErrUnavailable)
-	case "ObjectLocked", "InvalidRequest":
-		if resp.Code == "ObjectLocked" || strings.Contains(resp.Message, "lock") {
-			return fmt.Errorf("%s: %s: %w", where, resp.Message, storage.ErrLocked)
-		}
+	case "ObjectLocked":
+		return fmt.Errorf("%s: %s: %w", where, resp.Message, storage.ErrLocked)
 	}
 	if resp.StatusCode == http.StatusNotFound && resp.Code == "" {
 		return fmt.Errorf("%s: %w", where, storage.ErrNotFound)
@@ -217,9 +216,18 @@ func (s *Store) putVerified(ctx context.Context, key string, r io.Reader, size i
 	if size < int64(s.cfg.PartSize) {
 		opts.SendContentMd5 = true // Object Lock buckets demand Content-MD5 or a checksum
 	}
+	multipart := size >= int64(s.cfg.PartSize)
+	if multipart {
+		if err := s.noteUpload(key); err != nil {
+			return "", fmt.Errorf("location %s: note the upload of %s: %w", s.cfg.Name, key, err)
+		}
+	}
 	info, err := s.client.PutObject(ctx, s.cfg.Bucket, key, r, size, opts)
 	if err != nil {
 		return "", s.translate("upload", key, err)
+	}
+	if multipart {
+		s.forgetUpload(key)
 	}
 	if err := s.readBack(ctx, key, info.VersionID, size, want); err != nil {
 		return "", err

@@ -1,6 +1,9 @@
-// Package s3test starts a real S3 server for tests: versitygw (Apache-2.0),
-// built from the Go module proxy by the harness itself, on loopback, over
-// TLS with a CA the harness generates, with versioning and Object Lock.
+// Package s3test starts real S3 servers for tests, each built from the Go
+// module proxy by the harness itself and run on loopback over TLS with a
+// CA the harness generates: versitygw (Apache-2.0, posix backend: each key
+// a file) and MinIO (AGPL-3.0, used only as a test server, single drive),
+// both with versioning and Object Lock. Servers differ; tests that must
+// hold everywhere run on Servers().
 package s3test
 
 import (
@@ -27,15 +30,20 @@ import (
 	"github.com/archivd/archivd/storage/s3"
 )
 
-// versitygwVersion is pinned in tools/go.mod; the harness builds that one.
-const binName = "versitygw"
+// Kinds of server. versitygw is pinned in tools/go.mod, MinIO in
+// tools/minio/go.mod (a module of its own: its dependencies are many).
+const (
+	Versitygw = "versitygw"
+	MinIO     = "minio"
+)
 
-// Server is one running versitygw.
+// Server is one running S3 server.
 type Server struct {
+	Kind                 string
 	Endpoint             string
 	CAFile               string
 	AccessKey, SecretKey string
-	Root                 string // posix backend folder: <Root>/<bucket>/<key>
+	Root                 string // backend folder; versitygw: <Root>/<bucket>/<key>
 	addr                 string
 	dir, cert, key       string
 	versions             string
@@ -64,14 +72,19 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// Binary returns the path of the versitygw binary, building it once (under
-// a file lock, since test packages run in parallel processes).
-func Binary() (string, error) {
+// Binary returns the path of a server's binary (kind Versitygw or MinIO),
+// building it once (under a file lock, since test packages run in
+// parallel processes).
+func Binary(kind string) (string, error) {
 	root, err := moduleRoot()
 	if err != nil {
 		return "", err
 	}
-	bin := filepath.Join(root, ".tools", "bin", binName)
+	pkg, mod := "github.com/versity/versitygw/cmd/versitygw", "tools"
+	if kind == MinIO {
+		pkg, mod = "github.com/minio/minio", filepath.Join("tools", "minio")
+	}
+	bin := filepath.Join(root, ".tools", "bin", kind)
 	if _, err := os.Stat(bin); err == nil {
 		return bin, nil
 	}
@@ -89,23 +102,34 @@ func Binary() (string, error) {
 	if _, err := os.Stat(bin); err == nil {
 		return bin, nil
 	}
-	cmd := exec.Command("go", "build", "-o", bin+".tmp", "github.com/versity/versitygw/cmd/versitygw")
-	cmd.Dir = filepath.Join(root, "tools")
+	cmd := exec.Command("go", "build", "-o", bin+".tmp", pkg)
+	cmd.Dir = filepath.Join(root, mod)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build versitygw: %v\n%s", err, out)
+		return "", fmt.Errorf("build %s: %v\n%s", kind, err, out)
 	}
 	return bin, os.Rename(bin+".tmp", bin)
 }
 
-// Start builds (if needed) and starts a server; it is stopped when the test ends.
-func Start(t testing.TB) *Server {
+// Start builds (if needed) and starts versitygw; it is stopped when the
+// test ends.
+func Start(t testing.TB) *Server { return StartKind(t, Versitygw) }
+
+// StartMinIO builds (if needed) and starts MinIO.
+func StartMinIO(t testing.TB) *Server { return StartKind(t, MinIO) }
+
+// Servers are the kinds every S3 test that must hold everywhere runs on.
+func Servers() []string { return []string{Versitygw, MinIO} }
+
+// StartKind builds (if needed) and starts a server of the given kind; it
+// is stopped when the test ends.
+func StartKind(t testing.TB, kind string) *Server {
 	t.Helper()
-	bin, err := Binary()
+	bin, err := Binary(kind)
 	if err != nil {
-		t.Fatalf("the S3 test server is required: %v", err)
+		t.Fatalf("the S3 test server %s is required: %v", kind, err)
 	}
 	dir := t.TempDir()
-	s := &Server{bin: bin, dir: dir, Root: filepath.Join(dir, "root"), versions: filepath.Join(dir, "versions"),
+	s := &Server{Kind: kind, bin: bin, dir: dir, Root: filepath.Join(dir, "root"), versions: filepath.Join(dir, "versions"),
 		AccessKey: "archivd-test", SecretKey: "archivd-test-secret-key"}
 	os.MkdirAll(s.Root, 0o755)
 	os.MkdirAll(s.versions, 0o755)
@@ -127,31 +151,75 @@ func Start(t testing.TB) *Server {
 }
 
 func (s *Server) start() error {
-	logf, err := os.OpenFile(filepath.Join(s.dir, "versitygw.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	logf, err := os.OpenFile(filepath.Join(s.dir, s.Kind+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
 	}
 	s.logFile = logf
-	cmd := exec.Command(s.bin, "--port", s.addr, "--cert", s.cert, "--key", s.key,
-		"posix", "--versioning-dir", s.versions, s.Root)
-	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+s.AccessKey, "ROOT_SECRET_KEY="+s.SecretKey)
+	var cmd *exec.Cmd
+	switch s.Kind {
+	case MinIO:
+		// Single drive: versioning and Object Lock work; the console
+		// listens on a port of its own next to the API's.
+		console, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		cmd = exec.Command(s.bin, "server", s.Root, "--address", s.addr, "--console-address", console,
+			"--certs-dir", filepath.Dir(s.cert), "--quiet")
+		cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+s.AccessKey, "MINIO_ROOT_PASSWORD="+s.SecretKey,
+			"MINIO_BROWSER=off", "MINIO_UPDATE=off")
+	default:
+		cmd = exec.Command(s.bin, "--port", s.addr, "--cert", s.cert, "--key", s.key,
+			"posix", "--versioning-dir", s.versions, s.Root)
+		cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+s.AccessKey, "ROOT_SECRET_KEY="+s.SecretKey)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start versitygw: %w", err)
+		return fmt.Errorf("start %s: %w", s.Kind, err)
 	}
 	s.cmd = cmd
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", s.addr, 200*time.Millisecond); err == nil {
-			c.Close()
+		if s.ready() {
 			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	s.Stop()
-	log, _ := os.ReadFile(filepath.Join(s.dir, "versitygw.log"))
-	return fmt.Errorf("versitygw did not listen on %s within 30s:\n%s", s.addr, log)
+	log, _ := os.ReadFile(filepath.Join(s.dir, s.Kind+".log"))
+	return fmt.Errorf("%s did not answer on %s within 60s:\n%s", s.Kind, s.addr, log)
+}
+
+// ready reports whether the server answers S3 requests: MinIO listens
+// before its drive is ready, so a listing must succeed.
+func (s *Server) ready() bool {
+	c, err := net.DialTimeout("tcp", s.addr, 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	if s.Kind != MinIO {
+		return true
+	}
+	cl, err := s.client()
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err = cl.ListBuckets(ctx)
+	return err == nil
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
 }
 
 // Stop kills the server (as a crash would) and waits for it.
@@ -178,15 +246,19 @@ func (s *Server) Restart(t testing.TB) {
 // Client returns a minio client for test setup (buckets).
 func (s *Server) Client(t testing.TB) *minio.Client {
 	t.Helper()
-	pool := x509.NewCertPool()
-	b, _ := os.ReadFile(s.CAFile)
-	pool.AppendCertsFromPEM(b)
-	c, err := minio.New(s.addr, &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""),
-		Secure: true, Transport: transport(pool), BucketLookup: minio.BucketLookupPath})
+	c, err := s.client()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+func (s *Server) client() (*minio.Client, error) {
+	pool := x509.NewCertPool()
+	b, _ := os.ReadFile(s.CAFile)
+	pool.AppendCertsFromPEM(b)
+	return minio.New(s.addr, &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""),
+		Secure: true, Transport: transport(pool), BucketLookup: minio.BucketLookupPath})
 }
 
 // MakeBucket creates a bucket, with Object Lock (and so versioning) if lock.
@@ -205,7 +277,8 @@ func (s *Server) Config(bucket string) s3.Config {
 		PartSize: 5 << 20, Timeout: 20 * time.Second}
 }
 
-// ObjectPath is where the posix backend keeps the current bytes of a key.
+// ObjectPath is where versitygw's posix backend keeps the current bytes
+// of a key (MinIO keeps a format of its own).
 func (s *Server) ObjectPath(bucket, key string) string {
 	return filepath.Join(s.Root, bucket, filepath.FromSlash(key))
 }
@@ -240,9 +313,14 @@ func (s *Server) makeCerts() error {
 	if err != nil {
 		return err
 	}
+	// MinIO reads public.crt and private.key from its certs folder.
+	certs := filepath.Join(s.dir, "certs")
+	if err := os.MkdirAll(certs, 0o700); err != nil {
+		return err
+	}
 	s.CAFile = filepath.Join(s.dir, "ca.pem")
-	s.cert = filepath.Join(s.dir, "server.pem")
-	s.key = filepath.Join(s.dir, "server-key.pem")
+	s.cert = filepath.Join(certs, "public.crt")
+	s.key = filepath.Join(certs, "private.key")
 	write := func(p, typ string, der []byte) error {
 		return os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600)
 	}
