@@ -171,7 +171,10 @@ func verifyPackage(ctx context.Context, store storage.Store, id aip.ID, v int, c
 	}
 	defer rc.Close()
 	rep, err := aip.Verify(ctx, rc, aip.Expect{Root: id.PackageRoot(v), Package: &want, Size: pkg.Size, Members: members, Events: events})
-	if err != nil {
+	if storage.IsDamage(err) { // the location answers, but not with this object's bytes
+		bad(v, "%s: %v", cp, err)
+		return nil
+	} else if err != nil {
 		return fmt.Errorf("%s: %w: %v", cp, storage.ErrUnavailable, err)
 	}
 	res.Bytes += rep.PackageSize
@@ -188,7 +191,9 @@ func readAll(ctx context.Context, store storage.Store, id aip.ID, p string) ([]b
 	}
 	defer rc.Close()
 	b, err := io.ReadAll(io.LimitReader(rc, 1<<30))
-	if err != nil {
+	if storage.IsDamage(err) {
+		return nil, err
+	} else if err != nil {
 		return nil, fmt.Errorf("%s: %w: %v", p, storage.ErrUnavailable, err)
 	}
 	return b, nil

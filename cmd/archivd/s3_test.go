@@ -275,3 +275,45 @@ func uploadStarted(root string) bool {
 	})
 	return found
 }
+
+// TestS3DamageFoundByMinIO: MinIO answers a package whose stored bytes
+// fail its own check with 503 SlowDownRead. verify says DAMAGED and exits
+// 65 naming the package, not UNAVAILABLE/69 ("retry later"), because the
+// server answers for everything else.
+func TestS3DamageFoundByMinIO(t *testing.T) {
+	srv := s3test.StartMinIO(t)
+	srv.MakeBucket(t, "archiv", true)
+	cfg, dir := s3Config(t, srv, "archiv", "")
+	r := archivd(t, "ingest", "--config", cfg, demo2Case(t, dir))
+	if r.code != 0 {
+		t.Fatalf("ingest: %d %s", r.code, r.stderr)
+	}
+	id := strings.TrimSpace(r.stdout)
+	if r := archivd(t, "verify", "--config", cfg, id); r.code != 0 {
+		t.Fatalf("verify before the damage: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	parts, _ := filepath.Glob(filepath.Join(srv.Root, "archiv", "archivd", filepath.FromSlash(ocfl.ObjectPath(id)), "v1", "content", "*.tar.zst", "*", "part.1"))
+	if len(parts) != 1 {
+		t.Fatalf("MinIO's part file of the package not found: %v", parts)
+	}
+	b, _ := os.ReadFile(parts[0])
+	b[len(b)/2] ^= 0x01
+	os.WriteFile(parts[0], b, 0o644)
+	r = archivd(t, "verify", "--config", cfg, id)
+	if r.code != exitDataErr || !strings.Contains(r.stdout, ".tar.zst") || !strings.Contains(r.stdout, "answers for other objects") {
+		t.Fatalf("verify of a package MinIO finds damaged: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// demo2Case writes a case whose package is larger than MinIO keeps inline
+// (128 KiB): the sample case plus 512 KiB of random bytes.
+func demo2Case(t *testing.T, dir string) string {
+	t.Helper()
+	c := sampleCase(t, dir)
+	noise := make([]byte, 512<<10)
+	rand.Read(noise)
+	if err := os.WriteFile(filepath.Join(c, "Scan.bin"), noise, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

@@ -408,17 +408,38 @@ func (s *Store) Open(ctx context.Context, id, p string) (io.ReadCloser, error) {
 	key := s.key(id, p)
 	obj, err := s.client.GetObject(ctx, s.cfg.Bucket, key, minio.GetObjectOptions{})
 	if err != nil {
-		return nil, s.translate("open", key, err)
+		return nil, s.readErr(ctx, "open", key, err)
 	}
 	if _, err := obj.Stat(); err != nil {
 		obj.Close()
-		return nil, s.translate("open", key, err)
+		return nil, s.readErr(ctx, "open", key, err)
 	}
-	return &reader{obj: obj, s: s, key: key}, nil
+	return &reader{ctx: ctx, obj: obj, s: s, key: key}, nil
+}
+
+// readErr translates an error reading one object. A server error (5xx)
+// for this object while the server answers for the storage root's own
+// declaration is damage of this object, not an outage: MinIO answers a
+// GET of an object whose stored bytes fail its bitrot check with 503
+// SlowDownRead, after minio-go's own retries.
+func (s *Store) readErr(ctx context.Context, op, key string, err error) error {
+	terr := s.translate(op, key, err)
+	resp := minio.ToErrorResponse(err)
+	if resp.StatusCode < 500 || !errors.Is(terr, storage.ErrUnavailable) || ctx.Err() != nil {
+		return terr
+	}
+	probe, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeout)
+	defer cancel()
+	if _, perr := s.client.StatObject(probe, s.cfg.Bucket, s.prefix+ocfl.RootDeclaration, minio.StatObjectOptions{}); perr != nil {
+		return terr // the server is not well: an outage, retry later
+	}
+	return fmt.Errorf("location %s: %s %s: the server answers for other objects but not for this one (%d %s): %w",
+		s.cfg.Name, op, key, resp.StatusCode, resp.Code, storage.ErrUnreadable)
 }
 
 // reader translates errors met while streaming.
 type reader struct {
+	ctx context.Context
 	obj *minio.Object
 	s   *Store
 	key string
@@ -427,7 +448,7 @@ type reader struct {
 func (r *reader) Read(p []byte) (int, error) {
 	n, err := r.obj.Read(p)
 	if err != nil && err != io.EOF {
-		err = r.s.translate("read", r.key, err)
+		err = r.s.readErr(r.ctx, "read", r.key, err)
 	}
 	return n, err
 }

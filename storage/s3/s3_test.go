@@ -1,11 +1,13 @@
 package s3_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -242,5 +244,58 @@ func testAbortStaleUploads(t *testing.T, srv *s3test.Server) {
 	}
 	if notes, _ := os.ReadDir(journal); len(notes) != 0 {
 		t.Errorf("a finished upload left %d notes", len(notes))
+	}
+}
+
+// TestServerFoundDamageIsDamage: MinIO checks its stored bytes on every
+// read and answers a damaged object with 503 SlowDownRead. While the
+// server answers for other objects that is damage of this copy (exit 65),
+// not an outage to retry later; a server that is down stays an outage.
+func TestServerFoundDamageIsDamage(t *testing.T) {
+	srv := s3test.StartMinIO(t)
+	ctx := context.Background()
+	st, bucket := newBucket(t, srv, false)
+	id := "urn:uuid:01937a3b-6c2e-7cc0-8a1b-00000000da7a"
+	body := make([]byte, 1<<20) // stored in a part file of its own, not inline
+	for i := range body {
+		body[i] = byte(i * 13)
+	}
+	if err := st.Commit(ctx, storagetest.NewCommit(t, nil, id, storage.File{Path: "pkg.tar.zst", Data: body, Size: int64(len(body)), Digests: digestOf(body)})); err != nil {
+		t.Fatal(err)
+	}
+	parts, _ := filepath.Glob(filepath.Join(srv.Root, bucket, "archiv", "aips", filepath.FromSlash(ocfl.ObjectPath(id)), "v1", "content", "pkg.tar.zst", "*", "part.1"))
+	if len(parts) != 1 {
+		t.Fatalf("MinIO's part file of the object not found: %v", parts)
+	}
+	b, err := os.ReadFile(parts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x01
+	if err := os.WriteFile(parts[0], b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	read := func() error {
+		rc, err := st.Open(ctx, id, "v1/content/pkg.tar.zst")
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		got, err := io.ReadAll(rc)
+		if err == nil && !bytes.Equal(got, body) {
+			return fmt.Errorf("read %d bytes that differ: %w", len(got), storage.ErrDigest)
+		}
+		return err
+	}
+	err = read()
+	if !errors.Is(err, storage.ErrUnreadable) || !strings.Contains(err.Error(), "answers for other objects") {
+		t.Fatalf("reading an object MinIO finds damaged: want ErrUnreadable, got %v", err)
+	}
+	if !storage.IsDamage(err) || errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("damage reported as an outage: %v", err)
+	}
+	srv.Stop()
+	if err := read(); !errors.Is(err, storage.ErrUnavailable) || storage.IsDamage(err) {
+		t.Errorf("reading while the server is down: want ErrUnavailable, got %v", err)
 	}
 }
