@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/archivd/archivd/aip"
 	"github.com/archivd/archivd/audit"
@@ -28,6 +29,10 @@ type Stats struct {
 	// Kept lists the AIPs no location could give: their rows are carried
 	// over from the previous catalog, so verify still finds their damage.
 	Kept []string
+	// Recovered names the objects whose root inventory was missing or
+	// damaged and which were read from their newest intact version
+	// inventory instead: their copy is damaged all the same.
+	Recovered []Skip
 }
 
 // Skip is one object a rebuild could not read at one location.
@@ -134,7 +139,17 @@ func rebuildObject(ctx context.Context, store storage.Store, cat *catalog.DB, s 
 		return fmt.Errorf("not an archivd AIP: %w", err)
 	}
 	invBytes, err := store.Inventory(ctx, s)
-	if err != nil {
+	if storage.IsDamage(err) {
+		// The root inventory is gone or damaged (a delete, say): the newest
+		// intact version inventory describes the same object up to its
+		// version. Read from it, and say so.
+		var vn string
+		invBytes, vn, err = newestVersionInventory(ctx, store, s, err)
+		if err != nil {
+			return err
+		}
+		st.Recovered = append(st.Recovered, Skip{store.Name(), s, fmt.Errorf("root inventory.json unreadable; read from %s/inventory.json (repair this copy: archivd replicate)", vn)})
+	} else if err != nil {
 		return err
 	}
 	inv, err := ocfl.ParseInventory(invBytes)
@@ -161,6 +176,42 @@ func rebuildObject(ctx context.Context, store storage.Store, cat *catalog.DB, s 
 	}
 	seen[s] = true
 	return nil
+}
+
+// newestVersionInventory reads v1/inventory.json, v2/..., while they exist
+// and match their sidecars, and returns the last one; rootErr if none.
+func newestVersionInventory(ctx context.Context, store storage.Store, id string, rootErr error) ([]byte, string, error) {
+	var best []byte
+	var bestVN string
+	for v := 1; ; v++ {
+		vn := ocfl.VersionName(v)
+		b, err := readAllOf(ctx, store, id, vn+"/"+ocfl.InventoryFile)
+		if err != nil {
+			break
+		}
+		side, err := readAllOf(ctx, store, id, vn+"/"+ocfl.SidecarFile)
+		if f := strings.Fields(string(side)); err != nil || len(f) != 2 || !strings.EqualFold(f[0], digest.Of(b).SHA512.String()) {
+			break
+		}
+		inv, err := ocfl.ParseInventory(b)
+		if err != nil || inv.ID != id || inv.Head != vn {
+			break
+		}
+		best, bestVN = b, vn
+	}
+	if best == nil {
+		return nil, "", rootErr
+	}
+	return best, bestVN, nil
+}
+
+func readAllOf(ctx context.Context, store storage.Store, id, p string) ([]byte, error) {
+	rc, err := store.Open(ctx, id, p)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(io.LimitReader(rc, 64<<20))
 }
 
 // versionRows are the catalog rows of one stored version.

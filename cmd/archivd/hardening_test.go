@@ -17,6 +17,7 @@ import (
 
 	"github.com/archivd/archivd/audit"
 	"github.com/archivd/archivd/demo"
+	"github.com/archivd/archivd/ocfl"
 )
 
 // sqlExec changes a test's catalog behind archivd's back.
@@ -550,5 +551,31 @@ func TestOnceOnlySurvivesALostCatalog(t *testing.T) {
 	r = archivd(t, "ingest", "--config", cfg, c)
 	if r.code != exitDataErr || !strings.Contains(r.stderr, "already archived unchanged as "+id) {
 		t.Fatalf("the same delivery after a rebuild: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestRebuildWithoutRootInventory: a copy whose root inventory.json and
+// sidecar were deleted is rebuilt from its newest version inventory, and
+// the rebuild says so and exits 65; the AIP is not dropped.
+func TestRebuildWithoutRootInventory(t *testing.T) {
+	cfg, dir := setup(t)
+	r := archivd(t, "ingest", "--config", cfg, sampleCase(t, dir))
+	if r.code != 0 {
+		t.Fatalf("ingest: %d %s", r.code, r.stderr)
+	}
+	id := strings.TrimSpace(r.stdout)
+	obj := filepath.Join(dir, "var", "storage", filepath.FromSlash(ocfl.ObjectPath(id)))
+	os.Remove(filepath.Join(obj, "inventory.json"))
+	os.Remove(filepath.Join(obj, "inventory.json.sha512"))
+	os.Remove(filepath.Join(dir, "var", "catalog.db"))
+	r = archivd(t, "catalog", "rebuild", "--config", cfg)
+	if r.code != exitDataErr || !strings.Contains(r.stdout, "RECOVERED "+id) || !strings.Contains(r.stdout, "v1/inventory.json") || !strings.Contains(r.stdout, "1 AIP(s)") {
+		t.Fatalf("rebuild without a root inventory: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := archivd(t, "list", "--config", cfg); r.code != 0 || !strings.Contains(r.stdout, id) {
+		t.Fatalf("the AIP is not in the rebuilt catalog: %d %s", r.code, r.stdout)
+	}
+	if r := archivd(t, "verify", "--config", cfg, id); r.code != exitDataErr || !strings.Contains(r.stdout, "inventory") {
+		t.Fatalf("verify of a copy without its root inventory: %d %s %s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -418,7 +418,10 @@ func (c *cli) catalogRebuild(ctx context.Context, args []string) int {
 		for _, id := range st.Kept {
 			fmt.Fprintf(c.out, "KEPT %s: no location could give it; its rows are carried over from the previous catalog (archivd verify %s reports the damage)\n", id, id)
 		}
-		if len(st.Skipped) > 0 {
+		for _, r := range st.Recovered {
+			fmt.Fprintf(c.out, "RECOVERED %s\n", r)
+		}
+		if len(st.Skipped) > 0 || len(st.Recovered) > 0 {
 			return exitDataErr
 		}
 		return exitOK

@@ -35,8 +35,15 @@ func (s *Store) versionFiles(ctx context.Context, id string, v int) ([]string, e
 	return out, nil
 }
 
+// objectFiles are the object's own files outside any version: without
+// them a reader cannot find the versions. Their current object versions
+// are locked with each version of the AIP; a later AIP version writes new
+// object versions of them, which Object Lock allows.
+var objectFiles = []string{ocfl.InventoryFile, ocfl.SidecarFile, ocfl.ObjectDeclaration}
+
 // Retain implements storage.Locker. Retention is set on the version of each
-// file that is current now, which Commit verified; it runs only after the
+// file that is current now, which Commit verified, and on the object's
+// root inventory, its sidecar and its declaration; it runs only after the
 // commit, so an unverified upload is never locked by archivd.
 func (s *Store) Retain(ctx context.Context, id string, v int, until time.Time) error {
 	if s.cfg.Lock == nil {
@@ -46,6 +53,7 @@ func (s *Store) Retain(ctx context.Context, id string, v int, until time.Time) e
 	if err != nil {
 		return err
 	}
+	files = append(files, objectFiles...)
 	mode := minio.RetentionMode(s.cfg.Lock.Mode)
 	until = until.UTC().Truncate(time.Second)
 	for _, p := range files {
@@ -90,6 +98,9 @@ func (s *Store) LegalHold(ctx context.Context, id string, on bool) error {
 		files, err := s.versionFiles(ctx, id, v)
 		if err != nil {
 			return err
+		}
+		if v == inv.HeadNumber() {
+			files = append(files, objectFiles...)
 		}
 		for _, p := range files {
 			key := s.key(id, p)

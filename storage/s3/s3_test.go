@@ -150,6 +150,17 @@ func testObjectLock(t *testing.T, srv *s3test.Server) {
 	if err := locked.Delete(ctx, id, "v1/content/pkg.tar.zst", info.VersionID); !errors.Is(err, storage.ErrLocked) {
 		t.Fatalf("deleting a retained version: want ErrLocked, got %v", err)
 	}
+	// Without its root inventory, sidecar and declaration no reader finds
+	// the versions: they are locked too.
+	for _, p := range []string{"inventory.json", "inventory.json.sha512", "0=ocfl_object_1.1"} {
+		info, err := locked.Stat(ctx, id, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := locked.Delete(ctx, id, p, info.VersionID); !errors.Is(err, storage.ErrLocked) {
+			t.Errorf("deleting the retained %s: want ErrLocked, got %v", p, err)
+		}
+	}
 	if err := locked.LegalHold(ctx, id, true); err != nil {
 		t.Fatalf("legal hold on: %v", err)
 	}
