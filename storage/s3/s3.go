@@ -201,7 +201,10 @@ func (s *Store) statKey(ctx context.Context, key string) (minio.ObjectInfo, erro
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	info, err := s.client.StatObject(ctx, s.cfg.Bucket, key, minio.StatObjectOptions{})
-	return info, s.translate("stat", key, err)
+	if err != nil {
+		return info, s.readErr(ctx, "stat", key, err)
+	}
+	return info, nil
 }
 
 // putVerified uploads size bytes from r to key, then reads the object back
@@ -424,6 +427,12 @@ func (s *Store) Open(ctx context.Context, id, p string) (io.ReadCloser, error) {
 // SlowDownRead, after minio-go's own retries.
 func (s *Store) readErr(ctx context.Context, op, key string, err error) error {
 	terr := s.translate(op, key, err)
+	if errors.Is(terr, storage.ErrNotFound) {
+		if note := s.hiddenBy(ctx, key); note != "" {
+			return fmt.Errorf("%w (%s)", terr, note)
+		}
+		return terr
+	}
 	resp := minio.ToErrorResponse(err)
 	if resp.StatusCode < 500 || !errors.Is(terr, storage.ErrUnavailable) || ctx.Err() != nil {
 		return terr
@@ -435,6 +444,31 @@ func (s *Store) readErr(ctx context.Context, op, key string, err error) error {
 	}
 	return fmt.Errorf("location %s: %s %s: the server answers for other objects but not for this one (%d %s): %w",
 		s.cfg.Name, op, key, resp.StatusCode, resp.Code, storage.ErrUnreadable)
+}
+
+// hiddenBy says when a missing key is in fact hidden behind a delete
+// marker (a delete without a version id on a versioned bucket) while an
+// earlier version is still stored: the data is there, and removing the
+// marker restores it. "" otherwise.
+func (s *Store) hiddenBy(ctx context.Context, key string) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeout)
+	defer cancel()
+	var marker, kept string
+	for o := range s.client.ListObjects(ctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
+		if o.Err != nil || o.Key != key {
+			continue
+		}
+		switch {
+		case o.IsDeleteMarker && o.IsLatest:
+			marker = o.VersionID
+		case !o.IsDeleteMarker && kept == "":
+			kept = o.VersionID
+		}
+	}
+	if marker == "" || kept == "" {
+		return ""
+	}
+	return fmt.Sprintf("hidden behind delete marker %s; version %s is still stored: delete the marker (by its version id) to restore it", marker, kept)
 }
 
 // reader translates errors met while streaming.

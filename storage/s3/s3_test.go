@@ -177,6 +177,15 @@ func testObjectLock(t *testing.T, srv *s3test.Server) {
 	if string(got) != string(body) {
 		t.Fatalf("content = %q", got)
 	}
+	// A delete without a version id succeeds but only hides the locked
+	// version behind a delete marker: "missing" says so.
+	if err := locked.Delete(ctx, id, "v1/content/pkg.tar.zst", ""); err != nil {
+		t.Fatalf("delete without a version id: %v", err)
+	}
+	_, err = locked.Open(ctx, id, "v1/content/pkg.tar.zst")
+	if !errors.Is(err, storage.ErrNotFound) || !strings.Contains(err.Error(), "hidden behind delete marker") || !strings.Contains(err.Error(), info.VersionID) {
+		t.Fatalf("opening an object behind a delete marker: %v", err)
+	}
 }
 
 func digestOf(b []byte) digest.Pair { return digest.Of(b) }
