@@ -17,6 +17,14 @@ import (
 	"github.com/archivd/archivd/storage/s3/s3test"
 )
 
+// onEveryS3Server runs a fault test against each kind of S3 server the
+// harness starts.
+func onEveryS3Server(t *testing.T, test func(t *testing.T, srv *s3test.Server)) {
+	for _, kind := range s3test.Servers() {
+		t.Run(kind, func(t *testing.T) { test(t, s3test.StartKind(t, kind)) })
+	}
+}
+
 // s3Config writes a configuration with a local location and an S3 one on
 // srv, credentials in a file beside it.
 func s3Config(t *testing.T, srv *s3test.Server, bucket string, extra string) (cfg, dir string) {
@@ -125,8 +133,9 @@ func TestS3TwoCopiesVerifyExportRebuild(t *testing.T) {
 	}
 }
 
-func TestS3DownAtStartThenResume(t *testing.T) {
-	srv := s3test.Start(t)
+func TestS3DownAtStartThenResume(t *testing.T) { onEveryS3Server(t, testS3DownAtStartThenResume) }
+
+func testS3DownAtStartThenResume(t *testing.T, srv *s3test.Server) {
 	srv.MakeBucket(t, "archiv", false)
 	cfg, dir := s3Config(t, srv, "archiv", "")
 	caseDir := sampleCase(t, dir)
@@ -156,8 +165,9 @@ func TestS3DownAtStartThenResume(t *testing.T) {
 	}
 }
 
-func TestS3WrongCredentialsAndMissingBucket(t *testing.T) {
-	srv := s3test.Start(t)
+func TestS3WrongCredentialsAndMissingBucket(t *testing.T) { onEveryS3Server(t, testS3WrongCredentialsAndMissingBucket) }
+
+func testS3WrongCredentialsAndMissingBucket(t *testing.T, srv *s3test.Server) {
 	srv.MakeBucket(t, "archiv", false)
 	for _, tc := range []struct{ name, bucket, want string }{
 		{"missing bucket", "no-such-bucket", `bucket "no-such-bucket" does not exist`},
@@ -184,8 +194,9 @@ func TestS3WrongCredentialsAndMissingBucket(t *testing.T) {
 	}
 }
 
-func TestS3OneLocationDownAllowMissing(t *testing.T) {
-	srv := s3test.Start(t)
+func TestS3OneLocationDownAllowMissing(t *testing.T) { onEveryS3Server(t, testS3OneLocationDownAllowMissing) }
+
+func testS3OneLocationDownAllowMissing(t *testing.T, srv *s3test.Server) {
 	srv.MakeBucket(t, "archiv", false)
 	cfg, dir := s3Config(t, srv, "archiv", "copies:\n  required: [local, site-b]\n  allow_missing: true\n")
 	srv.Stop()

@@ -42,6 +42,16 @@ func (s *Store) Probe(ctx context.Context) *Capabilities {
 	}
 	c.Reachable = true
 	if !ok {
+		// A HEAD answer has no body, so its code is guessed from the status;
+		// some servers (versitygw) answer an unknown access key with 404
+		// there. A listing carries the real code.
+		lc := s.client.ListObjects(ctx, s.cfg.Bucket, minio.ListObjectsOptions{MaxKeys: 1})
+		for o := range lc {
+			if o.Err != nil && minio.ToErrorResponse(o.Err).Code != "NoSuchBucket" {
+				c.Problems = append(c.Problems, s.translate("check bucket", s.cfg.Bucket, o.Err).Error())
+				return c
+			}
+		}
 		c.Problems = append(c.Problems, fmt.Sprintf("bucket %q does not exist (create it, with Object Lock if retention is wanted)", s.cfg.Bucket))
 		return c
 	}

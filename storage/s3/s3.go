@@ -139,7 +139,8 @@ func (s *Store) translate(op, key string, err error) error {
 		return fmt.Errorf("%s: %w", where, storage.ErrNotFound)
 	case "NoSuchBucket":
 		return fmt.Errorf("%s: bucket %q does not exist: %w", where, s.cfg.Bucket, storage.ErrUnavailable)
-	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken":
+	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
+		"XAdminUserNotFound": // versitygw's code for an unknown access key (with status 404)
 		return fmt.Errorf("%s: the server refused the credentials (%s): %w", where, resp.Code, storage.ErrAccess)
 	case "AccessDenied":
 		// Also how some servers refuse a change Object Lock forbids; the
