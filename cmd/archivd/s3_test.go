@@ -165,7 +165,9 @@ func testS3DownAtStartThenResume(t *testing.T, srv *s3test.Server) {
 	}
 }
 
-func TestS3WrongCredentialsAndMissingBucket(t *testing.T) { onEveryS3Server(t, testS3WrongCredentialsAndMissingBucket) }
+func TestS3WrongCredentialsAndMissingBucket(t *testing.T) {
+	onEveryS3Server(t, testS3WrongCredentialsAndMissingBucket)
+}
 
 func testS3WrongCredentialsAndMissingBucket(t *testing.T, srv *s3test.Server) {
 	srv.MakeBucket(t, "archiv", false)
@@ -194,7 +196,9 @@ func testS3WrongCredentialsAndMissingBucket(t *testing.T, srv *s3test.Server) {
 	}
 }
 
-func TestS3OneLocationDownAllowMissing(t *testing.T) { onEveryS3Server(t, testS3OneLocationDownAllowMissing) }
+func TestS3OneLocationDownAllowMissing(t *testing.T) {
+	onEveryS3Server(t, testS3OneLocationDownAllowMissing)
+}
 
 func testS3OneLocationDownAllowMissing(t *testing.T, srv *s3test.Server) {
 	srv.MakeBucket(t, "archiv", false)
