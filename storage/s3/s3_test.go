@@ -220,7 +220,9 @@ func testAbortStaleUploads(t *testing.T, srv *s3test.Server) {
 		}
 		return n
 	}
+	stopped := make(chan struct{})
 	go func() { // the server goes down once the upload has begun
+		defer close(stopped)
 		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && uploading() == 0; {
 			time.Sleep(2 * time.Millisecond)
 		}
@@ -230,6 +232,7 @@ func testAbortStaleUploads(t *testing.T, srv *s3test.Server) {
 	if err := st.Commit(ctx, c); err == nil {
 		t.Fatal("the commit succeeded while its server went down")
 	}
+	<-stopped
 	srv.Restart(t)
 	if uploading() == 0 {
 		t.Fatal("the upload cut off left nothing behind; the test proves nothing")
