@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -156,7 +157,13 @@ func export(ctx context.Context, store storage.Store, root *os.Root, files []cat
 			want[f.Path] = f
 		}
 	}
-	var mtimes []catalog.File
+	var mtimes, dirs []catalog.File
+	for _, f := range files {
+		if f.Kind == aip.KindDir {
+			dirs = append(dirs, f)
+		}
+	}
+	format := 0 // AIP-Format-Version, from bag-info.txt (a tag file: after the payload)
 	rc, err := store.Open(ctx, id.String(), fmt.Sprintf("v%d/content/%s", v, id.PackageFile(v)))
 	if err != nil {
 		return nil, err
@@ -164,6 +171,11 @@ func export(ctx context.Context, store storage.Store, root *os.Root, files []cat
 	defer rc.Close()
 	prefix := id.PackageRoot(v) + "/"
 	_, _, err = aip.Walk(ctx, rc, func(h *tar.Header, body io.Reader) error {
+		if h.Name == prefix+aip.TagBagInfo {
+			b, err := io.ReadAll(io.LimitReader(body, 1<<20))
+			format = aip.FormatFromBagInfo(b)
+			return err
+		}
 		f, ok := want[strings.TrimPrefix(h.Name, prefix)]
 		if !ok || h.Typeflag != tar.TypeReg {
 			return nil
@@ -190,6 +202,21 @@ func export(ctx context.Context, store storage.Store, root *os.Root, files []cat
 		}
 		if err != nil {
 			return sum, fmt.Errorf("export %q: restore modification time: %w", f.Original, err)
+		}
+	}
+	// Folder times: format 2 records every folder's; format 1 recorded
+	// none. Deepest first, since setting a time inside changes nothing
+	// above, but creating did.
+	if format >= 2 {
+		sort.Slice(dirs, func(i, j int) bool { return len(dirs[i].Original) > len(dirs[j].Original) })
+		for _, f := range dirs {
+			t, err := time.Parse(time.RFC3339Nano, f.MTime)
+			if err == nil {
+				err = root.Chtimes(filepath.FromSlash(f.Original), t, t)
+			}
+			if err != nil {
+				return sum, fmt.Errorf("export %q: restore folder modification time: %w", f.Original, err)
+			}
 		}
 	}
 	return sum, nil

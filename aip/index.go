@@ -115,6 +115,17 @@ func OriginFromBagInfo(b []byte) string {
 	return ""
 }
 
+// FormatFromBagInfo reads AIP-Format-Version (0 if absent).
+func FormatFromBagInfo(b []byte) int {
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSuffix(line, "\r"), "AIP-Format-Version: "); ok {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	return 0
+}
+
 // MetadataFromBagInfo reads back the case metadata written into bag-info.txt.
 func MetadataFromBagInfo(b []byte) Metadata {
 	var m Metadata

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -101,6 +102,10 @@ type Sidecar struct {
 type Input struct {
 	Files     []InputFile
 	EmptyDirs []string
+	// DirTimes holds the modification time of every folder of the case
+	// (empty or not) by original relative path; each becomes a tar folder
+	// entry with that time, so export and tar restore folder times.
+	DirTimes map[string]time.Time
 	Sidecar   *Sidecar
 	Meta      Metadata
 	// Seen, if set, is told of each original file once it is packed: its
@@ -209,7 +214,14 @@ func Plan(in Input) ([]planned, error) {
 	for i := range in.Files {
 		add(in.Files[i].Path, planned{file: &in.Files[i], index: i})
 	}
+	dirs := map[string]bool{}
 	for _, d := range in.EmptyDirs {
+		dirs[d] = true
+	}
+	for d := range in.DirTimes {
+		dirs[d] = true
+	}
+	for _, d := range slices.Sorted(maps.Keys(dirs)) {
 		add(d, planned{dir: d})
 	}
 	if len(in.Files) == 0 && len(in.EmptyDirs) == 0 {
@@ -449,8 +461,12 @@ func Write(ctx context.Context, w io.Writer, rec Record, in Input, opt Options) 
 		case e.file != nil:
 			err = p.addFile(e.bagPath, e.file, e.index)
 		default:
-			if err = p.header(e.bagPath, 0, created, true); err == nil {
-				res.Members = append(res.Members, Member{Path: e.bagPath, Original: e.dir, Kind: KindDir, ModTime: created, Offset: sw.Offset()})
+			mtime := created // a folder whose time was not recorded
+			if t, ok := in.DirTimes[e.dir]; ok {
+				mtime = t
+			}
+			if err = p.header(e.bagPath, 0, mtime, true); err == nil {
+				res.Members = append(res.Members, Member{Path: e.bagPath, Original: e.dir, Kind: KindDir, ModTime: mtime.UTC(), Offset: sw.Offset()})
 			}
 		}
 		if err != nil {

@@ -130,6 +130,10 @@ func scan(folder string, defaults aip.Metadata, sidecar bool) (aip.Input, error)
 			probs = append(probs, fmt.Sprintf("%q: is a folder; the case metadata must be a YAML file of that name", rel))
 			return fs.SkipDir
 		case info.IsDir():
+			if in.DirTimes == nil {
+				in.DirTimes = map[string]time.Time{}
+			}
+			in.DirTimes[rel] = info.ModTime()
 			ents, err := os.ReadDir(p)
 			if err != nil {
 				probs = append(probs, fmt.Sprintf("%q: %v", rel, err))

@@ -150,3 +150,48 @@ func TestVerifyChecksTheIngestRecordAgainstPREMIS(t *testing.T) {
 		t.Fatalf("verify with an ingest record PREMIS does not match: %d %s %s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestExportRestoresFolderTimes: format 2 records every folder's
+// modification time (empty or not), and export restores them.
+func TestExportRestoresFolderTimes(t *testing.T) {
+	cfg, dir := setup(t)
+	caseDir := sampleCase(t, dir)
+	want := map[string]time.Time{}
+	i := 0
+	filepath.WalkDir(caseDir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() && p != caseDir {
+			rel, _ := filepath.Rel(caseDir, p)
+			want[rel] = time.Date(2023, 1, 2+i, 3, 4, 5, 600_000_000, time.UTC)
+			i++
+		}
+		return nil
+	})
+	if len(want) < 3 {
+		t.Fatalf("the sample case has %d folders; the test needs several", len(want))
+	}
+	for rel, mt := range want {
+		if err := os.Chtimes(filepath.Join(caseDir, rel), mt, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := archivd(t, "ingest", "--config", cfg, caseDir)
+	if r.code != 0 {
+		t.Fatalf("ingest: %d %s", r.code, r.stderr)
+	}
+	out := filepath.Join(dir, "out")
+	if r := archivd(t, "export", "--config", cfg, strings.TrimSpace(r.stdout), out); r.code != 0 {
+		t.Fatalf("export: %d %s", r.code, r.stderr)
+	}
+	for rel, mt := range want {
+		info, err := os.Stat(filepath.Join(out, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !info.ModTime().Equal(mt) {
+			t.Errorf("folder %s exported with time %s, want %s", rel, info.ModTime().UTC(), mt)
+		}
+	}
+	if same, err := demo.SameTree(caseDir, out); !same {
+		t.Fatalf("export differs: %v", err)
+	}
+}
