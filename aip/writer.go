@@ -106,8 +106,8 @@ type Input struct {
 	// (empty or not) by original relative path; each becomes a tar folder
 	// entry with that time, so export and tar restore folder times.
 	DirTimes map[string]time.Time
-	Sidecar   *Sidecar
-	Meta      Metadata
+	Sidecar  *Sidecar
+	Meta     Metadata
 	// Seen, if set, is told of each original file once it is packed: its
 	// index in Files and, for a file of at most SeenMax bytes, its bytes as
 	// read for the package (Seen may keep them); nil for a larger file,
