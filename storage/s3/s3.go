@@ -191,11 +191,30 @@ func (s *Store) Init(ctx context.Context) error {
 		{s.prefix + "extensions/" + ocfl.LayoutExtension + "/config.json", ocfl.LayoutConfigJSON},
 		{s.prefix + ocfl.RootDeclaration, "ocfl_1.1\n"},
 	} {
-		if _, err := s.putVerified(ctx, f.key, bytes.NewReader([]byte(f.body)), int64(len(f.body)), digest.Of([]byte(f.body))); err != nil {
+		vid, err := s.putVerified(ctx, f.key, bytes.NewReader([]byte(f.body)), int64(len(f.body)), digest.Of([]byte(f.body)))
+		if err == nil {
+			err = s.retainKey(ctx, f.key, vid)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// retainKey puts one verified object version under the location's Object
+// Lock retention (object_lock.days from now), if it has one: the storage
+// root's own files and the sealed audit segments, which no AIP version's
+// retention covers.
+func (s *Store) retainKey(ctx context.Context, key, versionID string) error {
+	if s.cfg.Lock == nil {
+		return nil
+	}
+	mode := minio.RetentionMode(s.cfg.Lock.Mode)
+	until := time.Now().AddDate(0, 0, s.cfg.Lock.Days).UTC().Truncate(time.Second)
+	err := s.client.PutObjectRetention(ctx, s.cfg.Bucket, key, minio.PutObjectRetentionOptions{
+		Mode: &mode, RetainUntilDate: &until, VersionID: versionID})
+	return s.translate("set retention on", key, err)
 }
 
 func (s *Store) statKey(ctx context.Context, key string) (minio.ObjectInfo, error) {
@@ -558,8 +577,11 @@ func (s *Store) PutExtension(ctx context.Context, name string, data []byte) erro
 	} else if !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
-	_, err = s.putVerified(ctx, key, bytes.NewReader(data), int64(len(data)), digest.Of(data))
-	return err
+	vid, err := s.putVerified(ctx, key, bytes.NewReader(data), int64(len(data)), digest.Of(data))
+	if err != nil {
+		return err
+	}
+	return s.retainKey(ctx, key, vid)
 }
 
 // GetExtension implements storage.Store.

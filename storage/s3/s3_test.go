@@ -150,6 +150,41 @@ func testObjectLock(t *testing.T, srv *s3test.Server) {
 	if err := locked.Delete(ctx, id, "v1/content/pkg.tar.zst", info.VersionID); !errors.Is(err, storage.ErrLocked) {
 		t.Fatalf("deleting a retained version: want ErrLocked, got %v", err)
 	}
+	// A sealed audit segment and the storage root's own files are locked
+	// with the location's retention as they are written.
+	if err := locked.PutExtension(ctx, "segments/000001.jsonl", []byte("{}\n")); err != nil {
+		t.Fatal(err)
+	}
+	client := srv.Client(t)
+	for _, key := range []string{"archiv/aips/extensions/archivd-audit-log/segments/000001.jsonl"} {
+		info, err := client.StatObject(ctx, bucket, key, minio.StatObjectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = client.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{VersionID: info.VersionID})
+		if err == nil {
+			t.Errorf("the stored audit segment %s could be deleted", key)
+		}
+	}
+	fresh, freshBucket := newBucket(t, srv, true)
+	fcfg := srv.Config(freshBucket)
+	fcfg.Prefix = "archiv/aips"
+	fcfg.Lock = &s3.LockConfig{Mode: "GOVERNANCE", Days: 1}
+	if fresh, err = s3.New(fcfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"archiv/aips/0=ocfl_1.1", "archiv/aips/ocfl_layout.json"} {
+		info, err := client.StatObject(ctx, freshBucket, key, minio.StatObjectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := client.RemoveObject(ctx, freshBucket, key, minio.RemoveObjectOptions{VersionID: info.VersionID}); err == nil {
+			t.Errorf("the storage root's %s could be deleted", key)
+		}
+	}
 	// Without its root inventory, sidecar and declaration no reader finds
 	// the versions: they are locked too.
 	for _, p := range []string{"inventory.json", "inventory.json.sha512", "0=ocfl_object_1.1"} {
