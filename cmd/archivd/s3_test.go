@@ -11,10 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/archivd/archivd/aip"
 	"github.com/archivd/archivd/catalog"
 	"github.com/archivd/archivd/demo"
 	"github.com/archivd/archivd/ocfl"
 	"github.com/archivd/archivd/storage/s3/s3test"
+	"github.com/minio/minio-go/v7"
 )
 
 // onEveryS3Server runs a fault test against each kind of S3 server the
@@ -62,13 +64,16 @@ locations:
 }
 
 func TestS3TwoCopiesVerifyExportRebuild(t *testing.T) {
-	srv := s3test.Start(t)
+	onEveryS3Server(t, testS3TwoCopiesVerifyExportRebuild)
+}
+
+func testS3TwoCopiesVerifyExportRebuild(t *testing.T, srv *s3test.Server) {
 	srv.MakeBucket(t, "archiv", true)
 	cfg, dir := s3Config(t, srv, "archiv", "    object_lock:\n      mode: governance\n      days: 1\n")
 	if r := archivd(t, "locations", "check", "--config", cfg); r.code != 0 || !strings.Contains(r.stdout, "object lock: on") {
 		t.Fatalf("locations check: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	caseDir := sampleCase(t, dir)
+	caseDir := demo2Case(t, dir) // a package over 128 KiB: MinIO stores it in a part file
 	r := archivd(t, "ingest", "--config", cfg, caseDir)
 	if r.code != 0 {
 		t.Fatalf("ingest: %d %s", r.code, r.stderr)
@@ -78,8 +83,8 @@ func TestS3TwoCopiesVerifyExportRebuild(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "OK "+id+" at local") || !strings.Contains(r.stdout, "OK "+id+" at site-b") {
 		t.Fatalf("verify: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	// The S3 prefix is a valid OCFL storage root (versitygw keeps keys as files).
-	if res := ocfl.ValidateRoot(os.DirFS(srv.ObjectPath("archiv", "archivd"))); !res.Valid() {
+	// The S3 prefix is a valid OCFL storage root.
+	if res := ocfl.ValidateRoot(os.DirFS(srv.Download(t, "archiv", "archivd"))); !res.Valid() {
 		t.Fatalf("S3 storage root invalid: %v", res.Errors)
 	}
 	// Export from S3 when the local copy is gone.
@@ -120,13 +125,7 @@ func TestS3TwoCopiesVerifyExportRebuild(t *testing.T) {
 	// Rebuild from both locations gives the same catalog.
 	rebuildKeeps(t, cfg, dir, "catalog.db", "catalog.db-wal", "catalog.db-shm")
 	// Damage on the S3 copy is found and named.
-	pkg := srv.ObjectPath("archiv", "archivd/"+ocfl.ObjectPath(id)+"/v1/content/"+strings.Replace(strings.Replace(id, ":", "+", -1), "urn+uuid+", "urn+uuid+", 1)+"_v1.tar.zst")
-	b, err := os.ReadFile(pkg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 1
-	os.WriteFile(pkg, b, 0o644)
+	srv.Damage(t, "archiv", "archivd/"+ocfl.ObjectPath(id)+"/v1/content/"+aip.MustParseID(id).PackageFile(1))
 	r = archivd(t, "verify", "--config", cfg, id)
 	if r.code != exitDataErr || !strings.Contains(r.stdout, "DAMAGED "+id+" at site-b") {
 		t.Fatalf("verify of damaged S3 copy: %d %s", r.code, r.stdout)
@@ -234,8 +233,13 @@ func testS3OneLocationDownAllowMissing(t *testing.T, srv *s3test.Server) {
 // TestS3ServerKilledMidUpload kills the server while a multipart upload is
 // under way, restarts it, and checks that the retry resumes the same AIP,
 // creates no second object and leaves a valid storage root.
-func TestS3ServerKilledMidUpload(t *testing.T) {
-	srv := s3test.Start(t)
+// TestS3ServerKilledMidUpload: the server dies while a package is
+// uploaded; the retry after its restart makes exactly one object, and the
+// cut-off upload stays noted until it is aborted (MinIO would never list
+// it under the prefix).
+func TestS3ServerKilledMidUpload(t *testing.T) { onEveryS3Server(t, testS3ServerKilledMidUpload) }
+
+func testS3ServerKilledMidUpload(t *testing.T, srv *s3test.Server) {
 	srv.MakeBucket(t, "archiv", false)
 	cfg, dir := s3Config(t, srv, "archiv", "")
 	caseDir := filepath.Join(dir, "big-case")
@@ -247,11 +251,10 @@ func TestS3ServerKilledMidUpload(t *testing.T) {
 	done := make(chan result, 1)
 	go func() { done <- archivd(t, "ingest", "--config", cfg, caseDir) }()
 	// Wait until the upload has begun on the server, then kill it.
+	journal := filepath.Join(dir, "var", "uploads", "site-b")
+	client := srv.Client(t)
 	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if uploadStarted(srv.Root) {
-			break
-		}
+	for time.Now().Before(deadline) && !uploadStarted(client, journal) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	srv.Stop()
@@ -265,30 +268,40 @@ func TestS3ServerKilledMidUpload(t *testing.T) {
 		t.Fatalf("retry: %d %s", r.code, r.stderr)
 	}
 	id := strings.TrimSpace(r.stdout)
-	objects, _ := filepath.Glob(filepath.Join(srv.ObjectPath("archiv", "archivd"), "*", "*", "*", "urn*"))
+	root := srv.Download(t, "archiv", "archivd")
+	objects, _ := filepath.Glob(filepath.Join(root, "*", "*", "*", "urn*"))
 	if len(objects) != 1 {
 		t.Fatalf("want exactly one object on S3, found %v", objects)
 	}
-	if res := ocfl.ValidateRoot(os.DirFS(srv.ObjectPath("archiv", "archivd"))); !res.Valid() {
+	if res := ocfl.ValidateRoot(os.DirFS(root)); !res.Valid() {
 		t.Fatalf("S3 storage root invalid: %v", res.Errors)
+	}
+	// The cut-off upload is still on the server, and still noted: the
+	// retry's success did not forget it.
+	if !uploadStarted(client, journal) {
+		t.Error("the cut-off upload is no longer noted (or no longer on the server): nothing would abort it")
 	}
 	if r := archivd(t, "verify", "--config", cfg, id); r.code != 0 {
 		t.Fatalf("verify: %d %s", r.code, r.stdout)
 	}
 }
 
-// uploadStarted reports whether versitygw holds any object data or
-// multipart state below root yet.
-func uploadStarted(root string) bool {
-	found := false
-	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.Contains(p, "multipart") {
-			found = true
-			return filepath.SkipAll
+// uploadStarted reports whether an upload archivd noted in its journal
+// is on the server, asked for by exact key (which every server answers).
+func uploadStarted(client *minio.Client, journal string) bool {
+	notes, _ := os.ReadDir(journal)
+	for _, n := range notes {
+		key, err := os.ReadFile(filepath.Join(journal, n.Name()))
+		if err != nil {
+			continue
 		}
-		return nil
-	})
-	return found
+		for u := range client.ListIncompleteUploads(context.Background(), "archiv", string(key), false) {
+			if u.Err == nil && u.Key == string(key) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // TestS3DamageFoundByMinIO: MinIO answers a package whose stored bytes
@@ -307,13 +320,7 @@ func TestS3DamageFoundByMinIO(t *testing.T) {
 	if r := archivd(t, "verify", "--config", cfg, id); r.code != 0 {
 		t.Fatalf("verify before the damage: %d %s %s", r.code, r.stdout, r.stderr)
 	}
-	parts, _ := filepath.Glob(filepath.Join(srv.Root, "archiv", "archivd", filepath.FromSlash(ocfl.ObjectPath(id)), "v1", "content", "*.tar.zst", "*", "part.1"))
-	if len(parts) != 1 {
-		t.Fatalf("MinIO's part file of the package not found: %v", parts)
-	}
-	b, _ := os.ReadFile(parts[0])
-	b[len(b)/2] ^= 0x01
-	os.WriteFile(parts[0], b, 0o644)
+	srv.Damage(t, "archiv", "archivd/"+ocfl.ObjectPath(id)+"/v1/content/"+aip.MustParseID(id).PackageFile(1))
 	r = archivd(t, "verify", "--config", cfg, id)
 	if r.code != exitDataErr || !strings.Contains(r.stdout, ".tar.zst") || !strings.Contains(r.stdout, "answers for other objects") {
 		t.Fatalf("verify of a package MinIO finds damaged: %d\n%s%s", r.code, r.stdout, r.stderr)

@@ -250,7 +250,7 @@ func (s *Store) putVerified(ctx context.Context, key string, r io.Reader, size i
 		return "", s.translate("upload", key, err)
 	}
 	if multipart {
-		s.forgetUpload(key)
+		s.forgetUpload(ctx, key)
 	}
 	if err := s.readBack(ctx, key, info.VersionID, size, want); err != nil {
 		return "", err

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -321,18 +320,7 @@ func TestServerFoundDamageIsDamage(t *testing.T) {
 	if err := st.Commit(ctx, storagetest.NewCommit(t, nil, id, storage.File{Path: "pkg.tar.zst", Data: body, Size: int64(len(body)), Digests: digestOf(body)})); err != nil {
 		t.Fatal(err)
 	}
-	parts, _ := filepath.Glob(filepath.Join(srv.Root, bucket, "archiv", "aips", filepath.FromSlash(ocfl.ObjectPath(id)), "v1", "content", "pkg.tar.zst", "*", "part.1"))
-	if len(parts) != 1 {
-		t.Fatalf("MinIO's part file of the object not found: %v", parts)
-	}
-	b, err := os.ReadFile(parts[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 0x01
-	if err := os.WriteFile(parts[0], b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	srv.Damage(t, bucket, "archiv/aips/"+ocfl.ObjectPath(id)+"/v1/content/pkg.tar.zst")
 	read := func() error {
 		rc, err := st.Open(ctx, id, "v1/content/pkg.tar.zst")
 		if err != nil {
@@ -345,7 +333,7 @@ func TestServerFoundDamageIsDamage(t *testing.T) {
 		}
 		return err
 	}
-	err = read()
+	err := read()
 	if !errors.Is(err, storage.ErrUnreadable) || !strings.Contains(err.Error(), "answers for other objects") {
 		t.Fatalf("reading an object MinIO finds damaged: want ErrUnreadable, got %v", err)
 	}

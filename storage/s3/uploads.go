@@ -53,11 +53,19 @@ func (s *Store) noteUpload(key string) error {
 	return f.Close()
 }
 
-// forgetUpload drops the note of a finished upload.
-func (s *Store) forgetUpload(key string) {
-	if s.journal != "" {
-		os.Remove(s.journalFile(key))
+// forgetUpload drops the note of a finished upload, unless an earlier
+// upload of the same key (cut off by a crash) is still on the server:
+// then the note stays, for AbortStaleUploads to find that one.
+func (s *Store) forgetUpload(ctx context.Context, key string) {
+	if s.journal == "" {
+		return
 	}
+	for u := range s.client.ListIncompleteUploads(ctx, s.cfg.Bucket, key, false) {
+		if u.Err != nil || u.Key == key {
+			return
+		}
+	}
+	os.Remove(s.journalFile(key))
 }
 
 // journalKeys returns the keys with a note, by note file.

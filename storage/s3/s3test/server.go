@@ -332,3 +332,45 @@ func (s *Server) makeCerts() error {
 	}
 	return write(s.key, "EC PRIVATE KEY", keyDER)
 }
+
+// Download copies every current object under prefix in bucket into a new
+// folder and returns it: a storage root to validate as files, whatever
+// the server's own format.
+func (s *Server) Download(t testing.TB, bucket, prefix string) string {
+	t.Helper()
+	ctx := context.Background()
+	c := s.Client(t)
+	dir := t.TempDir()
+	for o := range c.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: prefix + "/", Recursive: true}) {
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+		if err := c.FGetObject(ctx, bucket, o.Key, filepath.Join(dir, filepath.FromSlash(o.Key[len(prefix)+1:])), minio.GetObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// Damage flips one byte in the middle of the stored bytes of key: in
+// versitygw's file for it, or in MinIO's part file (objects over 128 KiB;
+// smaller ones MinIO keeps inside its metadata file).
+func (s *Server) Damage(t testing.TB, bucket, key string) {
+	t.Helper()
+	p := s.ObjectPath(bucket, key)
+	if s.Kind == MinIO {
+		parts, _ := filepath.Glob(filepath.Join(s.Root, bucket, filepath.FromSlash(key), "*", "part.1"))
+		if len(parts) != 1 {
+			t.Fatalf("MinIO's part file of %s not found (%v); is the object over 128 KiB?", key, parts)
+		}
+		p = parts[0]
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 1
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
