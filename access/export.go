@@ -195,6 +195,12 @@ func export(ctx context.Context, store storage.Store, root *os.Root, files []cat
 	for p := range want {
 		return sum, fmt.Errorf("export %s v%d: %s is recorded in the catalog but not in the package", id, v, p)
 	}
+	// Files first, then folders (format 2 records every folder's time,
+	// format 1 none), deepest first: writing into a folder changes its time.
+	if format >= 2 {
+		sort.Slice(dirs, func(i, j int) bool { return len(dirs[i].Original) > len(dirs[j].Original) })
+		mtimes = append(mtimes, dirs...)
+	}
 	for _, f := range mtimes {
 		t, err := time.Parse(time.RFC3339Nano, f.MTime)
 		if err == nil {
@@ -202,21 +208,6 @@ func export(ctx context.Context, store storage.Store, root *os.Root, files []cat
 		}
 		if err != nil {
 			return sum, fmt.Errorf("export %q: restore modification time: %w", f.Original, err)
-		}
-	}
-	// Folder times: format 2 records every folder's; format 1 recorded
-	// none. Deepest first, since setting a time inside changes nothing
-	// above, but creating did.
-	if format >= 2 {
-		sort.Slice(dirs, func(i, j int) bool { return len(dirs[i].Original) > len(dirs[j].Original) })
-		for _, f := range dirs {
-			t, err := time.Parse(time.RFC3339Nano, f.MTime)
-			if err == nil {
-				err = root.Chtimes(filepath.FromSlash(f.Original), t, t)
-			}
-			if err != nil {
-				return sum, fmt.Errorf("export %q: restore folder modification time: %w", f.Original, err)
-			}
 		}
 	}
 	return sum, nil

@@ -117,12 +117,7 @@ func TestFormat1AIPsStayReadable(t *testing.T) {
 // record names are looked for in the package's premis.xml, now that no
 // copy of PREMIS lies beside the package.
 func TestVerifyChecksTheIngestRecordAgainstPREMIS(t *testing.T) {
-	cfg, dir := setup(t)
-	r := archivd(t, "ingest", "--config", cfg, sampleCase(t, dir))
-	if r.code != 0 {
-		t.Fatalf("ingest: %d %s", r.code, r.stderr)
-	}
-	id := strings.TrimSpace(r.stdout)
+	cfg, dir, id := ingested(t)
 	ctx := context.Background()
 	db, err := catalog.Open(ctx, filepath.Join(dir, "var", "catalog.db"))
 	if err != nil {
@@ -145,7 +140,7 @@ func TestVerifyChecksTheIngestRecordAgainstPREMIS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r = archivd(t, "verify", "--config", cfg, id)
+	r := archivd(t, "verify", "--config", cfg, id)
 	if r.code != exitDataErr || !strings.Contains(r.stdout, "premis.xml") || !strings.Contains(r.stdout, other) {
 		t.Fatalf("verify with an ingest record PREMIS does not match: %d %s %s", r.code, r.stdout, r.stderr)
 	}

@@ -571,17 +571,12 @@ func TestOnceOnlySurvivesALostCatalog(t *testing.T) {
 // sidecar were deleted is rebuilt from its newest version inventory, and
 // the rebuild says so and exits 65; the AIP is not dropped.
 func TestRebuildWithoutRootInventory(t *testing.T) {
-	cfg, dir := setup(t)
-	r := archivd(t, "ingest", "--config", cfg, sampleCase(t, dir))
-	if r.code != 0 {
-		t.Fatalf("ingest: %d %s", r.code, r.stderr)
-	}
-	id := strings.TrimSpace(r.stdout)
+	cfg, dir, id := ingested(t)
 	obj := filepath.Join(dir, "var", "storage", filepath.FromSlash(ocfl.ObjectPath(id)))
 	os.Remove(filepath.Join(obj, "inventory.json"))
 	os.Remove(filepath.Join(obj, "inventory.json.sha512"))
 	os.Remove(filepath.Join(dir, "var", "catalog.db"))
-	r = archivd(t, "catalog", "rebuild", "--config", cfg)
+	r := archivd(t, "catalog", "rebuild", "--config", cfg)
 	if r.code != exitDataErr || !strings.Contains(r.stdout, "RECOVERED "+id) || !strings.Contains(r.stdout, "v1/inventory.json") || !strings.Contains(r.stdout, "1 AIP(s)") {
 		t.Fatalf("rebuild without a root inventory: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
