@@ -280,24 +280,27 @@ type Identification struct {
 // PutIdentifications records the identifications of a version; rows it
 // has already are kept (an ingest resumed after a crash writes them again).
 func (c *DB) PutIdentifications(ctx context.Context, ids []Identification) error {
-	return c.Tx(ctx, func(tx *sql.Tx) error {
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO identifications (aip, version, path, tool, tool_version, signature_file,
-				signature_sha256, puid, mime, format_name, format_version, basis, candidates, warnings, pdfa_claim, validity,
-				validity_notes, decision, decision_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (aip, version, path, tool) DO NOTHING`)
-		if err != nil {
-			return fmt.Errorf("catalog identifications: %w", err)
+	return c.Tx(ctx, func(tx *sql.Tx) error { return PutIdentifications(ctx, tx, ids) })
+}
+
+// PutIdentifications is the transaction body of DB.PutIdentifications.
+func PutIdentifications(ctx context.Context, tx Execer, ids []Identification) error {
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO identifications (aip, version, path, tool, tool_version, signature_file,
+			signature_sha256, puid, mime, format_name, format_version, basis, candidates, warnings, pdfa_claim, validity,
+			validity_notes, decision, decision_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (aip, version, path, tool) DO NOTHING`)
+	if err != nil {
+		return fmt.Errorf("catalog identifications: %w", err)
+	}
+	defer ins.Close()
+	for _, i := range ids {
+		if _, err := ins.ExecContext(ctx, i.AIP, i.Version, i.Path, i.Tool, i.ToolVersion, i.SignatureFile, i.SignatureSHA256, i.PUID, i.MIME,
+			i.FormatName, i.FormatVersion, i.Basis, i.Candidates, i.Warnings, i.PDFAClaim, i.Validity,
+			i.ValidityNotes, i.Decision, i.DecisionReason); err != nil {
+			return fmt.Errorf("catalog identification %s: %w", i.Path, err)
 		}
-		defer ins.Close()
-		for _, i := range ids {
-			if _, err := ins.ExecContext(ctx, i.AIP, i.Version, i.Path, i.Tool, i.ToolVersion, i.SignatureFile, i.SignatureSHA256, i.PUID, i.MIME,
-				i.FormatName, i.FormatVersion, i.Basis, i.Candidates, i.Warnings, i.PDFAClaim, i.Validity,
-				i.ValidityNotes, i.Decision, i.DecisionReason); err != nil {
-				return fmt.Errorf("catalog identification %s: %w", i.Path, err)
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // Identifications returns the identifications of an AIP version by path.

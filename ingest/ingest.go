@@ -9,6 +9,7 @@ package ingest
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -755,10 +756,22 @@ func (in *Ingester) commitRows(ctx context.Context, j *job, verified map[string]
 			ObjectKey: ocfl.ObjectPath(j.id.String()) + "/v1/content/" + j.id.PackageFile(1), VersionID: info.VersionID,
 			Size: j.res.Size, SHA512: j.res.Package.SHA512.String(), VerifiedAt: at})
 	}
-	if err := in.Catalog.PutVersionRows(ctx, a, v, p, files, copies...); err != nil {
+	// The AIP's rows and its identifications in one transaction: one
+	// commit (and one fsync) for the whole AIP.
+	var ids []catalog.Identification
+	if j.formats != nil {
+		ids = rows.IdentificationRows(j.id.String(), 1, j.formats)
+	}
+	err := in.Catalog.Tx(ctx, func(tx *sql.Tx) error {
+		if err := catalog.PutVersionRows(ctx, tx, a, v, p, files, copies...); err != nil {
+			return err
+		}
+		return catalog.PutIdentifications(ctx, tx, ids)
+	})
+	if err != nil {
 		return fmt.Errorf("catalog %s: %w", j.id, err)
 	}
-	return in.putIdentifications(ctx, j)
+	return nil
 }
 
 func (in *Ingester) putIdentifications(ctx context.Context, j *job) error {
