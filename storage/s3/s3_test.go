@@ -47,22 +47,32 @@ func onEveryServer(t *testing.T, test func(t *testing.T, srv *s3test.Server)) {
 
 func TestConformance(t *testing.T) { onEveryServer(t, testConformance) }
 
+// testConformance runs the storage contract on a plain bucket, on one
+// with versioning only, and on one with Object Lock (and so versioning).
 func testConformance(t *testing.T, srv *s3test.Server) {
+	for _, kind := range []string{"plain", "versioned", "object-lock"} {
+		t.Run(kind, func(t *testing.T) { testConformanceOn(t, srv, kind) })
+	}
+}
+
+func testConformanceOn(t *testing.T, srv *s3test.Server, kind string) {
 	buckets := map[storage.Store]string{}
 	storagetest.Run(t, storagetest.Env{
 		Open: func(t *testing.T) storage.Store {
-			st, b := newBucket(t, srv, false)
+			st, b := newBucket(t, srv, kind == "object-lock")
+			if kind == "versioned" {
+				if err := srv.Client(t).EnableVersioning(context.Background(), b); err != nil {
+					t.Fatalf("enable versioning on %s: %v", b, err)
+				}
+			}
 			buckets[st] = b
 			return st
 		},
-		// The posix backend keeps each key as a file: validate the bucket
-		// prefix as an OCFL storage root on disk.
+		// The bucket prefix, as any S3 client sees it, is a valid OCFL
+		// storage root.
 		Validate: func(t *testing.T, s storage.Store) {
-			if srv.Kind != s3test.Versitygw {
-				return
-			}
-			dir := srv.ObjectPath(buckets[s], "archiv/aips")
-			if _, err := os.Stat(dir); err != nil {
+			dir := srv.Download(t, buckets[s], "archiv/aips")
+			if ents, _ := os.ReadDir(dir); len(ents) == 0 {
 				return // nothing written yet
 			}
 			r := ocfl.ValidateRoot(os.DirFS(dir))
