@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 
 	"github.com/archivd/archivd/aip"
@@ -66,4 +67,52 @@ func PolicyCheck(ctx context.Context, cfg *config.Config, folder string) (*Polic
 		return nil, err
 	}
 	return &PolicyReport{Identifier: an.ID, Meta: input.Meta, Sidecar: input.Sidecar != nil, Files: report.Files}, err
+}
+
+// Identification is what archivd identify found for the files and
+// folders it was given.
+type Identification struct {
+	Files    []formats.Analysis // Path is the file's path as listed
+	Metadata []string           // the case.yaml of each case folder: case metadata, not a document
+	Skipped  []string           // links, pipes and devices, left out
+	Failed   []FileError        // files that could not be analysed
+}
+
+// FileError is one file's failure.
+type FileError struct {
+	Path string
+	Err  error
+}
+
+// Identify identifies, validates and judges every regular file under
+// paths. An error means paths could not be listed, or ctx ended.
+func Identify(ctx context.Context, a *formats.Analyzer, paths []string) (*Identification, error) {
+	files, skipped, err := formats.Files(paths)
+	if err != nil {
+		return nil, err
+	}
+	out := &Identification{Skipped: skipped}
+	sidecars := map[string]bool{}
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			sidecars[filepath.Join(p, ingest.SidecarName)] = true
+		}
+	}
+	for _, f := range files {
+		if sidecars[f] {
+			out.Metadata = append(out.Metadata, f)
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		an, err := a.AnalyzeFile(ctx, f, filepath.Base(f))
+		if err != nil {
+			out.Failed = append(out.Failed, FileError{f, err})
+			continue
+		}
+		an.Path = f
+		out.Files = append(out.Files, an)
+	}
+	return out, nil
 }

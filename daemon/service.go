@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/archivd/archivd/archive"
 	"github.com/archivd/archivd/config"
 	"github.com/archivd/archivd/sdnotify"
 )
@@ -106,5 +107,52 @@ func (d *Daemon) ServeHTTP(ctx context.Context, listen, tokenFile string) error 
 		srv.Shutdown(sctx)
 	}()
 	d.log.Info().Str("listen", listen).Bool("api", token != "").Msg("serving /healthz, /readyz, /metrics and /api/v1")
+	return nil
+}
+
+// ErrCannotGoOn: archivd run stopped because of a failure it logged (the
+// HTTP endpoint could not listen, the catalog became unusable): the
+// service manager should restart it.
+var ErrCannotGoOn = errors.New("archivd run cannot go on")
+
+// Serve is archivd run: it opens the archive as its writer (waiting for a
+// command that holds the data directory), talks to systemd, serves HTTP
+// when configured and runs the daemon until ctx ends. An error opening
+// the archive is returned as it is; a failure after that is logged and
+// returned as ErrCannotGoOn. Stopped while starting, it returns nil.
+func Serve(ctx context.Context, cfg *config.Config, opts archive.Options) error {
+	log := opts.Log
+	if len(cfg.Inboxes) == 0 {
+		log.Warn().Msg("no inboxes configured: archivd run only does the scheduled work")
+	}
+	opts.Mode, opts.WaitForCommands = archive.Writer, true
+	a, err := archive.Open(ctx, cfg, opts)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
+		return err
+	}
+	defer a.Close(context.WithoutCancel(ctx))
+	d := New(a, log)
+	d.Systemd(ctx, cfg.Path)
+	if cfg.HTTP.Listen != "" {
+		if err := d.ServeHTTP(ctx, cfg.HTTP.Listen, cfg.HTTP.TokenFile); err != nil {
+			log.Error().Err(err).Str("listen", cfg.HTTP.Listen).Msg("cannot serve HTTP")
+			return ErrCannotGoOn
+		}
+	}
+	if at := os.Getenv("ARCHIVD_CRASH_AT"); at != "" {
+		// Fault injection for the crash tests: die exactly at a step.
+		d.Crash = func(step string) {
+			if step == at {
+				syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			}
+		}
+	}
+	if err := d.Run(ctx); err != nil && ctx.Err() == nil {
+		log.Error().Err(err).Msg("archivd run stops: it cannot go on")
+		return ErrCannotGoOn
+	}
 	return nil
 }

@@ -33,6 +33,11 @@ type Quarantined struct {
 	Reason Reason
 }
 
+// ReasonText is the case's REASON.txt, in German and English.
+func (q *Quarantined) ReasonText() ([]byte, error) {
+	return os.ReadFile(filepath.Join(q.Dir, reasonFile))
+}
+
 // Status is what archivd status shows.
 type Status struct {
 	Running     string // who holds the data directory ("pid 12, since ..."), "" if nobody
@@ -46,6 +51,17 @@ type Status struct {
 
 // ReadStatus gathers the status from the data directory without the lock:
 // it works beside a running daemon.
+// StatusOf reads the status from the data directory's catalog, beside a
+// running daemon or without one; it takes no lock.
+func StatusOf(ctx context.Context, cfg *config.Config) (*Status, error) {
+	cat, err := catalog.Open(ctx, filepath.Join(cfg.DataDir, "catalog.db"))
+	if err != nil {
+		return nil, err
+	}
+	defer cat.Close()
+	return ReadStatus(ctx, cfg, cat)
+}
+
 func ReadStatus(ctx context.Context, cfg *config.Config, cat *catalog.DB) (*Status, error) {
 	st := &Status{Queued: map[string][]string{}, Next: NextRuns(cfg, time.Now())}
 	st.Running = lockHolder(cfg)

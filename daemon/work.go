@@ -205,7 +205,7 @@ func (d *Daemon) quarantine(ctx context.Context, c *Claim, cause error) error {
 	if err := atomicfile.WriteFile(filepath.Join(dir, "reason.json"), append(b, '\n'), 0o640); err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, "REASON.txt"), []byte(reasonText(r, filepath.Base(dir), d.conf().Path)), 0o640); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, reasonFile), []byte(reasonText(r, filepath.Base(dir), d.conf().Path)), 0o640); err != nil {
 		return err
 	}
 	d.crash("reason-written")
@@ -233,6 +233,9 @@ func quarantinedName(zip bool) string {
 	}
 	return "case"
 }
+
+// reasonFile holds a quarantined case's reasons for people.
+const reasonFile = "REASON.txt"
 
 // reasonText is REASON.txt: German first, for the Registratur, then English.
 func reasonText(r Reason, folder, cfgPath string) string {

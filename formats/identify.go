@@ -399,3 +399,17 @@ func isExecutable(b []byte) bool {
 	}
 	return false
 }
+
+// Describe names the signature files in use, with their versions and
+// digests, for reports that must say what produced them.
+func (id *Identifier) Describe() string {
+	s := fmt.Sprintf("signatures: %s (version %s", id.Source, id.Version)
+	if id.SHA256 != "" {
+		s += ", sha256 " + id.SHA256
+	}
+	s += ")"
+	if id.ContVer != "" && id.ContSHA != "" {
+		s += fmt.Sprintf("; container signatures version %s, sha256 %s", id.ContVer, id.ContSHA)
+	}
+	return s
+}

@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -25,37 +24,13 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 		fmt.Fprintln(c.errw, "usage: archivd run --config FILE")
 		return exitUsage
 	}
-	if len(cfg.Inboxes) == 0 {
-		c.log.Warn().Msg("no inboxes configured: archivd run only does the scheduled work")
-	}
-	a, err := archive.Open(ctx, cfg, archive.Options{Mode: archive.Writer, Wait: c.wait, WaitForCommands: true, Log: c.log, Version: version, Purpose: c.command})
-	if err != nil {
-		if ctx.Err() != nil {
-			return exitOK // stopped while starting
-		}
+	err := daemon.Serve(ctx, cfg, archive.Options{Wait: c.wait, Log: c.log, Version: version, Purpose: c.command})
+	switch {
+	case errors.Is(err, daemon.ErrCannotGoOn):
+		return exitFailure // logged
+	case err != nil:
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		return exitCode(err)
-	}
-	defer a.Close(context.WithoutCancel(ctx))
-	d := daemon.New(a, c.log)
-	d.Systemd(ctx, cfg.Path)
-	if cfg.HTTP.Listen != "" {
-		if err := d.ServeHTTP(ctx, cfg.HTTP.Listen, cfg.HTTP.TokenFile); err != nil {
-			c.log.Error().Err(err).Str("listen", cfg.HTTP.Listen).Msg("cannot serve HTTP")
-			return exitFailure
-		}
-	}
-	if at := os.Getenv("ARCHIVD_CRASH_AT"); at != "" {
-		// Fault injection for the crash tests: die exactly at a step.
-		d.Crash = func(step string) {
-			if step == at {
-				syscall.Kill(os.Getpid(), syscall.SIGKILL)
-			}
-		}
-	}
-	if err := d.Run(ctx); err != nil && ctx.Err() == nil {
-		c.log.Error().Err(err).Msg("archivd run stops: it cannot go on")
-		return exitFailure
 	}
 	return exitOK
 }
@@ -66,13 +41,7 @@ func (c *cli) status(ctx context.Context, args []string) int {
 	if code != exitOK {
 		return code
 	}
-	cat, err := catalog.Open(ctx, cfg.DataDir+"/catalog.db")
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitFailure
-	}
-	defer cat.Close()
-	st, err := daemon.ReadStatus(ctx, cfg, cat)
+	st, err := daemon.StatusOf(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
 		return exitFailure
@@ -177,7 +146,7 @@ func (c *cli) quarantine(ctx context.Context, args []string) int {
 			fmt.Fprintf(c.errw, "archivd: %v\n", err)
 			return exitUsage
 		}
-		b, err := os.ReadFile(q.Dir + "/REASON.txt")
+		b, err := q.ReasonText()
 		if err != nil {
 			fmt.Fprintf(c.errw, "archivd: %v\n", err)
 			return exitFailure

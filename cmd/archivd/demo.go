@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -69,7 +68,7 @@ func (c *cli) demo(ctx context.Context, args []string) int {
 	}
 	q := outcome.Quarantined
 	fmt.Fprintf(c.out, "   %s refused and quarantined in %s; its REASON.txt says:\n", cases[2], q.Dir)
-	if b, err := os.ReadFile(filepath.Join(q.Dir, "REASON.txt")); err == nil {
+	if b, err := q.ReasonText(); err == nil {
 		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 			fmt.Fprintf(c.out, "     | %s\n", l)
 		}

@@ -7,46 +7,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/archivd/archivd/archive"
-	"github.com/archivd/archivd/config"
 	"github.com/archivd/archivd/formats"
 	"github.com/archivd/archivd/ingest"
 )
 
 // identifierLine says which identifier and signature files produced a result.
 func identifierLine(id *formats.Identifier) string {
-	s := fmt.Sprintf("archivd %s; signatures: %s (version %s", version, id.Source, id.Version)
-	if id.SHA256 != "" {
-		s += ", sha256 " + id.SHA256
-	}
-	s += ")"
-	if id.ContVer != "" && id.ContSHA != "" {
-		s += fmt.Sprintf("; container signatures version %s, sha256 %s", id.ContVer, id.ContSHA)
-	}
-	return s
-}
-
-// prepareAnalysis builds the analyzer and lists the files to analyse.
-func (c *cli) prepareAnalysis(cfg *config.Config, sigs, conts string, paths []string) (*formats.Analyzer, []string, int) {
-	a, err := archive.NewAnalyzer(cfg, sigs, conts)
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return nil, nil, exitConfig
-	}
-	files, skipped, err := formats.Files(paths)
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return nil, nil, exitDataErr
-	}
-	for _, p := range skipped {
-		fmt.Fprintf(c.errw, "archivd: %s: not a regular file (a link, pipe or device); left out\n", p)
-	}
-	return a, files, exitOK
+	return fmt.Sprintf("archivd %s; %s", version, id.Describe())
 }
 
 func (c *cli) identify(ctx context.Context, args []string) int {
@@ -61,45 +32,31 @@ func (c *cli) identify(ctx context.Context, args []string) int {
 		fmt.Fprintln(c.errw, "usage: archivd identify [--format table|csv|json] [--signatures DROID.xml] [--container-signatures C.xml] FILE|DIR...")
 		return exitUsage
 	}
-	var cfg *config.Config
-	if cfgPath != "" {
-		var code int
-		if cfg, code = c.loadConfig(cfgPath); cfg == nil {
-			return code
-		}
-	}
-	a, files, code := c.prepareAnalysis(cfg, sigs, conts, pos)
+	cfg, code := c.optionalConfig(cfgPath)
 	if code != exitOK {
 		return code
 	}
-	// A case folder's case.yaml is its metadata, not one of its documents.
-	sidecars := map[string]bool{}
-	for _, p := range pos {
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			sidecars[filepath.Join(p, ingest.SidecarName)] = true
-		}
+	a, err := archive.NewAnalyzer(cfg, sigs, conts)
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return exitConfig
 	}
-	var metadata []string
-	var results []formats.Analysis
-	failed := false
-	for _, f := range files {
-		if sidecars[f] {
-			metadata = append(metadata, f)
-			continue
-		}
-		if ctx.Err() != nil {
-			fmt.Fprintln(c.errw, "archivd: identify: interrupted")
-			return exitFailure
-		}
-		an, err := a.AnalyzeFile(ctx, f, filepath.Base(f))
-		if err != nil {
-			fmt.Fprintf(c.errw, "archivd: %s: %v\n", f, err)
-			failed = true
-			continue
-		}
-		an.Path = f
-		results = append(results, an)
+	found, err := archive.Identify(ctx, a, pos)
+	switch {
+	case ctx.Err() != nil:
+		fmt.Fprintln(c.errw, "archivd: identify: interrupted")
+		return exitFailure
+	case err != nil:
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return exitDataErr
 	}
+	for _, p := range found.Skipped {
+		fmt.Fprintf(c.errw, "archivd: %s: not a regular file (a link, pipe or device); left out\n", p)
+	}
+	for _, f := range found.Failed {
+		fmt.Fprintf(c.errw, "archivd: %s: %v\n", f.Path, f.Err)
+	}
+	results, metadata := found.Files, found.Metadata
 	switch format {
 	case "json":
 		enc := json.NewEncoder(c.out)
@@ -138,7 +95,7 @@ func (c *cli) identify(ctx context.Context, args []string) int {
 		}
 		tw.Flush()
 	}
-	if failed {
+	if len(found.Failed) > 0 {
 		return exitFailure
 	}
 	return exitOK

@@ -12,7 +12,6 @@ import (
 
 	"github.com/archivd/archivd/archive"
 	"github.com/archivd/archivd/catalog"
-	"github.com/archivd/archivd/config"
 )
 
 // list shows the archived AIPs; it reads the catalog only and takes no lock.
@@ -78,12 +77,9 @@ func (c *cli) versionCmd(args []string) int {
 	if _, ok := c.flags("version", args, func(fs *flag.FlagSet) { fs.StringVar(&cfgPath, "config", "", "configuration file") }); !ok {
 		return exitUsage
 	}
-	var cfg *config.Config
-	if cfgPath != "" {
-		var code int
-		if cfg, code = c.loadConfig(cfgPath); cfg == nil {
-			return code
-		}
+	cfg, code := c.optionalConfig(cfgPath)
+	if code != exitOK {
+		return code
 	}
 	fmt.Fprintf(c.out, "archivd %s", version)
 	if commit != "" {

@@ -170,6 +170,18 @@ func (c *cli) configured(name string, args []string, extra func(*flag.FlagSet)) 
 	return cfg, pos, code
 }
 
+// optionalConfig loads the configuration at path, or returns nil for "".
+func (c *cli) optionalConfig(path string) (*config.Config, int) {
+	if path == "" {
+		return nil, exitOK
+	}
+	cfg, code := c.loadConfig(path)
+	if cfg == nil {
+		return nil, code
+	}
+	return cfg, exitOK
+}
+
 func (c *cli) loadConfig(path string) (*config.Config, int) {
 	if path == "" {
 		fmt.Fprintln(c.errw, "archivd: --config FILE is required")
@@ -395,7 +407,7 @@ func (c *cli) exportWith(ctx context.Context, cfg *config.Config, id aip.ID, v i
 			fmt.Fprintf(c.errw, "archivd: %v\n", err)
 			return exitCode(err)
 		}
-		fmt.Fprintf(c.out, "exported %s v%d to %s: %d files, %d empty folders, %d bytes\n", id, rep.Version, target, rep.Files, rep.Dirs, rep.Bytes)
+		fmt.Fprintf(c.out, "exported %s v%d to %s: %d files, %d folders, %d bytes\n", id, rep.Version, target, rep.Files, rep.Dirs, rep.Bytes)
 		return exitOK
 	})
 }
