@@ -102,40 +102,39 @@ func ParseIndex(data []byte) (*Result, error) {
 	return res, nil
 }
 
-// OriginFromBagInfo reads back the delivery a package's case came from
-// ("" for packages written before it was recorded).
-func OriginFromBagInfo(b []byte) string {
+// bagInfoField returns the value of the first line labelled label in a
+// bag-info.txt ("" if there is none).
+func bagInfoField(b []byte, label string) string {
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSuffix(line, "\r"), "Case-Delivery: "); ok {
-			if o, err := UnescapePath(v); err == nil {
-				return o
-			}
+		if k, v, ok := strings.Cut(strings.TrimSuffix(line, "\r"), ": "); ok && k == label {
+			return v
 		}
 	}
 	return ""
 }
 
+// OriginFromBagInfo reads back the delivery a package's case came from
+// ("" for packages written before it was recorded).
+func OriginFromBagInfo(b []byte) string {
+	o, err := UnescapePath(bagInfoField(b, "Case-Delivery"))
+	if err != nil {
+		return ""
+	}
+	return o
+}
+
 // FormatFromBagInfo reads AIP-Format-Version (0 if absent).
 func FormatFromBagInfo(b []byte) int {
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSuffix(line, "\r"), "AIP-Format-Version: "); ok {
-			n, _ := strconv.Atoi(v)
-			return n
-		}
-	}
-	return 0
+	n, _ := strconv.Atoi(bagInfoField(b, "AIP-Format-Version"))
+	return n
 }
 
 // MetadataFromBagInfo reads back the case metadata written into bag-info.txt.
 func MetadataFromBagInfo(b []byte) Metadata {
 	var m Metadata
-	fields := map[string]*string{"Case-Reference": &m.Reference, "Case-Title": &m.Title, "Case-Agency": &m.Agency,
-		"Case-Record-Class": &m.RecordClass, "Case-Opened": &m.Opened, "Case-Closed": &m.Closed}
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(strings.TrimSuffix(line, "\r"), ": ")
-		if dst, known := fields[k]; ok && known {
-			*dst = v
-		}
+	for label, dst := range map[string]*string{"Case-Reference": &m.Reference, "Case-Title": &m.Title, "Case-Agency": &m.Agency,
+		"Case-Record-Class": &m.RecordClass, "Case-Opened": &m.Opened, "Case-Closed": &m.Closed} {
+		*dst = bagInfoField(b, label)
 	}
 	return m
 }

@@ -240,29 +240,23 @@ func (in *Ingester) Ingest(ctx context.Context, folder string) (aip.ID, error) {
 	}
 	// Otherwise formats are identified beside the packaging, on the same
 	// read; a refusal discards the spool before anything was recorded.
-	switch {
-	case j == nil:
+	if j == nil || j.fresh {
 		start := time.Now()
-		j, err = in.prepare(ctx, abs, root, input, bag)
-		in.timed("package", start)
-		if j != nil {
-			defer j.unlock()
+		if j == nil {
+			j, err = in.prepare(ctx, abs, root, input, bag)
+			if j != nil {
+				defer j.unlock()
+			}
+		} else {
+			j.bag = bag
+			err = in.build(ctx, j, root, input)
 		}
+		in.timed("package", start)
 		if refused(err) {
 			in.fail(ctx, aip.ID{}, abs, err)
 			return aip.ID{}, err
-		}
-		if err != nil {
-			return j.idOrZero(), err
-		}
-		report = j.formats
-	case j.fresh:
-		j.bag = bag
-		if err := in.build(ctx, j, root, input); refused(err) {
-			in.fail(ctx, aip.ID{}, abs, err)
-			return aip.ID{}, err
 		} else if err != nil {
-			return j.id, err
+			return j.idOrZero(), err
 		}
 		report = j.formats
 	}

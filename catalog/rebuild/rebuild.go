@@ -144,7 +144,7 @@ func rebuildObject(ctx context.Context, store storage.Store, cat *catalog.DB, s 
 		// intact version inventory describes the same object up to its
 		// version. Read from it, and say so.
 		var vn string
-		invBytes, vn, err = newestVersionInventory(ctx, store, s, err)
+		invBytes, vn, err = newestVersionInventory(ctx, store, id, err)
 		if err != nil {
 			return err
 		}
@@ -180,21 +180,21 @@ func rebuildObject(ctx context.Context, store storage.Store, cat *catalog.DB, s 
 
 // newestVersionInventory reads v1/inventory.json, v2/..., while they exist
 // and match their sidecars, and returns the last one; rootErr if none.
-func newestVersionInventory(ctx context.Context, store storage.Store, id string, rootErr error) ([]byte, string, error) {
+func newestVersionInventory(ctx context.Context, store storage.Store, id aip.ID, rootErr error) ([]byte, string, error) {
 	var best []byte
 	var bestVN string
 	for v := 1; ; v++ {
 		vn := ocfl.VersionName(v)
-		b, err := readAllOf(ctx, store, id, vn+"/"+ocfl.InventoryFile)
+		b, err := read(ctx, store, nil, id, vn+"/"+ocfl.InventoryFile, "")
 		if err != nil {
 			break
 		}
-		side, err := readAllOf(ctx, store, id, vn+"/"+ocfl.SidecarFile)
+		side, err := read(ctx, store, nil, id, vn+"/"+ocfl.SidecarFile, "")
 		if f := strings.Fields(string(side)); err != nil || len(f) != 2 || !strings.EqualFold(f[0], digest.Of(b).SHA512.String()) {
 			break
 		}
 		inv, err := ocfl.ParseInventory(b)
-		if err != nil || inv.ID != id || inv.Head != vn {
+		if err != nil || inv.ID != id.String() || inv.Head != vn {
 			break
 		}
 		best, bestVN = b, vn
@@ -203,15 +203,6 @@ func newestVersionInventory(ctx context.Context, store storage.Store, id string,
 		return nil, "", rootErr
 	}
 	return best, bestVN, nil
-}
-
-func readAllOf(ctx context.Context, store storage.Store, id, p string) ([]byte, error) {
-	rc, err := store.Open(ctx, id, p)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	return io.ReadAll(io.LimitReader(rc, 64<<20))
 }
 
 // versionRows are the catalog rows of one stored version.

@@ -54,21 +54,27 @@ func (s *Store) Retain(ctx context.Context, id string, v int, until time.Time) e
 		return err
 	}
 	files = append(files, objectFiles...)
-	mode := minio.RetentionMode(s.cfg.Lock.Mode)
-	until = until.UTC().Truncate(time.Second)
 	for _, p := range files {
-		info, err := s.statKey(ctx, s.key(id, p))
+		key := s.key(id, p)
+		info, err := s.statKey(ctx, key)
 		if err != nil {
 			return err
 		}
-		key := s.key(id, p)
-		err = s.client.PutObjectRetention(ctx, s.cfg.Bucket, key, minio.PutObjectRetentionOptions{
-			Mode: &mode, RetainUntilDate: &until, VersionID: info.VersionID})
-		if err != nil {
-			return s.translate("set retention on", key, err)
+		if err := s.retainUntil(ctx, key, info.VersionID, until); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// retainUntil puts one object version under the location's retention mode
+// until the given time.
+func (s *Store) retainUntil(ctx context.Context, key, versionID string, until time.Time) error {
+	mode := minio.RetentionMode(s.cfg.Lock.Mode)
+	until = until.UTC().Truncate(time.Second)
+	err := s.client.PutObjectRetention(ctx, s.cfg.Bucket, key, minio.PutObjectRetentionOptions{
+		Mode: &mode, RetainUntilDate: &until, VersionID: versionID})
+	return s.translate("set retention on", key, err)
 }
 
 // RetainFor implements storage.Locker: Retain with the location's

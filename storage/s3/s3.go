@@ -210,11 +210,7 @@ func (s *Store) retainKey(ctx context.Context, key, versionID string) error {
 	if s.cfg.Lock == nil {
 		return nil
 	}
-	mode := minio.RetentionMode(s.cfg.Lock.Mode)
-	until := time.Now().AddDate(0, 0, s.cfg.Lock.Days).UTC().Truncate(time.Second)
-	err := s.client.PutObjectRetention(ctx, s.cfg.Bucket, key, minio.PutObjectRetentionOptions{
-		Mode: &mode, RetainUntilDate: &until, VersionID: versionID})
-	return s.translate("set retention on", key, err)
+	return s.retainUntil(ctx, key, versionID, time.Now().AddDate(0, 0, s.cfg.Lock.Days))
 }
 
 func (s *Store) statKey(ctx context.Context, key string) (minio.ObjectInfo, error) {
