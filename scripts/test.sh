@@ -50,15 +50,16 @@ echo "== fuzzing (${FUZZTIME:=10s} per target)"
 # A failing input is saved under <pkg>/testdata/fuzz/<target>/ and fails the
 # run. A fuzzing run that stops without one (the engine's own trouble, e.g.
 # a worker killed on a loaded machine) is shown and tried once more.
+inputs() { if [ -d "$1" ]; then find "$1" -type f | wc -l; else echo 0; fi; }
 fuzz() {
   local log corpus="$1/testdata/fuzz/$2" before
   log=$(mktemp)
   for try in 1 2; do
-    before=$(ls "$corpus" 2>/dev/null | wc -l)
+    before=$(inputs "$corpus")
     if go test "$1" -run '^$' -fuzz "^$2\$" -fuzztime "$FUZZTIME" >"$log" 2>&1; then
       echo "fuzz $2 ok"; rm -f "$log"; return
     fi
-    if [ "$(ls "$corpus" 2>/dev/null | wc -l)" -gt "$before" ]; then
+    if [ "$(inputs "$corpus")" -gt "$before" ]; then
       echo "fuzz $2 failed: a failing input was saved in $corpus"; tail -n 40 "$log"; go test "$1" -run "^$2\$"; exit 1
     fi
     echo "fuzz $2: the fuzzing run stopped without a failing input (try $try):"; tail -n 20 "$log"
