@@ -135,7 +135,8 @@ func TestDaemonCollectsArchivesAndQuarantines(t *testing.T) {
 	// A format the policy refuses: quarantined; retried with an override,
 	// archived with the override recorded.
 	deliver(t, in("marked"), "D", map[string]string{"blob.bin": "\x00\x01\x02 no known format \xff\xfe"}, true)
-	waitFor(t, "case D quarantined", func() bool { return exists(filepath.Join(QuarantineDir(cfg), "marked", "D", "reason.json")) })
+	// Listed only once the delivery lies beside its reasons.
+	waitFor(t, "case D quarantined", func() bool { _, err := FindQuarantined(cfg, "marked/D"); return err == nil })
 	q, err := FindQuarantined(cfg, "marked/D")
 	if err != nil || !q.Reason.PolicyOnly {
 		t.Fatalf("quarantined D: %+v %v", q, err)
@@ -233,7 +234,7 @@ func TestDaemonAdversarialCases(t *testing.T) {
 		}
 	}
 	quarantined := func(name string) func() bool {
-		return func() bool { return exists(filepath.Join(QuarantineDir(cfg), "marked", name, "reason.json")) }
+		return func() bool { _, err := FindQuarantined(cfg, "marked/"+name); return err == nil }
 	}
 
 	// A name that is not UTF-8, with a Latin-1 file name and an empty file.
@@ -302,7 +303,7 @@ func TestDaemonAdversarialCases(t *testing.T) {
 	writeBag("Bag-1", "Inhalt\n", false)
 	writeBag("Bag-2", "Inhalt\n", true)
 	waitFor(t, "a bag archived", archived("bags", "Bag-1"))
-	waitFor(t, "a damaged bag quarantined", func() bool { return exists(filepath.Join(QuarantineDir(cfg), "bags", "Bag-2", "reason.json")) })
+	waitFor(t, "a damaged bag quarantined", func() bool { _, err := FindQuarantined(cfg, "bags/Bag-2"); return err == nil })
 	ids, _ = a.Catalog().CommittedIngests(ctx, "inbox bags/Bag-1")
 	if ag, _ := a.Catalog().GetAIP(ctx, ids[0]); ag.Reference != "Bag-1" {
 		t.Errorf("bag-info not mapped: %+v", ag)

@@ -31,6 +31,7 @@ type Quarantined struct {
 	Ref    string // <inbox>/<folder>, as quarantine show and retry take it
 	Dir    string
 	Reason Reason
+	Case   string // the refused delivery inside Dir: case/ or delivery.zip
 }
 
 // ReasonText is the case's REASON.txt, in German and English.
@@ -137,6 +138,11 @@ func ListQuarantine(cfg *config.Config) ([]Quarantined, error) {
 			if err := json.Unmarshal(b, &q.Reason); err != nil {
 				continue
 			}
+			// The reasons are written before the delivery is moved in:
+			// until it lies there the daemon is still quarantining it.
+			if q.Case = quarantinedCase(dir); q.Case == "" {
+				continue
+			}
 			if q.Reason.RawName != nil {
 				q.Reason.Name = string(q.Reason.RawName)
 			}
@@ -145,6 +151,18 @@ func ListQuarantine(cfg *config.Config) ([]Quarantined, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Reason.Quarantined.Before(out[j].Reason.Quarantined) })
 	return out, nil
+}
+
+// quarantinedCase is the delivery lying in a quarantine folder, or ""
+// while there is none yet.
+func quarantinedCase(dir string) string {
+	for _, zip := range []bool{false, true} {
+		p := filepath.Join(dir, quarantinedName(zip))
+		if _, err := os.Lstat(p); err == nil {
+			return p
+		}
+	}
+	return ""
 }
 
 // FindQuarantined returns the quarantined case ref names (<inbox>/<folder>).
@@ -187,7 +205,7 @@ func Retry(ctx context.Context, cfg *config.Config, trail interface {
 	}
 	if override != "" && !q.Reason.PolicyOnly {
 		return "", fmt.Errorf("%s was refused for more than its formats (%s); an override cannot accept that: fix the case in %s, then retry without --accept-formats",
-			ref, strings.Join(q.Reason.Problems, "; "), filepath.Join(q.Dir, "case"))
+			ref, strings.Join(q.Reason.Problems, "; "), q.Case)
 	}
 	dst := filepath.Join(in.Path, q.Reason.Name)
 	if _, err := os.Lstat(dst); err == nil {
@@ -198,11 +216,7 @@ func Retry(ctx context.Context, cfg *config.Config, trail interface {
 			return "", err
 		}
 	}
-	src := filepath.Join(q.Dir, quarantinedName(false))
-	if _, err := os.Lstat(src); err != nil {
-		src = filepath.Join(q.Dir, quarantinedName(true))
-	}
-	if err := os.Rename(src, dst); err != nil {
+	if err := os.Rename(q.Case, dst); err != nil {
 		return "", err
 	}
 	if in.Ready == "marker" {
