@@ -118,14 +118,22 @@ func (t *trackedReader) Read(p []byte) (int, error) {
 }
 
 // Walk decompresses a package and calls fn for each tar entry with its body.
-// Damage in the stream is returned as a plain error; a failing reader as
+// Damage in the stream is returned as a *StreamError, which still carries
+// the digests of every byte of the package (the rest is read to the end,
+// so the stored object's digest can be named); a failing reader as
 // *ReadError. It also returns the digests and size of the compressed stream.
 func Walk(ctx context.Context, r io.Reader, fn func(h *tar.Header, body io.Reader) error) (digest.Pair, int64, error) {
 	ph := digest.NewHasher()
 	tr := &trackedReader{r: io.TeeReader(r, ph)}
+	damaged := func(err error) (digest.Pair, int64, error) {
+		if _, rerr := io.Copy(io.Discard, tr); rerr != nil || tr.err != nil {
+			return digest.Pair{}, 0, &ReadError{errors.Join(rerr, tr.err)}
+		}
+		return ph.Sum(), ph.Size(), &StreamError{Err: err, Package: ph.Sum(), Size: ph.Size()}
+	}
 	dec, err := NewDecoder(tr)
 	if err != nil {
-		return digest.Pair{}, 0, err
+		return damaged(err)
 	}
 	defer dec.Close()
 	t := tar.NewReader(dec)
@@ -141,18 +149,21 @@ func Walk(ctx context.Context, r io.Reader, fn func(h *tar.Header, body io.Reade
 			if tr.err != nil {
 				return digest.Pair{}, 0, &ReadError{tr.err}
 			}
-			return digest.Pair{}, 0, fmt.Errorf("package is not a readable tar.zst stream: %w", err)
+			return damaged(fmt.Errorf("package is not a readable tar.zst stream: %w", err))
 		}
 		if err := fn(h, t); err != nil {
 			if tr.err != nil {
 				return digest.Pair{}, 0, &ReadError{tr.err}
 			}
-			return digest.Pair{}, 0, err
+			if ctx.Err() != nil {
+				return digest.Pair{}, 0, err
+			}
+			return damaged(err)
 		}
 	}
 	// Drain the rest (seek table), so the package digest covers every byte.
 	if _, err := io.Copy(io.Discard, dec); err != nil && tr.err == nil {
-		return digest.Pair{}, 0, fmt.Errorf("package trailer: %w", err)
+		return damaged(fmt.Errorf("package trailer: %w", err))
 	}
 	if _, err := io.Copy(io.Discard, tr); err != nil {
 		return digest.Pair{}, 0, &ReadError{err}
@@ -162,6 +173,17 @@ func Walk(ctx context.Context, r io.Reader, fn func(h *tar.Header, body io.Reade
 	}
 	return ph.Sum(), ph.Size(), nil
 }
+
+// StreamError is damage in a package's stream: it cannot be decompressed
+// or unpacked to its end. Package and Size describe every byte read.
+type StreamError struct {
+	Err     error
+	Package digest.Pair
+	Size    int64
+}
+
+func (e *StreamError) Error() string { return e.Err.Error() }
+func (e *StreamError) Unwrap() error { return e.Err }
 
 // maxTagFile bounds how much of a tag file is held in memory.
 const maxTagFile = 1 << 30
@@ -219,10 +241,15 @@ func Verify(ctx context.Context, r io.Reader, exp Expect) (*Report, error) {
 	})
 	if err != nil {
 		var re *ReadError
-		if errors.As(err, &re) || ctx.Err() != nil {
+		var se *StreamError
+		if errors.As(err, &re) || ctx.Err() != nil || !errors.As(err, &se) {
 			return nil, err
 		}
 		rep.add("", err.Error(), "", "")
+		rep.Package, rep.PackageSize = se.Package, se.Size
+		if exp.Package != nil && *exp.Package != se.Package.SHA512 {
+			rep.add("", "package SHA-512 differs from the recorded digest", exp.Package.String(), se.Package.SHA512.String())
+		}
 		return rep, nil
 	}
 	rep.Package, rep.PackageSize = pkg, size

@@ -75,6 +75,24 @@ var migrations = []string{
 	CREATE TABLE schedule_runs (
 		job TEXT PRIMARY KEY, started TEXT NOT NULL, finished TEXT NOT NULL,
 		outcome TEXT NOT NULL, detail TEXT NOT NULL);`,
+	// 5: fixity: every run, every check of a copy, every damage found and
+	// its repair. Primary records (a rebuild keeps them): what an auditor's
+	// report is built from.
+	`CREATE TABLE fixity_runs (
+		id TEXT PRIMARY KEY, kind TEXT NOT NULL, started TEXT NOT NULL, finished TEXT NOT NULL,
+		complete INTEGER NOT NULL, copies INTEGER NOT NULL, bytes INTEGER NOT NULL,
+		damaged INTEGER NOT NULL, repaired INTEGER NOT NULL, unavailable INTEGER NOT NULL, detail TEXT NOT NULL);
+	CREATE TABLE fixity_checks (
+		id INTEGER PRIMARY KEY, run TEXT NOT NULL, time TEXT NOT NULL, aip TEXT NOT NULL, location TEXT NOT NULL,
+		kind TEXT NOT NULL, outcome TEXT NOT NULL, bytes INTEGER NOT NULL, detail TEXT NOT NULL);
+	CREATE INDEX fixity_checks_time ON fixity_checks(time);
+	CREATE INDEX fixity_checks_copy ON fixity_checks(aip, location, kind, outcome, time);
+	CREATE TABLE damage (
+		id INTEGER PRIMARY KEY, run TEXT NOT NULL, found_at TEXT NOT NULL, aip TEXT NOT NULL, version INTEGER NOT NULL,
+		location TEXT NOT NULL, file TEXT NOT NULL, member TEXT NOT NULL, problem TEXT NOT NULL,
+		expected TEXT NOT NULL, found TEXT NOT NULL, stored_version TEXT NOT NULL,
+		repaired_at TEXT NOT NULL DEFAULT '', repair TEXT NOT NULL DEFAULT '');
+	CREATE INDEX damage_open ON damage(repaired_at, aip);`,
 }
 
 // DerivedTables can be rebuilt from storage; "ingests" is primary.

@@ -37,6 +37,8 @@ type Config struct {
 	Schedule     Schedule     `yaml:"schedule"`
 	HTTP         HTTP         `yaml:"http"`
 	Audit        Audit        `yaml:"audit"`
+	Fixity       Fixity       `yaml:"fixity"`
+	Signing      Signing      `yaml:"signing"`
 
 	// Path is the file this was loaded from ("" for the embedded default).
 	Path string `yaml:"-"`
@@ -170,6 +172,49 @@ type Daemon struct {
 // for the daemon's scheduled work; empty means not scheduled.
 type Schedule struct {
 	Replicate string `yaml:"replicate"`
+	// Fixity runs the full checks due under fixity.cycle_days; FixityQuick
+	// a quick check (present, size, stored digest) of every copy.
+	Fixity      string `yaml:"fixity"`
+	FixityQuick string `yaml:"fixity_quick"`
+}
+
+// Fixity tunes the scheduled checks of stored copies.
+type Fixity struct {
+	// CycleDays: every copy is fully re-read within this many days; each
+	// scheduled run takes its share, the copies verified longest ago first.
+	CycleDays int `yaml:"cycle_days"`
+	// MaxRun ends a run (marked incomplete) so fixity never holds the
+	// storage for long; the next run goes on where it stopped.
+	MaxRun string `yaml:"max_run"`
+	// BandwidthMiB bounds reading in MiB/s over all copies checked at once;
+	// 0 is unlimited.
+	BandwidthMiB int `yaml:"bandwidth_mib"`
+	// Parallel copies checked at once (default 2).
+	Parallel int `yaml:"parallel"`
+	// Repair rewrites a damaged copy from a copy that verifies (default true).
+	Repair *bool `yaml:"repair"`
+	// Reports is the folder reports are written to (default <data_dir>/reports).
+	Reports string `yaml:"reports"`
+
+	MaxRunD time.Duration `yaml:"-"`
+}
+
+// RepairOn reports whether damage is repaired.
+func (f Fixity) RepairOn() bool { return f.Repair == nil || *f.Repair }
+
+// Signing names the archive's Ed25519 key that signs reports and deletion
+// certificates: a file (mode 0600) or a systemd credential.
+type Signing struct {
+	KeyFile string `yaml:"key_file"` // default <data_dir>/keys/archivd-signing.pem
+	Systemd string `yaml:"systemd"`  // a credential name under $CREDENTIALS_DIRECTORY (LoadCredentialEncrypted=)
+}
+
+// SigningKeyPath is the file the signing key is read from.
+func (c *Config) SigningKeyPath() string {
+	if c.Signing.Systemd != "" {
+		return filepath.Join(os.Getenv("CREDENTIALS_DIRECTORY"), c.Signing.Systemd)
+	}
+	return c.Signing.KeyFile
 }
 
 // HTTP configures archivd run's HTTP endpoint: /healthz, /readyz,
@@ -312,6 +357,22 @@ func (c *Config) applyDefaults() {
 	if c.Audit.SealAfter == "" {
 		c.Audit.SealAfter = "1h"
 	}
+	f := &c.Fixity
+	if f.CycleDays == 0 {
+		f.CycleDays = 365
+	}
+	if f.MaxRun == "" {
+		f.MaxRun = "4h"
+	}
+	if f.Parallel == 0 {
+		f.Parallel = 2
+	}
+	if f.Reports == "" {
+		f.Reports = filepath.Join(c.DataDir, "reports")
+	}
+	if c.Signing.KeyFile == "" && c.Signing.Systemd == "" {
+		c.Signing.KeyFile = filepath.Join(c.DataDir, "keys", "archivd-signing.pem")
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -399,6 +460,8 @@ func Parse(name string, b []byte) (*Config, error) {
 	for i := range c.Inboxes {
 		c.Inboxes[i].Path = abs(c.Inboxes[i].Path)
 	}
+	c.Fixity.Reports = abs(c.Fixity.Reports)
+	c.Signing.KeyFile = abs(c.Signing.KeyFile)
 	// A zero written out is an error like any other out-of-range value;
 	// only a key left out takes the default.
 	zeroLevel := c.Package.CompressionLevel == 0 && hasKey(&root, "package", "compression_level")

@@ -95,10 +95,31 @@ func (c *Config) checkDaemon(root *yaml.Node, add func(l int, format string, arg
 	if d.MinFreeMiB < 0 {
 		add(line("daemon", "min_free_mib"), "daemon.min_free_mib %d: must not be negative", d.MinFreeMiB)
 	}
-	if s := c.Schedule.Replicate; s != "" {
-		if _, err := CronParser.Parse(s); err != nil {
-			add(line("schedule", "replicate"), "schedule.replicate %q: %v", s, err)
+	for key, s := range map[string]string{"replicate": c.Schedule.Replicate, "fixity": c.Schedule.Fixity, "fixity_quick": c.Schedule.FixityQuick} {
+		if s == "" {
+			continue
 		}
+		if _, err := CronParser.Parse(s); err != nil {
+			add(line("schedule", key), "schedule.%s %q: %v", key, s, err)
+		}
+	}
+	f := &c.Fixity
+	if f.CycleDays < 1 {
+		add(line("fixity", "cycle_days"), "fixity.cycle_days %d: at least 1", f.CycleDays)
+	}
+	if v, err := time.ParseDuration(f.MaxRun); err != nil || v < time.Minute {
+		add(line("fixity", "max_run"), "fixity.max_run %q: a duration of at least 1m, such as 4h", f.MaxRun)
+	} else {
+		f.MaxRunD = v
+	}
+	if f.BandwidthMiB < 0 {
+		add(line("fixity", "bandwidth_mib"), "fixity.bandwidth_mib %d: MiB/s, 0 for unlimited", f.BandwidthMiB)
+	}
+	if f.Parallel < 1 || f.Parallel > 32 {
+		add(line("fixity", "parallel"), "fixity.parallel %d: 1 to 32", f.Parallel)
+	}
+	if c.Signing.KeyFile != "" && c.Signing.Systemd != "" {
+		add(line("signing"), "signing: key_file or systemd, not both")
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/archivd/archivd/fixity"
 )
 
 // Metrics are archivd run's Prometheus series, named by convention
@@ -22,6 +24,8 @@ type Metrics struct {
 	lastSuccess *prometheus.GaugeVec
 	reloadOK    prometheus.Gauge
 	reloadTime  prometheus.Gauge
+	checks      *prometheus.CounterVec
+	checkedB    *prometheus.CounterVec
 }
 
 func newMetrics(d *Daemon, version string) *Metrics {
@@ -42,6 +46,10 @@ func newMetrics(d *Daemon, version string) *Metrics {
 		Help: "Whether the last configuration reload (SIGHUP) succeeded (1) or was refused (0)."})
 	m.reloadTime = prometheus.NewGauge(prometheus.GaugeOpts{Name: "archivd_config_last_reload_success_timestamp_seconds",
 		Help: "When the configuration was last loaded successfully (Unix time)."})
+	m.checks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "archivd_fixity_checks_total",
+		Help: "Fixity checks of one AIP's copy at one location, by location, kind (full, quick) and result (ok, repaired, damaged, unavailable)."}, []string{"location", "kind", "result"})
+	m.checkedB = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "archivd_fixity_verified_bytes_total",
+		Help: "Bytes read and verified by fixity checks, by location."}, []string{"location"})
 	m.reloadOK.Set(1)
 	m.reloadTime.SetToCurrentTime()
 	info := prometheus.NewGauge(prometheus.GaugeOpts{Name: "archivd_build_info", Help: "archivd's version and Go version.",
@@ -51,6 +59,7 @@ func newMetrics(d *Daemon, version string) *Metrics {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
 	}
 	m.Registry.MustRegister(m.ingests, m.bytes, m.duration, m.stages, m.runs, m.lastSuccess, m.reloadOK, m.reloadTime, info,
+		m.checks, m.checkedB, &fixityCollector{d},
 		gauge("archivd_cases_in_flight", "Claimed cases being archived now.", func() float64 {
 			d.mu.Lock()
 			defer d.mu.Unlock()
@@ -111,4 +120,52 @@ func (m *Metrics) Reloaded(ok bool) {
 	} else {
 		m.reloadOK.Set(0)
 	}
+}
+
+// observeFixity counts one fixity run's checks.
+func (m *Metrics) observeFixity(run *fixity.Run) {
+	for _, c := range run.Copies {
+		m.checks.WithLabelValues(c.Location, string(c.Kind), c.Outcome).Inc()
+		m.checkedB.WithLabelValues(c.Location).Add(float64(c.Bytes))
+	}
+}
+
+// fixityCollector exports coverage, the oldest verification and open
+// damage, read from the catalog at each scrape.
+type fixityCollector struct{ d *Daemon }
+
+var (
+	coverageDesc = prometheus.NewDesc("archivd_fixity_coverage_ratio",
+		"Share of the AIP copies at a location fully verified within fixity.cycle_days.", []string{"location"}, nil)
+	oldestDesc = prometheus.NewDesc("archivd_fixity_oldest_verification_age_seconds",
+		"Age of the oldest full verification of a copy at a location (never verified counts from 1970).", []string{"location"}, nil)
+	damageDesc = prometheus.NewDesc("archivd_fixity_open_damage",
+		"Damage found and not repaired yet (each damaged stored file counts).", nil, nil)
+)
+
+func (f *fixityCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- coverageDesc
+	ch <- oldestDesc
+	ch <- damageDesc
+}
+
+func (f *fixityCollector) Collect(ch chan<- prometheus.Metric) {
+	cfg := f.d.conf()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var locs []string
+	for _, l := range cfg.Locations {
+		locs = append(locs, l.Name)
+	}
+	now := time.Now()
+	st, err := fixity.StatusOf(ctx, f.d.a.Catalog(), locs, time.Duration(cfg.Fixity.CycleDays)*24*time.Hour, now)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(coverageDesc, err)
+		return
+	}
+	for _, c := range st.Locations {
+		ch <- prometheus.MustNewConstMetric(coverageDesc, prometheus.GaugeValue, c.Ratio, c.Location)
+		ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, c.Age(now).Seconds(), c.Location)
+	}
+	ch <- prometheus.MustNewConstMetric(damageDesc, prometheus.GaugeValue, float64(len(st.OpenDamage)))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/archivd/archivd/audit"
 	"github.com/archivd/archivd/catalog"
 	"github.com/archivd/archivd/config"
+	"github.com/archivd/archivd/fixity"
 )
 
 // Job is a piece of scheduled work: it returns a one-line summary.
@@ -47,7 +48,39 @@ func (d *Daemon) Jobs() []Job {
 			return sum, nil
 		}})
 	}
+	for _, k := range []struct {
+		name, spec string
+		kind       fixity.Kind
+	}{{"fixity", d.conf().Schedule.Fixity, fixity.Full}, {"fixity_quick", d.conf().Schedule.FixityQuick, fixity.Quick}} {
+		if k.spec == "" {
+			continue
+		}
+		out = append(out, Job{Name: k.name, Spec: k.spec, Run: func(ctx context.Context) (string, error) {
+			run, err := d.a.Fixity(ctx, fixity.Options{Kind: k.kind, Interval: Interval(k.spec, d.conf().Zone)})
+			if run != nil {
+				d.Metrics.observeFixity(run)
+			}
+			if err != nil {
+				return "", err
+			}
+			if run.Count(fixity.OutcomeDamaged) > 0 {
+				return run.Summary(), fmt.Errorf("%s", run.Summary())
+			}
+			return run.Summary(), nil
+		}})
+	}
 	return out
+}
+
+// Interval is the time between two runs of a cron spec: the share of the
+// fixity cycle one scheduled run takes.
+func Interval(spec string, zone *time.Location) time.Duration {
+	s, err := config.CronParser.Parse(spec)
+	if err != nil {
+		return 0
+	}
+	next := s.Next(time.Now().In(zone))
+	return s.Next(next).Sub(next)
 }
 
 func (d *Daemon) startSchedule(ctx context.Context) (*scheduler, error) {
@@ -139,7 +172,7 @@ func (l cronLogger) Error(err error, msg string, kv ...any) {
 // NextRuns says when each configured job runs next, for status.
 func NextRuns(cfg *config.Config, now time.Time) map[string]time.Time {
 	out := map[string]time.Time{}
-	for name, spec := range map[string]string{"replicate": cfg.Schedule.Replicate} {
+	for name, spec := range map[string]string{"replicate": cfg.Schedule.Replicate, "fixity": cfg.Schedule.Fixity, "fixity_quick": cfg.Schedule.FixityQuick} {
 		if spec == "" {
 			continue
 		}

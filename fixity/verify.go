@@ -21,7 +21,12 @@ import (
 type Finding struct {
 	Location string
 	Version  int
-	Problem  string
+	Problem  string // the whole message
+	// File is the stored file that is damaged, relative to the object root
+	// ("" when the problem is not one stored file's); Member the file
+	// inside the package; Expected and Found the digests (or values).
+	File, Member    string
+	Expected, Found string
 }
 
 func (f Finding) String() string {
@@ -49,13 +54,14 @@ func VerifyAIP(ctx context.Context, store storage.Store, cat *catalog.DB, id aip
 	}
 	res := &Result{AIP: id.String()}
 	loc := store.Name()
-	bad := func(v int, format string, args ...any) {
-		res.Findings = append(res.Findings, Finding{loc, v, fmt.Sprintf(format, args...)})
+	bad := func(v int, f Finding) {
+		f.Location, f.Version = loc, v
+		res.Findings = append(res.Findings, f)
 	}
 	rootInv, err := store.Inventory(ctx, id.String())
 	switch {
 	case storage.IsDamage(err):
-		bad(a.Head, "root inventory: %v", err)
+		bad(a.Head, Finding{Problem: fmt.Sprintf("root inventory: %v", err), File: ocfl.InventoryFile})
 		return res, nil
 	case err != nil:
 		return nil, err
@@ -69,7 +75,7 @@ func VerifyAIP(ctx context.Context, store storage.Store, cat *catalog.DB, id aip
 	return res, nil
 }
 
-func verifyVersion(ctx context.Context, store storage.Store, cat *catalog.DB, id aip.ID, v int, head bool, rootInv []byte, res *Result, bad func(int, string, ...any)) error {
+func verifyVersion(ctx context.Context, store storage.Store, cat *catalog.DB, id aip.ID, v int, head bool, rootInv []byte, res *Result, bad func(int, Finding)) error {
 	ver, err := cat.GetVersion(ctx, id.String(), v)
 	if err != nil {
 		return err
@@ -83,23 +89,26 @@ func verifyVersion(ctx context.Context, store storage.Store, cat *catalog.DB, id
 		return err
 	}
 	vn := ocfl.VersionName(v)
-	invBytes, err := readAll(ctx, store, id, vn+"/"+ocfl.InventoryFile)
+	vinv := vn + "/" + ocfl.InventoryFile
+	invBytes, err := readAll(ctx, store, id, vinv)
 	if err != nil {
 		if storage.IsDamage(err) {
-			bad(v, "version inventory: %v", err)
+			bad(v, Finding{Problem: fmt.Sprintf("version inventory: %v", err), File: vinv})
 			return nil
 		}
 		return err
 	}
 	if got := digest.Of(invBytes).SHA512.String(); got != ver.InventorySHA512 {
-		bad(v, "version inventory differs from the one recorded at commit (expected sha512 %s, found %s)", ver.InventorySHA512, got)
+		bad(v, Finding{Problem: fmt.Sprintf("version inventory differs from the one recorded at commit (expected sha512 %s, found %s)", ver.InventorySHA512, got),
+			File: vinv, Expected: ver.InventorySHA512, Found: got})
 	}
 	if head && string(invBytes) != string(rootInv) {
-		bad(v, "root inventory differs from the head version's inventory")
+		bad(v, Finding{Problem: "root inventory differs from the head version's inventory", File: ocfl.InventoryFile,
+			Expected: digest.Of(invBytes).SHA512.String(), Found: digest.Of(rootInv).SHA512.String()})
 	}
 	inv, err := ocfl.ParseInventory(invBytes)
 	if err != nil {
-		bad(v, "version inventory unreadable: %v", err)
+		bad(v, Finding{Problem: fmt.Sprintf("version inventory unreadable: %v", err), File: vinv})
 		return nil
 	}
 	members := map[string]digest.Pair{}
@@ -123,7 +132,7 @@ func verifyVersion(ctx context.Context, store storage.Store, cat *catalog.DB, id
 			if name == pkg.Name {
 				var events []string
 				if v == 1 {
-					events = ingestEvents(ctx, cat, id, func(msg string) { bad(v, "%s", msg) })
+					events = ingestEvents(ctx, cat, id, func(msg string) { bad(v, Finding{Problem: msg}) })
 				}
 				if err := verifyPackage(ctx, store, id, v, cp, d, pkg, members, events, res, bad); err != nil {
 					return err
@@ -132,7 +141,7 @@ func verifyVersion(ctx context.Context, store storage.Store, cat *catalog.DB, id
 			}
 			b, err := readAll(ctx, store, id, cp)
 			if storage.IsDamage(err) {
-				bad(v, "%s: %v", cp, err)
+				bad(v, Finding{Problem: fmt.Sprintf("%s: %v", cp, err), File: cp, Expected: d})
 				continue
 			} else if err != nil {
 				return err
@@ -140,13 +149,15 @@ func verifyVersion(ctx context.Context, store storage.Store, cat *catalog.DB, id
 			res.Bytes += int64(len(b))
 			got := digest.Of(b)
 			if got.SHA512.String() != d {
-				bad(v, "%s: SHA-512 differs from the inventory (expected %s, found %s)", cp, d, got.SHA512)
+				bad(v, Finding{Problem: fmt.Sprintf("%s: SHA-512 differs from the inventory (expected %s, found %s)", cp, d, got.SHA512),
+					File: cp, Expected: d, Found: got.SHA512.String()})
 			}
 			// Copies of files inside the package (bag-info.txt; format 1
 			// also kept the other tag files, METS and PREMIS) must equal them.
 			if inner, ok := strings.CutPrefix(name, id.PackageRoot(v)+"/"); ok {
 				if want, ok := members[inner]; ok && want != got {
-					bad(v, "%s: differs from the same file inside the package (expected %s, found %s)", cp, want.SHA512, got.SHA512)
+					bad(v, Finding{Problem: fmt.Sprintf("%s: differs from the same file inside the package (expected %s, found %s)", cp, want.SHA512, got.SHA512),
+						File: cp, Member: inner, Expected: want.SHA512.String(), Found: got.SHA512.String()})
 				}
 			}
 		}
@@ -154,17 +165,18 @@ func verifyVersion(ctx context.Context, store storage.Store, cat *catalog.DB, id
 	return nil
 }
 
-func verifyPackage(ctx context.Context, store storage.Store, id aip.ID, v int, cp, invDigest string, pkg catalog.Package, members map[string]digest.Pair, events []string, res *Result, bad func(int, string, ...any)) error {
+func verifyPackage(ctx context.Context, store storage.Store, id aip.ID, v int, cp, invDigest string, pkg catalog.Package, members map[string]digest.Pair, events []string, res *Result, bad func(int, Finding)) error {
 	want, err := digest.ParseSHA512(pkg.SHA512)
 	if err != nil {
 		return fmt.Errorf("catalog package digest: %w", err)
 	}
 	if invDigest != pkg.SHA512 {
-		bad(v, "%s: inventory digest %s differs from the catalog's %s", cp, invDigest, pkg.SHA512)
+		bad(v, Finding{Problem: fmt.Sprintf("%s: inventory digest %s differs from the catalog's %s", cp, invDigest, pkg.SHA512),
+			File: vn(v) + "/" + ocfl.InventoryFile, Expected: pkg.SHA512, Found: invDigest})
 	}
 	rc, err := store.Open(ctx, id.String(), cp)
 	if storage.IsDamage(err) {
-		bad(v, "%s: %v", cp, err)
+		bad(v, Finding{Problem: fmt.Sprintf("%s: %v", cp, err), File: cp, Expected: pkg.SHA512})
 		return nil
 	} else if err != nil {
 		return err
@@ -172,17 +184,19 @@ func verifyPackage(ctx context.Context, store storage.Store, id aip.ID, v int, c
 	defer rc.Close()
 	rep, err := aip.Verify(ctx, rc, aip.Expect{Root: id.PackageRoot(v), Package: &want, Size: pkg.Size, Members: members, Events: events})
 	if storage.IsDamage(err) { // the location answers, but not with this object's bytes
-		bad(v, "%s: %v", cp, err)
+		bad(v, Finding{Problem: fmt.Sprintf("%s: %v", cp, err), File: cp, Expected: pkg.SHA512})
 		return nil
 	} else if err != nil {
 		return fmt.Errorf("%s: %w: %v", cp, storage.ErrUnavailable, err)
 	}
 	res.Bytes += rep.PackageSize
 	for _, p := range rep.Problems {
-		bad(v, "%s: %s", id.PackageFile(v), p)
+		bad(v, Finding{Problem: fmt.Sprintf("%s: %s", id.PackageFile(v), p), File: cp, Member: p.Path, Expected: p.Want, Found: p.Got})
 	}
 	return nil
 }
+
+func vn(v int) string { return ocfl.VersionName(v) }
 
 func readAll(ctx context.Context, store storage.Store, id aip.ID, p string) ([]byte, error) {
 	rc, err := store.Open(ctx, id.String(), p)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs archivd's whole test suite on a fresh machine: installs the tools the
-# tests call (xmllint, zstd, GNU tar, coreutils, systemd-analyze), checks the static build,
+# tests call (xmllint, zstd, GNU tar, coreutils, systemd-analyze, chromium,
+# pdftotext, openssl), checks the static build,
 # runs every test with the race detector, then each fuzz target briefly.
 # Usage: scripts/test.sh        (FUZZTIME=30s scripts/test.sh for longer fuzzing)
 set -euo pipefail
@@ -12,6 +13,9 @@ command -v zstd >/dev/null || need+=(zstd)
 command -v mkfifo >/dev/null || need+=(coreutils)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v dpkg-deb >/dev/null || need+=(dpkg)
+command -v chromium >/dev/null || need+=(chromium)        # prints the fixity report's HTML to PDF
+command -v pdftotext >/dev/null || need+=(poppler-utils)  # reads that PDF's text back
+command -v openssl >/dev/null || need+=(openssl)          # docs/verify-reports.md's procedure
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo

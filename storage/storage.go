@@ -81,6 +81,15 @@ type Store interface {
 	// Objects lists the ids of all objects in the storage root.
 	Objects(ctx context.Context) ([]string, error)
 
+	// Restore writes one file of an existing object anew, the repair of a
+	// damaged or missing copy: f.Path is relative to the object root (e.g.
+	// "v1/content/x.tar.zst", "inventory.json"), and the bytes are verified
+	// against f.Digests while written (ErrDigest). Where the location keeps
+	// versions the damaged one stays, and Restore returns its storage
+	// version id ("" where there is none); a locked location puts the new
+	// version under its retention (and legal hold, if the old one had it).
+	Restore(ctx context.Context, id string, f File) (replaced string, err error)
+
 	// PutExtension stores a write-once file under the storage root's
 	// extensions/<ExtensionDir>/ folder. Storing identical bytes again is a
 	// no-op; different bytes under an existing name is an error.

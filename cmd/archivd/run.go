@@ -113,6 +113,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return c.quarantine(ctx, args[1:])
 	case "list":
 		return c.list(ctx, args[1:])
+	case "fixity":
+		return c.fixityCmd(ctx, args[1:])
+	case "report":
+		return c.reportCmd(ctx, args[1:])
+	case "keygen":
+		return c.keygen(ctx, args[1:])
 	case "version", "--version":
 		return c.versionCmd(args[1:])
 	case "help", "-h", "--help":

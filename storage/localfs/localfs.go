@@ -366,6 +366,48 @@ func writeVerified(dst string, f storage.File) error {
 	return out.Close()
 }
 
+// Restore implements storage.Store: the verified bytes go to a temporary
+// file beside the damaged one, are synced, and replace it by one rename.
+func (s *Store) Restore(ctx context.Context, id string, f storage.File) (string, error) {
+	if err := storage.CheckPath(f.Path); err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(filepath.Join(s.root, ocfl.RootDeclaration)); err != nil {
+		return "", fmt.Errorf("location %s: storage root %s is gone (not mounted?): %w: %v", s.name, s.root, storage.ErrUnavailable, err)
+	}
+	dst := filepath.Join(s.objectDir(id), filepath.FromSlash(f.Path))
+	tmp := dst + ".restore-" + randomHex()
+	if err := writeVerified(tmp, f); err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	if err := syncFile(tmp); err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	// A damaged path may have become a folder: it goes, the file comes.
+	if st, err := os.Lstat(dst); err == nil && st.IsDir() {
+		if err := os.RemoveAll(dst); err != nil {
+			os.Remove(tmp)
+			return "", err
+		}
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	return "", atomicfile.SyncDir(filepath.Dir(dst))
+}
+
+func syncFile(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
 // Inventory implements storage.Store.
 func (s *Store) Inventory(ctx context.Context, id string) ([]byte, error) {
 	obj := s.objectDir(id)

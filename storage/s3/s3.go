@@ -301,6 +301,50 @@ func (s *Store) upload(ctx context.Context, key string, f storage.File) error {
 	return lastErr
 }
 
+// Restore implements storage.Store: a new object version of the file,
+// read back and verified; the damaged version stays (named in the result)
+// and keeps its own retention. On a locked location the new version gets
+// the location's retention from now, and the legal hold if the damaged
+// version had one.
+func (s *Store) Restore(ctx context.Context, id string, f storage.File) (string, error) {
+	if err := storage.CheckPath(f.Path); err != nil {
+		return "", err
+	}
+	key := s.key(id, f.Path)
+	var replaced string
+	hold := false
+	if info, err := s.client.StatObject(ctx, s.cfg.Bucket, key, minio.StatObjectOptions{}); err == nil {
+		replaced = info.VersionID
+		if s.cfg.Lock != nil {
+			st, err := s.client.GetObjectLegalHold(ctx, s.cfg.Bucket, key, minio.GetObjectLegalHoldOptions{VersionID: info.VersionID})
+			hold = err == nil && st != nil && *st == minio.LegalHoldEnabled
+		}
+	}
+	var r io.Reader = bytes.NewReader(f.Data)
+	if f.Source != "" {
+		fh, err := os.Open(f.Source)
+		if err != nil {
+			return "", err
+		}
+		defer fh.Close()
+		r = fh
+	}
+	vid, err := s.putVerified(ctx, key, r, f.Size, f.Digests)
+	if err != nil {
+		return replaced, err
+	}
+	if err := s.retainKey(ctx, key, vid); err != nil {
+		return replaced, err
+	}
+	if hold {
+		st := minio.LegalHoldEnabled
+		if err := s.client.PutObjectLegalHold(ctx, s.cfg.Bucket, key, minio.PutObjectLegalHoldOptions{VersionID: vid, Status: &st}); err != nil {
+			return replaced, s.translate("set legal hold on", key, err)
+		}
+	}
+	return replaced, nil
+}
+
 // Commit implements storage.Store: content, then the version inventory and
 // its sidecar, then the root inventory and last its sidecar (the commit).
 // A crash leaves an uncommitted vN/ that the next Commit of that version

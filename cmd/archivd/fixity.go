@@ -1,0 +1,278 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/archivd/archivd/archive"
+	"github.com/archivd/archivd/daemon"
+	"github.com/archivd/archivd/fixity"
+	"github.com/archivd/archivd/report"
+	"github.com/archivd/archivd/sign"
+)
+
+// fixityCmd: fixity run | fixity status.
+func (c *cli) fixityCmd(ctx context.Context, args []string) int {
+	if len(args) == 0 || (args[0] != "run" && args[0] != "status") {
+		fmt.Fprintln(c.errw, "usage: archivd fixity run|status --config FILE ...")
+		return exitUsage
+	}
+	if args[0] == "status" {
+		return c.fixityStatus(ctx, args[1:])
+	}
+	var all, quick, full bool
+	var aips multi
+	var location string
+	cfg, pos, code := c.configured("fixity run", args[1:], func(fs *flag.FlagSet) {
+		fs.BoolVar(&all, "all", false, "every copy now, whatever the cycle")
+		fs.Var(&aips, "aip", "only this AIP (repeatable)")
+		fs.StringVar(&location, "location", "", "only copies at this location")
+		fs.BoolVar(&quick, "quick", false, "quick check: present, size, stored digest; reads no content")
+		fs.BoolVar(&full, "full", false, "full check: every byte of every copy (the default)")
+	})
+	if code != exitOK {
+		return code
+	}
+	if len(pos) > 0 || (quick && full) {
+		fmt.Fprintln(c.errw, "usage: archivd fixity run --config FILE [--all | --aip ID...] [--location NAME] [--quick|--full]")
+		return exitUsage
+	}
+	o := fixity.Options{Kind: fixity.Full, All: all || len(aips) > 0, AIPs: aips, Location: location}
+	if quick {
+		o.Kind = fixity.Quick
+	}
+	if !o.All {
+		// By hand without --all: what the schedule would take now.
+		o.Interval = daemon.Interval(cfg.Schedule.Fixity, cfg.Zone)
+	}
+	if isTerminal(c.errw) {
+		var bar *progressbar.ProgressBar
+		o.Progress = func(done, total int, bytes int64) {
+			if bar == nil {
+				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(c.errw), progressbar.OptionSetDescription("fixity"),
+					progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+			}
+			bar.Set(done)
+		}
+	}
+	return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
+		run, err := a.Fixity(ctx, o)
+		if run != nil {
+			for _, r := range run.Copies {
+				state := strings.ToUpper(r.Outcome)
+				fmt.Fprintf(c.out, "%-11s %s at %s (%s, %d bytes)\n", state, r.AIP, r.Location, r.Kind, r.Bytes)
+				if r.Note != "" {
+					fmt.Fprintf(c.out, "  note: %s\n", r.Note)
+				}
+				for _, f := range r.Findings {
+					fmt.Fprintf(c.out, "  damage: %s\n", f)
+				}
+				if r.Repair != "" {
+					fmt.Fprintf(c.out, "  repair: %s\n", r.Repair)
+				}
+				if r.Err != nil {
+					fmt.Fprintf(c.out, "  %v\n", r.Err)
+				}
+			}
+			fmt.Fprintf(c.out, "fixity run %s: %s\n", run.ID, run.Summary())
+		}
+		switch {
+		case err != nil:
+			fmt.Fprintf(c.errw, "archivd: fixity run: %v\n", err)
+			return exitCode(err)
+		case run.Count(fixity.OutcomeDamaged) > 0:
+			fmt.Fprintln(c.errw, "archivd: DAMAGE THAT COULD NOT BE REPAIRED: see the lines above; the report lists it until a repair")
+			return exitDataErr
+		case !run.Complete:
+			return exitUnavailable
+		}
+		return exitOK
+	})
+}
+
+func (c *cli) fixityStatus(ctx context.Context, args []string) int {
+	cfg, _, code := c.configured("fixity status", args, nil)
+	if code != exitOK {
+		return code
+	}
+	return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
+		var locs []string
+		for _, l := range cfg.Locations {
+			locs = append(locs, l.Name)
+		}
+		now := time.Now()
+		st, err := fixity.StatusOf(ctx, a.Catalog(), locs, time.Duration(cfg.Fixity.CycleDays)*24*time.Hour, now)
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: fixity status: %v\n", err)
+			return exitFailure
+		}
+		fmt.Fprintf(c.out, "cycle: every copy fully re-read within %d days\n", cfg.Fixity.CycleDays)
+		for _, l := range st.Locations {
+			oldest := "never"
+			if l.OldestVerified != "" {
+				oldest = l.OldestVerified + fmt.Sprintf(" (%s ago)", l.Age(now).Round(time.Minute))
+			}
+			fmt.Fprintf(c.out, "%-12s %5.1f %% verified within the cycle (%d of %d AIPs, %s); oldest verification %s", l.Location, l.Ratio*100, l.Verified, l.Copies, humanBytes(l.Bytes), oldest)
+			if l.OldestAIP != "" {
+				fmt.Fprintf(c.out, ": %s", l.OldestAIP)
+			}
+			fmt.Fprintln(c.out)
+		}
+		if len(st.OpenDamage) == 0 {
+			fmt.Fprintln(c.out, "open damage: none")
+			return exitOK
+		}
+		fmt.Fprintf(c.out, "OPEN DAMAGE: %d\n", len(st.OpenDamage))
+		for _, d := range st.OpenDamage {
+			fmt.Fprintf(c.out, "  %s v%d at %s, found %s: %s\n", d.AIP, d.Version, d.Location, d.FoundAt, d.Problem)
+		}
+		return exitDataErr
+	})
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
+}
+
+// multi is a repeatable string flag.
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
+
+// keygen creates the archive's signing key.
+func (c *cli) keygen(ctx context.Context, args []string) int {
+	var out string
+	cfg, _, code := c.configured("keygen", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&out, "out", "", "write the key here instead of signing.key_file")
+	})
+	if code != exitOK {
+		return code
+	}
+	path := out
+	if path == "" {
+		if cfg.Signing.Systemd != "" {
+			fmt.Fprintf(c.errw, "archivd keygen: signing.systemd is set: create the key with --out FILE, then encrypt it as the credential:\n  systemd-creds encrypt --name=%s FILE /etc/credstore.encrypted/%s\nand remove FILE\n", cfg.Signing.Systemd, cfg.Signing.Systemd)
+			return exitUsage
+		}
+		path = cfg.Signing.KeyFile
+	}
+	k, err := sign.Generate(path)
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: keygen: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintf(c.out, "private key: %s (mode 0600; keep it secret, back it up)\npublic key:  %s\nfingerprint: %s\n", k.Path, sign.PublicPath(k.Path), k.Public().Fingerprint())
+	fmt.Fprintln(c.out, "Publish the fingerprint to your auditors by another way than the reports (a letter, the intranet): it ties the reports to this archive.")
+	return exitOK
+}
+
+// reportCmd: report build | report verify.
+func (c *cli) reportCmd(ctx context.Context, args []string) int {
+	if len(args) > 0 && args[0] == "verify" {
+		return c.reportVerify(args[1:])
+	}
+	if len(args) == 0 || args[0] != "build" {
+		fmt.Fprintln(c.errw, "usage: archivd report build --config FILE --period YYYY-MM | archivd report verify [--key PUB.pem] REPORT.json")
+		return exitUsage
+	}
+	var period, dir string
+	cfg, _, code := c.configured("report build", args[1:], func(fs *flag.FlagSet) {
+		fs.StringVar(&period, "period", "", "the month, YYYY-MM (default: the last full month)")
+		fs.StringVar(&dir, "dir", "", "the reports folder (default fixity.reports)")
+	})
+	if code != exitOK {
+		return code
+	}
+	now := time.Now()
+	if period == "" {
+		period = now.In(cfg.Zone).AddDate(0, 0, -now.In(cfg.Zone).Day()).Format("2006-01")
+	}
+	if dir == "" {
+		dir = cfg.Fixity.Reports
+	}
+	key, err := sign.Load(cfg.SigningKeyPath())
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: report build: %v\n", err)
+		return exitConfig
+	}
+	return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
+		var locs []string
+		for _, l := range cfg.Locations {
+			locs = append(locs, l.Name)
+		}
+		p, r, err := report.Build(ctx, a.Catalog(), key, report.Input{Period: period, Zone: cfg.Zone, Locations: locs,
+			Cycle: time.Duration(cfg.Fixity.CycleDays) * 24 * time.Hour, Organization: cfg.Archive.Organization, Contact: cfg.Archive.Contact,
+			Generator: "archivd " + version, Dir: dir, Now: now})
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: report build: %v\n", err)
+			return exitFailure
+		}
+		s := r.Summary
+		fmt.Fprintf(c.out, "report %d for %s: %s (signed: %s%s)\n", r.Sequence, period, p, p, sign.Suffix)
+		for _, f := range r.Files {
+			fmt.Fprintf(c.out, "  %s\n", f.Name)
+		}
+		fmt.Fprintf(c.out, "%d checks of %d AIPs, %s; damage found %d, repaired %d, open %d; coverage %.1f %%; key %s\n",
+			s.Checks, s.AIPsChecked, humanBytes(s.BytesChecked), s.DamageFound, s.DamageRepaired, s.DamageOpen, s.Coverage*100, r.SigningKey.Fingerprint)
+		return exitOK
+	})
+}
+
+func (c *cli) reportVerify(args []string) int {
+	var keyPath string
+	pos, ok := c.flags("report verify", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&keyPath, "key", "", "the archive's public key (PEM) to require")
+	})
+	if !ok || len(pos) != 1 {
+		fmt.Fprintln(c.errw, "usage: archivd report verify [--key PUB.pem] REPORT.json")
+		return exitUsage
+	}
+	var pin *sign.Public
+	if keyPath != "" {
+		k, err := sign.LoadPublic(keyPath)
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: report verify: %v\n", err)
+			return exitUsage
+		}
+		pin = &k
+	}
+	v, err := report.Verify(pos[0], pin)
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: report verify: %v\n", err)
+		if errors.Is(err, fs.ErrNotExist) {
+			return exitUsage
+		}
+		return exitDataErr
+	}
+	for _, r := range v.Chain {
+		if len(r.Problems) == 0 {
+			fmt.Fprintf(c.out, "OK      %s (report %d, key %s)\n", r.File, r.Sequence, r.Fingerprint)
+			continue
+		}
+		fmt.Fprintf(c.out, "INVALID %s (report %d)\n", r.File, r.Sequence)
+		for _, p := range r.Problems {
+			fmt.Fprintf(c.out, "  %s\n", p)
+		}
+	}
+	if !v.OK() {
+		return exitDataErr
+	}
+	if !v.Pinned {
+		fmt.Fprintf(c.out, "Signed with key %s: compare it with the fingerprint the archive published (or pass --key).\n", v.Chain[0].Fingerprint)
+	}
+	return exitOK
+}
