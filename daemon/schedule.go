@@ -84,6 +84,9 @@ func Interval(spec string, zone *time.Location) time.Duration {
 }
 
 func (d *Daemon) startSchedule(ctx context.Context) (*scheduler, error) {
+	if d.conf().Schedule.Fixity == "" {
+		d.log.Warn().Msg("schedule.fixity is empty: stored copies are never checked by the service (docs/operations.md, Fixity)")
+	}
 	s := &scheduler{d: d, ctx: ctx, jobs: d.Jobs(), c: cron.New(cron.WithParser(config.CronParser), cron.WithLocation(d.conf().Zone))}
 	last := map[string]time.Time{}
 	runs, err := d.a.Catalog().ScheduleRuns(ctx)

@@ -13,10 +13,10 @@ import (
 // at once, so fixity never takes the bandwidth ingest needs.
 type limiter struct{ l *rate.Limiter }
 
-// burst is the most read at once; reads are cut to it.
-const burst = 1 << 20
-
+// newLimiter allows bytesPerSec, in reads of at most a tenth of a second's
+// budget (4 KiB to 1 MiB each).
 func newLimiter(bytesPerSec int64) *limiter {
+	burst := int(min(max(bytesPerSec/10, 4<<10), 1<<20))
 	return &limiter{rate.NewLimiter(rate.Limit(bytesPerSec), burst)}
 }
 
@@ -41,13 +41,15 @@ type throttledReader struct {
 }
 
 func (r *throttledReader) Read(p []byte) (int, error) {
-	if len(p) > burst {
-		p = p[:burst]
+	if b := r.lim.l.Burst(); len(p) > b {
+		p = p[:b]
 	}
 	n, err := r.ReadCloser.Read(p)
 	if n > 0 {
 		if werr := r.lim.l.WaitN(r.ctx, n); werr != nil && err == nil {
-			err = werr
+			// The budget would outlast the run's deadline: the run ends there.
+			<-r.ctx.Done()
+			err = r.ctx.Err()
 		}
 	}
 	return n, err

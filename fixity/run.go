@@ -246,7 +246,7 @@ func (c *Checker) Run(ctx context.Context, o Options) (*Run, error) {
 	go func() { wg.Wait(); close(results) }()
 	var recErr error
 	for r := range results {
-		if work.Err() != nil && ctx.Err() == nil && r.Outcome == OutcomeUnavailable && errors.Is(r.Err, context.DeadlineExceeded) {
+		if work.Err() != nil && ctx.Err() == nil && r.Outcome == OutcomeUnavailable {
 			continue // cut by max_run: checked in the next run, not called unavailable
 		}
 		if ctx.Err() != nil && r.Outcome == OutcomeUnavailable {

@@ -30,7 +30,15 @@ type Finding struct {
 }
 
 func (f Finding) String() string {
-	return fmt.Sprintf("%s v%d: %s", f.Location, f.Version, f.Problem)
+	s := fmt.Sprintf("%s v%d: %s", f.Location, f.Version, f.Problem)
+	if f.Expected != "" && !strings.Contains(f.Problem, f.Expected) {
+		found := f.Found
+		if found == "" {
+			found = "nothing readable"
+		}
+		s += fmt.Sprintf(" (expected %s, found %s)", f.Expected, found)
+	}
+	return s
 }
 
 // Result is the outcome of checking one AIP.
