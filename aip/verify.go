@@ -123,7 +123,10 @@ func (t *trackedReader) Read(p []byte) (int, error) {
 // so the stored object's digest can be named); a failing reader as
 // *ReadError. It also returns the digests and size of the compressed stream.
 func Walk(ctx context.Context, r io.Reader, fn func(h *tar.Header, body io.Reader) error) (digest.Pair, int64, error) {
-	ph := digest.NewHasher()
+	// The package's digests are computed beside decompression and the
+	// members' digests, on the other core.
+	ph := digest.NewAsync()
+	defer ph.Close()
 	tr := &trackedReader{r: io.TeeReader(r, ph)}
 	damaged := func(err error) (digest.Pair, int64, error) {
 		if _, rerr := io.Copy(io.Discard, tr); rerr != nil || tr.err != nil {

@@ -103,3 +103,79 @@ func (h *Hasher) Sum() Pair {
 func Of(b []byte) Pair {
 	return Pair{SHA512: sha512.Sum512(b), SHA256: sha256.Sum256(b)}
 }
+
+// Async hashes what is written to it on its own goroutine, so that the
+// writer (a reader feeding a decompressor, say) goes on at once: on two
+// cores the package's digests and its members' digests are computed side
+// by side. Writes are copied into a few fixed buffers; memory stays at
+// asyncBuffers × asyncBufSize whatever the stream's length.
+type Async struct {
+	h    *Hasher
+	full chan []byte
+	free chan []byte
+	cur  []byte
+	done chan struct{}
+	n    int64
+	sum  *Pair
+}
+
+const (
+	asyncBuffers = 4
+	asyncBufSize = 512 << 10
+)
+
+// NewAsync starts an Async hasher; call Sum (or Close) to stop it.
+func NewAsync() *Async {
+	a := &Async{h: NewHasher(), full: make(chan []byte, asyncBuffers), free: make(chan []byte, asyncBuffers), done: make(chan struct{})}
+	for range asyncBuffers {
+		a.free <- make([]byte, 0, asyncBufSize)
+	}
+	go func() {
+		defer close(a.done)
+		for b := range a.full {
+			a.h.Write(b)
+			a.free <- b[:0]
+		}
+	}()
+	return a
+}
+
+// Write never fails.
+func (a *Async) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if a.cur == nil {
+			a.cur = <-a.free
+		}
+		c := copy(a.cur[len(a.cur):cap(a.cur)], p)
+		a.cur, p = a.cur[:len(a.cur)+c], p[c:]
+		if len(a.cur) == cap(a.cur) {
+			a.full <- a.cur
+			a.cur = nil
+		}
+	}
+	a.n += int64(n)
+	return n, nil
+}
+
+// Size is the number of bytes written so far.
+func (a *Async) Size() int64 { return a.n }
+
+// Sum waits for the hashing to finish and returns the digests; nothing may
+// be written after it.
+func (a *Async) Sum() Pair {
+	if a.sum == nil {
+		if a.cur != nil && len(a.cur) > 0 {
+			a.full <- a.cur
+			a.cur = nil
+		}
+		close(a.full)
+		<-a.done
+		s := a.h.Sum()
+		a.sum = &s
+	}
+	return *a.sum
+}
+
+// Close stops the hashing goroutine (Sum does too); safe to call twice.
+func (a *Async) Close() { a.Sum() }
