@@ -33,6 +33,11 @@ const (
 	Quick Kind = "quick"
 )
 
+// QuickDetailPrefix starts the audit detail of a quick check, which
+// verifies no content: a catalog rebuild does not count it as a full
+// verification.
+const QuickDetailPrefix = "quick check of "
+
 // Outcomes of one copy's check, as recorded and reported.
 const (
 	OutcomeOK          = "ok"

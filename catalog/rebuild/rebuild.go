@@ -16,6 +16,7 @@ import (
 	"github.com/archivd/archivd/catalog"
 	"github.com/archivd/archivd/catalog/rows"
 	"github.com/archivd/archivd/digest"
+	"github.com/archivd/archivd/fixity"
 	"github.com/archivd/archivd/ocfl"
 	"github.com/archivd/archivd/storage"
 )
@@ -62,7 +63,9 @@ func Run(ctx context.Context, stores []storage.Store, cat *catalog.DB, log *audi
 		// Events first: the copies' verification times come from them.
 		verified := map[string]string{} // "aip location" -> time of the last successful check
 		n, err := log.Verify(func(e audit.Entry) error {
-			if e.Outcome == audit.OutcomeSuccess && (e.Type == audit.TypeIngestion || e.Type == audit.TypeFixityCheck || e.Type == audit.TypeReplication) && e.AIP != "" {
+			// A quick check reads no content: it verifies nothing in full.
+			quick := strings.HasPrefix(e.Detail, fixity.QuickDetailPrefix)
+			if e.Outcome == audit.OutcomeSuccess && (e.Type == audit.TypeIngestion || e.Type == audit.TypeFixityCheck || e.Type == audit.TypeReplication) && e.AIP != "" && !quick {
 				verified[e.AIP+" "+e.Location] = e.Time
 			}
 			return next.PutEvent(ctx, catalog.Event{Seq: e.Seq, Hash: e.Hash(), Time: e.Time, Type: e.Type, AIP: e.AIP,
