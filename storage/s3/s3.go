@@ -249,7 +249,7 @@ func (s *Store) putVerified(ctx context.Context, key string, r io.Reader, size i
 		s.forgetUpload(ctx, key)
 	}
 	if err := s.readBack(ctx, key, info.VersionID, size, want); err != nil {
-		return "", err
+		return info.VersionID, err
 	}
 	return info.VersionID, nil
 }
@@ -320,7 +320,9 @@ func (s *Store) Restore(ctx context.Context, id string, f storage.File) (string,
 			hold = err == nil && st != nil && *st == minio.LegalHoldEnabled
 		}
 	}
-	var r io.Reader = bytes.NewReader(f.Data)
+	// The bytes are checked before they replace anything: a wrong source
+	// must not become the current version of a stored file.
+	var r io.ReadSeeker = bytes.NewReader(f.Data)
 	if f.Source != "" {
 		fh, err := os.Open(f.Source)
 		if err != nil {
@@ -329,8 +331,22 @@ func (s *Store) Restore(ctx context.Context, id string, f storage.File) (string,
 		defer fh.Close()
 		r = fh
 	}
+	h := digest.NewHasher()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", err
+	}
+	if h.Size() != f.Size || h.Sum() != f.Digests {
+		return "", fmt.Errorf("restore %s: %w: expected %d bytes sha512 %s, the source has %d bytes sha512 %s", f.Path, storage.ErrDigest, f.Size, f.Digests.SHA512, h.Size(), h.Sum().SHA512)
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
 	vid, err := s.putVerified(ctx, key, r, f.Size, f.Digests)
 	if err != nil {
+		if errors.Is(err, storage.ErrDigest) && vid != "" {
+			// Read back wrong: the new version goes, the one before shows again.
+			s.client.RemoveObject(ctx, s.cfg.Bucket, key, minio.RemoveObjectOptions{VersionID: vid})
+		}
 		return replaced, err
 	}
 	if err := s.retainKey(ctx, key, vid); err != nil {

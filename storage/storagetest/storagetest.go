@@ -153,6 +153,31 @@ func Run(t *testing.T, env Env) {
 		}
 		check(t, s)
 	})
+	t.Run("Restore", func(t *testing.T) {
+		s := env.Open(t)
+		id := "urn:uuid:01937a3b-6c2e-7cc0-8a1b-000000000005"
+		if err := s.Commit(ctx, NewCommit(t, nil, id, file("a.txt", "alpha"))); err != nil {
+			t.Fatal(err)
+		}
+		bad := file("v1/content/a.txt", "omega")
+		bad.Digests = digest.Of([]byte("alpha"))
+		if _, err := s.Restore(ctx, id, bad); !errors.Is(err, storage.ErrDigest) {
+			t.Errorf("Restore with bytes that do not match their digests: %v", err)
+		}
+		if got := readAll(t, s, id, "v1/content/a.txt"); got != "alpha" {
+			t.Fatalf("a refused Restore changed the file: %q", got)
+		}
+		if _, err := s.Restore(ctx, id, file("v1/content/a.txt", "alpha")); err != nil {
+			t.Fatal(err)
+		}
+		if got := readAll(t, s, id, "v1/content/a.txt"); got != "alpha" {
+			t.Errorf("after Restore: %q", got)
+		}
+		if _, err := s.Restore(ctx, id, file("../escape", "x")); err == nil {
+			t.Error("Restore accepted a path that escapes the object")
+		}
+		check(t, s)
+	})
 	t.Run("NotFound", func(t *testing.T) {
 		s := env.Open(t)
 		id := "urn:uuid:01937a3b-6c2e-7cc0-8a1b-000000000004"
