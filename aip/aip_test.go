@@ -29,6 +29,10 @@ var testRecord = Record{
 	Events: []Event{
 		{ID: "0c4f3c1e-2a5b-4f6e-9d1a-1b2c3d4e5f60", Type: "ingestion", Time: time.Date(2026, 11, 28, 14, 3, 7, 0, time.UTC), Outcome: "success", Detail: "case folder ingested"},
 	},
+	// A retention class: bag-info.txt and a PREMIS rights statement, which
+	// TestMETSAndPREMISValidate checks against the schema.
+	Retention: &Retention{Class: "bau", Period: "30 years", Trigger: "closed", TriggerDate: "2024-06-14", Ends: "2054-12-31", Action: "offer",
+		Basis: "class bau (record class 63.*): counted from the closing date of the case"},
 }
 
 func memFile(path, content string, mtime time.Time) InputFile {
@@ -415,6 +419,21 @@ func TestRawFrameAndTheSampling(t *testing.T) {
 		frame[len(frame)-1] ^= 1
 		if _, err := dec.DecodeAll(frame, nil); err == nil {
 			t.Errorf("raw frame of %d bytes with a wrong checksum decoded", n)
+		}
+	}
+}
+
+func TestRetentionRecorded(t *testing.T) {
+	pkg, _ := build(t)
+	info := member(t, pkg, TagBagInfo)
+	r := RetentionFromBagInfo(info)
+	if r == nil || r.Class != "bau" || r.Ends != "2054-12-31" || r.Trigger != "closed" || r.TriggerDate != "2024-06-14" || r.Action != "offer" || r.Period != "30 years" {
+		t.Errorf("retention read back from bag-info.txt: %+v\n%s", r, info)
+	}
+	premis := string(member(t, pkg, PathPREMIS))
+	for _, want := range []string{"<premis:rightsBasis>Other</premis:rightsBasis>", "<premis:endDate>2054-12-31</premis:endDate>", "class bau, 30 years from closed 2024-06-14"} {
+		if !strings.Contains(premis, want) {
+			t.Errorf("PREMIS lacks %q", want)
 		}
 	}
 }

@@ -138,3 +138,15 @@ func MetadataFromBagInfo(b []byte) Metadata {
 	}
 	return m
 }
+
+// RetentionFromBagInfo reads the retention recorded in bag-info.txt (nil:
+// none was decided, or a format 1 AIP).
+func RetentionFromBagInfo(b []byte) *Retention {
+	class := bagInfoField(b, "Retention-Class")
+	if class == "" {
+		return nil
+	}
+	r := &Retention{Class: class, Period: bagInfoField(b, "Retention-Period"), Ends: bagInfoField(b, "Retention-Ends"), Action: bagInfoField(b, "Retention-Action")}
+	r.Trigger, r.TriggerDate, _ = strings.Cut(bagInfoField(b, "Retention-Trigger"), " ")
+	return r
+}

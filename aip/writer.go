@@ -70,6 +70,20 @@ type Record struct {
 	// or "inbox <name>/<case>"): kept in bag-info.txt so that once-only
 	// survives the loss of the catalog.
 	Origin string
+	// Retention is the retention decided at ingest (nil: no class).
+	Retention *Retention
+}
+
+// Retention is how long the AIP is kept, as decided at ingest: recorded in
+// bag-info.txt (Retention-*) and in PREMIS as a rights statement.
+type Retention struct {
+	Class       string
+	Period      string // "10 years" or "permanent"
+	Trigger     string // closed or ingest
+	TriggerDate string // YYYY-MM-DD
+	Ends        string // last day kept, YYYY-MM-DD; "" when permanent
+	Action      string // destroy, offer, review
+	Basis       string // how the dates were found, in words
 }
 
 // FormatInfo is what format identification found for one file; aip
@@ -617,5 +631,12 @@ func bagInfo(rec Record, meta Metadata, oxum string) string {
 	line("Case-Opened", meta.Opened)
 	line("Case-Closed", meta.Closed)
 	line("Case-Delivery", EscapePath(rec.Origin))
+	if r := rec.Retention; r != nil {
+		line("Retention-Class", r.Class)
+		line("Retention-Period", r.Period)
+		line("Retention-Trigger", r.Trigger+" "+r.TriggerDate)
+		line("Retention-Ends", r.Ends)
+		line("Retention-Action", r.Action)
+	}
 	return b.String()
 }

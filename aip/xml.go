@@ -244,6 +244,33 @@ func renderPREMIS(x *xw, rec Record, meta Metadata, ms []Member) {
 		x.text("premis:agentType", "organization", "authority", "agentType", "valueURI", vocab+"agentType/org")
 		x.close("premis:agent")
 	}
+	if r := rec.Retention; r != nil {
+		// The retention decided at ingest, as a rights statement about the
+		// whole package (PREMIS 3: rights basis "other").
+		x.open("premis:rights")
+		x.open("premis:rightsStatement")
+		x.open("premis:rightsStatementIdentifier")
+		x.text("premis:rightsStatementIdentifierType", "local")
+		x.text("premis:rightsStatementIdentifierValue", "retention")
+		x.close("premis:rightsStatementIdentifier")
+		x.text("premis:rightsBasis", "Other")
+		x.open("premis:otherRightsInformation")
+		x.text("premis:otherRightsBasis", "retention schedule (Aufbewahrungsfrist)")
+		x.open("premis:otherRightsApplicableDates")
+		x.text("premis:startDate", r.TriggerDate)
+		if r.Ends != "" { // none: permanent
+			x.text("premis:endDate", r.Ends)
+		}
+		x.close("premis:otherRightsApplicableDates")
+		x.text("premis:otherRightsNote", xmlSafe(fmt.Sprintf("class %s, %s from %s %s; at the end: %s. %s", r.Class, r.Period, r.Trigger, r.TriggerDate, r.Action, r.Basis)))
+		x.close("premis:otherRightsInformation")
+		x.open("premis:linkingObjectIdentifier")
+		x.text("premis:linkingObjectIdentifierType", "URN")
+		x.text("premis:linkingObjectIdentifierValue", rec.ID.String())
+		x.close("premis:linkingObjectIdentifier")
+		x.close("premis:rightsStatement")
+		x.close("premis:rights")
+	}
 	x.close("premis:premis")
 }
 

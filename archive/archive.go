@@ -82,13 +82,14 @@ func (e *LockedError) Error() string {
 
 // Archive is an opened data directory with its locations.
 type Archive struct {
-	cfg    atomic.Pointer[config.Config] // swapped whole by SetConfig
-	opts   Options
-	log    zerolog.Logger
-	lock   *os.File
-	cat    *catalog.DB
-	trail  *Trail
-	stores []storage.Store // in configuration order
+	cfg     atomic.Pointer[config.Config] // swapped whole by SetConfig
+	opts    Options
+	log     zerolog.Logger
+	lock    *os.File
+	cat     *catalog.DB
+	trail   *Trail
+	stores  []storage.Store // in configuration order
+	crashes int             // steps reached, for fault injection (crash)
 }
 
 // Open opens the archive a configuration describes. A Writer takes the

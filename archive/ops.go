@@ -75,6 +75,7 @@ func (a *Archive) Ingester(o IngestOptions) (*ingest.Ingester, error) {
 		Organization: cfg.Archive.Organization, Contact: cfg.Archive.Contact, Zone: cfg.Zone,
 		Options:  aip.Options{Level: cfg.Package.CompressionLevel, FrameSize: cfg.Package.FrameSizeMiB << 20},
 		Software: a.opts.Software, Version: a.opts.Version, Log: a.log,
+		Classes: cfg.Retention.Classes,
 	}, nil
 }
 
@@ -296,8 +297,10 @@ type HoldResult struct {
 }
 
 // Hold sets (on) or clears the legal hold on every copy of an AIP; each
-// location's outcome is an audit event.
-func (a *Archive) Hold(ctx context.Context, id aip.ID, on bool) ([]HoldResult, error) {
+// location's outcome is an audit event. The hold, with its reason and who
+// set it, is recorded in the catalog first: it blocks disposal whether or
+// not a location has Object Lock.
+func (a *Archive) Hold(ctx context.Context, id aip.ID, on bool, reason string, who Actor) ([]HoldResult, error) {
 	copies, err := a.cat.Copies(ctx, id.String(), 1)
 	if err != nil {
 		return nil, err
@@ -305,7 +308,26 @@ func (a *Archive) Hold(ctx context.Context, id aip.ID, on bool) ([]HoldResult, e
 	if len(copies) == 0 {
 		return nil, fmt.Errorf("hold %s: no copy recorded: %w", id, catalog.ErrNotFound)
 	}
+	if strings.TrimSpace(reason) == "" {
+		return nil, fmt.Errorf("hold %s: a reason is required (--reason)", id)
+	}
+	now := time.Now().UTC().Format(time.RFC3339)
+	if on {
+		err = a.cat.PutHold(ctx, catalog.Hold{AIP: id.String(), SetAt: now, SetBy: who.String(), Reason: reason})
+	} else {
+		err = a.cat.ClearHolds(ctx, id.String(), now, who.String(), reason)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if b, err := a.cat.PendingBatchOf(ctx, id.String()); err == nil && b != "" && on {
+		a.log.Warn().Str("aip", id.String()).Str("batch", b).Msg("the AIP is in a disposal batch: the hold keeps it from being destroyed")
+	}
 	typ := map[bool]string{true: audit.TypeLegalHoldSet, false: audit.TypeLegalHoldClear}[on]
+	if _, err := a.trail.Record(ctx, audit.Entry{Type: typ, AIP: id.String(), Outcome: audit.OutcomeSuccess,
+		Detail: fmt.Sprintf("by %s: %s (recorded in the catalog: no disposal while it holds)", who, reason)}); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
 	var out []HoldResult
 	for _, cp := range copies {
 		locker, ok := a.Store(cp.Location).(storage.Locker)
@@ -314,9 +336,9 @@ func (a *Archive) Hold(ctx context.Context, id aip.ID, on bool) ([]HoldResult, e
 			continue
 		}
 		r := HoldResult{Location: cp.Location, Locked: true, Err: locker.LegalHold(ctx, id.String(), on)}
-		entry := audit.Entry{Type: typ, AIP: id.String(), Location: cp.Location, Outcome: audit.OutcomeSuccess}
+		entry := audit.Entry{Type: typ, AIP: id.String(), Location: cp.Location, Outcome: audit.OutcomeSuccess, Detail: fmt.Sprintf("by %s: %s", who, reason)}
 		if r.Err != nil {
-			entry.Outcome, entry.Detail = audit.OutcomeFailure, r.Err.Error()
+			entry.Outcome, entry.Detail = audit.OutcomeFailure, entry.Detail+"; "+r.Err.Error()
 		}
 		if _, err := a.trail.Record(ctx, entry); err != nil {
 			return out, fmt.Errorf("audit: %w", err)
@@ -329,5 +351,5 @@ func (a *Archive) Hold(ctx context.Context, id aip.ID, on bool) ([]HoldResult, e
 // RebuildCatalog builds a new catalog from storage and the audit log and
 // swaps it in when complete (see catalog/rebuild).
 func (a *Archive) RebuildCatalog(ctx context.Context) (*rebuild.Stats, error) {
-	return rebuild.Run(ctx, a.stores, a.cat, a.trail.log)
+	return rebuild.Run(ctx, a.stores, a.cat, a.trail.log, a.conf().Zone)
 }

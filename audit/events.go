@@ -20,6 +20,13 @@ const (
 	TypeLegalHoldSet   = "legal hold set"
 	TypeLegalHoldClear = "legal hold cleared"
 	TypeScheduledRun   = "scheduled run"
+	// Retention and disposition: PREMIS "policy assignment" and "deletion";
+	// the steps of a disposal batch in archivd's own words.
+	TypePolicyAssignment = "policy assignment"
+	TypeDeletion         = "deletion"
+	TypeDisposalProposed = "disposal proposed"
+	TypeDisposalApproved = "disposal approved"
+	TypeOffered          = "offered to the archive"
 
 	OutcomeSuccess = "success"
 	OutcomeFailure = "failure"

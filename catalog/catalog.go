@@ -93,6 +93,30 @@ var migrations = []string{
 		expected TEXT NOT NULL, found TEXT NOT NULL, stored_version TEXT NOT NULL,
 		repaired_at TEXT NOT NULL DEFAULT '', repair TEXT NOT NULL DEFAULT '');
 	CREATE INDEX damage_open ON damage(repaired_at, aip);`,
+	// 6: retention and disposition. Primary: a recompute changes what
+	// bag-info.txt recorded at ingest, holds and disposals happen after it.
+	`CREATE TABLE retention (
+		aip TEXT PRIMARY KEY, class TEXT NOT NULL, period TEXT NOT NULL, trigger TEXT NOT NULL, trigger_date TEXT NOT NULL,
+		ends TEXT NOT NULL, due TEXT NOT NULL, action TEXT NOT NULL, basis TEXT NOT NULL, decided TEXT NOT NULL);
+	CREATE INDEX retention_due ON retention(due);
+	CREATE TABLE holds (
+		id INTEGER PRIMARY KEY, aip TEXT NOT NULL, set_at TEXT NOT NULL, set_by TEXT NOT NULL, reason TEXT NOT NULL,
+		cleared_at TEXT NOT NULL DEFAULT '', cleared_by TEXT NOT NULL DEFAULT '', clear_reason TEXT NOT NULL DEFAULT '');
+	CREATE INDEX holds_open ON holds(aip, cleared_at);
+	CREATE TABLE disposal_batches (
+		id TEXT PRIMARY KEY, action TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL,
+		proposed_by TEXT NOT NULL, proposed_at TEXT NOT NULL, approved_by TEXT NOT NULL DEFAULT '', approved_at TEXT NOT NULL DEFAULT '',
+		executed_at TEXT NOT NULL DEFAULT '', certificate TEXT NOT NULL DEFAULT '');
+	CREATE TABLE disposal_items (
+		batch TEXT NOT NULL, aip TEXT NOT NULL, state TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', PRIMARY KEY (batch, aip));
+	CREATE TABLE disposal_objects (
+		batch TEXT NOT NULL, aip TEXT NOT NULL, location TEXT NOT NULL, path TEXT NOT NULL, version_id TEXT NOT NULL,
+		size INTEGER NOT NULL, state TEXT NOT NULL, deleted_at TEXT NOT NULL DEFAULT '',
+		PRIMARY KEY (batch, location, aip, path, version_id));
+	CREATE TABLE tombstones (
+		aip TEXT PRIMARY KEY, reference TEXT NOT NULL, title TEXT NOT NULL, agency TEXT NOT NULL, record_class TEXT NOT NULL,
+		opened TEXT NOT NULL, closed TEXT NOT NULL, created TEXT NOT NULL, class TEXT NOT NULL, ends TEXT NOT NULL,
+		package_sha512 TEXT NOT NULL, batch TEXT NOT NULL, proposed_by TEXT NOT NULL, approved_by TEXT NOT NULL, executed_at TEXT NOT NULL);`,
 }
 
 // DerivedTables can be rebuilt from storage; "ingests" is primary.

@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/archivd/archivd/formats"
+	"github.com/archivd/archivd/retention"
 )
 
 // Config is the whole configuration. Defaults are documented in
@@ -38,6 +39,7 @@ type Config struct {
 	HTTP         HTTP         `yaml:"http"`
 	Audit        Audit        `yaml:"audit"`
 	Fixity       Fixity       `yaml:"fixity"`
+	Retention    Retention    `yaml:"retention"`
 	Signing      Signing      `yaml:"signing"`
 
 	// Path is the file this was loaded from ("" for the embedded default).
@@ -176,6 +178,17 @@ type Schedule struct {
 	// a quick check (present, size, stored digest) of every copy.
 	Fixity      string `yaml:"fixity"`
 	FixityQuick string `yaml:"fixity_quick"`
+	// Retention records daily what fell due (an audit event, a metric);
+	// it never deletes.
+	Retention string `yaml:"retention"`
+}
+
+// Retention holds the retention classes (Aufbewahrungsfristen): the first
+// class whose match fits an AIP decides its period and what happens at the
+// end. An AIP no class matches keeps the locations' object_lock.days floor
+// and never falls due.
+type Retention struct {
+	Classes []retention.Class `yaml:"classes"`
 }
 
 // Fixity tunes the scheduled checks of stored copies.
@@ -369,6 +382,15 @@ func (c *Config) applyDefaults() {
 	}
 	if f.Reports == "" {
 		f.Reports = filepath.Join(c.DataDir, "reports")
+	}
+	for i := range c.Retention.Classes {
+		rc := &c.Retention.Classes[i]
+		if rc.Trigger == "" {
+			rc.Trigger = retention.TriggerClosed
+		}
+		if rc.Action == "" {
+			rc.Action = retention.Review
+		}
 	}
 	if c.Signing.KeyFile == "" && c.Signing.Systemd == "" {
 		c.Signing.KeyFile = filepath.Join(c.DataDir, "keys", "archivd-signing.pem")

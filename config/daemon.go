@@ -95,7 +95,7 @@ func (c *Config) checkDaemon(root *yaml.Node, add func(l int, format string, arg
 	if d.MinFreeMiB < 0 {
 		add(line("daemon", "min_free_mib"), "daemon.min_free_mib %d: must not be negative", d.MinFreeMiB)
 	}
-	for key, s := range map[string]string{"replicate": c.Schedule.Replicate, "fixity": c.Schedule.Fixity, "fixity_quick": c.Schedule.FixityQuick} {
+	for key, s := range map[string]string{"replicate": c.Schedule.Replicate, "fixity": c.Schedule.Fixity, "fixity_quick": c.Schedule.FixityQuick, "retention": c.Schedule.Retention} {
 		if s == "" {
 			continue
 		}
@@ -117,6 +117,18 @@ func (c *Config) checkDaemon(root *yaml.Node, add func(l int, format string, arg
 	}
 	if f.Parallel < 1 || f.Parallel > 32 {
 		add(line("fixity", "parallel"), "fixity.parallel %d: 1 to 32", f.Parallel)
+	}
+	seen := map[string]bool{}
+	for i := range c.Retention.Classes {
+		rc := &c.Retention.Classes[i]
+		l := line("retention", "classes")
+		if why := rc.Check(); why != "" {
+			add(l, "retention.classes[%d] (%s): %s", i, rc.Name, why)
+		}
+		if seen[rc.Name] {
+			add(l, "retention.classes[%d]: name %q is used twice", i, rc.Name)
+		}
+		seen[rc.Name] = true
 	}
 	if c.Signing.KeyFile != "" && c.Signing.Systemd != "" {
 		add(line("signing"), "signing: key_file or systemd, not both")

@@ -15,17 +15,18 @@ import (
 // Metrics are archivd run's Prometheus series, named by convention
 // (archivd_..._total, _seconds, _bytes; build info as an _info gauge).
 type Metrics struct {
-	Registry    *prometheus.Registry
-	ingests     *prometheus.CounterVec
-	bytes       *prometheus.CounterVec
-	duration    prometheus.Histogram
-	stages      *prometheus.HistogramVec
-	runs        *prometheus.CounterVec
-	lastSuccess *prometheus.GaugeVec
-	reloadOK    prometheus.Gauge
-	reloadTime  prometheus.Gauge
-	checks      *prometheus.CounterVec
-	checkedB    *prometheus.CounterVec
+	Registry     *prometheus.Registry
+	ingests      *prometheus.CounterVec
+	bytes        *prometheus.CounterVec
+	duration     prometheus.Histogram
+	stages       *prometheus.HistogramVec
+	runs         *prometheus.CounterVec
+	lastSuccess  *prometheus.GaugeVec
+	reloadOK     prometheus.Gauge
+	reloadTime   prometheus.Gauge
+	checks       *prometheus.CounterVec
+	retentionDue prometheus.Gauge
+	checkedB     *prometheus.CounterVec
 }
 
 func newMetrics(d *Daemon, version string) *Metrics {
@@ -50,6 +51,8 @@ func newMetrics(d *Daemon, version string) *Metrics {
 		Help: "Fixity checks of one AIP's copy at one location, by location, kind (full, quick) and result (ok, repaired, damaged, unavailable)."}, []string{"location", "kind", "result"})
 	m.checkedB = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "archivd_fixity_verified_bytes_total",
 		Help: "Bytes read and verified by fixity checks, by location."}, []string{"location"})
+	m.retentionDue = prometheus.NewGauge(prometheus.GaugeOpts{Name: "archivd_retention_due_aips",
+		Help: "AIPs whose retention period has ended, as of the last scheduled retention run (none is deleted without dispose propose and approve)."})
 	m.reloadOK.Set(1)
 	m.reloadTime.SetToCurrentTime()
 	info := prometheus.NewGauge(prometheus.GaugeOpts{Name: "archivd_build_info", Help: "archivd's version and Go version.",
@@ -59,7 +62,7 @@ func newMetrics(d *Daemon, version string) *Metrics {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
 	}
 	m.Registry.MustRegister(m.ingests, m.bytes, m.duration, m.stages, m.runs, m.lastSuccess, m.reloadOK, m.reloadTime, info,
-		m.checks, m.checkedB, &fixityCollector{d},
+		m.checks, m.checkedB, &fixityCollector{d}, m.retentionDue,
 		gauge("archivd_cases_in_flight", "Claimed cases being archived now.", func() float64 {
 			d.mu.Lock()
 			defer d.mu.Unlock()

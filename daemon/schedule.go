@@ -69,6 +69,24 @@ func (d *Daemon) Jobs() []Job {
 			return run.Summary(), nil
 		}})
 	}
+	if s := d.conf().Schedule.Retention; s != "" {
+		out = append(out, Job{Name: "retention", Spec: s, Run: func(ctx context.Context) (string, error) {
+			// Records what fell due; never deletes: disposal is a decision
+			// of two people (dispose propose, approve).
+			due, err := d.a.RetentionDue(ctx, time.Now())
+			if err != nil {
+				return "", err
+			}
+			held := 0
+			for _, x := range due {
+				if len(x.Holds) > 0 {
+					held++
+				}
+			}
+			d.Metrics.retentionDue.Set(float64(len(due)))
+			return fmt.Sprintf("%d AIP(s) due for disposal (%d under legal hold); archivd retention due lists them", len(due), held), nil
+		}})
+	}
 	return out
 }
 
@@ -175,7 +193,7 @@ func (l cronLogger) Error(err error, msg string, kv ...any) {
 // NextRuns says when each configured job runs next, for status.
 func NextRuns(cfg *config.Config, now time.Time) map[string]time.Time {
 	out := map[string]time.Time{}
-	for name, spec := range map[string]string{"replicate": cfg.Schedule.Replicate, "fixity": cfg.Schedule.Fixity, "fixity_quick": cfg.Schedule.FixityQuick} {
+	for name, spec := range map[string]string{"replicate": cfg.Schedule.Replicate, "fixity": cfg.Schedule.Fixity, "fixity_quick": cfg.Schedule.FixityQuick, "retention": cfg.Schedule.Retention} {
 		if spec == "" {
 			continue
 		}

@@ -33,6 +33,7 @@ import (
 	"github.com/archivd/archivd/digest"
 	"github.com/archivd/archivd/formats"
 	"github.com/archivd/archivd/ocfl"
+	"github.com/archivd/archivd/retention"
 	"github.com/archivd/archivd/storage"
 )
 
@@ -88,6 +89,23 @@ type Ingester struct {
 	// Stage, if set, is told how long each stage took: "formats",
 	// "package", "store", "commit".
 	Stage func(stage string, took time.Duration)
+	// Classes are the retention classes; the first that matches decides
+	// the AIP's retention (none: the locations' Object Lock floor).
+	Classes []retention.Class
+}
+
+// retention decides the job's retention from its metadata, its inbox and
+// its ingest time.
+func (in *Ingester) retention(j *job) *retention.Decision {
+	inbox := ""
+	if rest, ok := strings.CutPrefix(j.rec.Origin, "inbox "); ok {
+		inbox, _, _ = strings.Cut(rest, "/")
+	}
+	zone := in.Zone
+	if zone == nil {
+		zone = time.UTC
+	}
+	return retention.Decide(in.Classes, j.meta, inbox, j.rec.Created, zone)
 }
 
 // timed reports a stage's duration to Stage.
@@ -375,7 +393,7 @@ func (in *Ingester) pack(ctx context.Context, j *job, root string, input aip.Inp
 		origin = j.rec.Source
 	}
 	r := aip.Record{ID: j.id, Version: 1, Created: j.rec.Created, Zone: in.Zone, Organization: in.Organization, Origin: origin,
-		Software: in.Software, SoftVersion: in.Version,
+		Software: in.Software, SoftVersion: in.Version, Retention: in.retention(j).Record(),
 		Events: []aip.Event{
 			{ID: j.rec.EventIDs[0], Type: audit.TypeIngestion, Time: j.rec.Created, Outcome: audit.OutcomeSuccess, Detail: "case folder accepted for archiving"},
 			{ID: j.rec.EventIDs[1], Type: audit.TypeDigest, Time: j.rec.Created, Outcome: audit.OutcomeSuccess, Detail: "SHA-512 and SHA-256 of every file, computed while packaging"},
@@ -653,7 +671,11 @@ func (in *Ingester) distribute(ctx context.Context, j *job, log zerolog.Logger) 
 func (in *Ingester) complete(ctx context.Context, j *job, missing map[string]error, log zerolog.Logger) error {
 	for _, st := range in.Stores {
 		if r, ok := st.(storage.Locker); ok && slices.Contains(j.rec.Stored, st.Name()) {
-			if err := r.RetainFor(ctx, j.id.String(), 1, in.now()); err != nil {
+			var due time.Time
+			if d := in.retention(j); d != nil {
+				due = d.Due(in.Zone)
+			}
+			if err := storage.Retain(ctx, r, j.id.String(), 1, due, in.now()); err != nil {
 				return fmt.Errorf("ingest %s: set retention at %s: %w", j.id, st.Name(), err)
 			}
 		}
@@ -759,6 +781,11 @@ func (in *Ingester) commitRows(ctx context.Context, j *job, verified map[string]
 	err := in.Catalog.Tx(ctx, func(tx *sql.Tx) error {
 		if err := catalog.PutVersionRows(ctx, tx, a, v, p, files, copies...); err != nil {
 			return err
+		}
+		if d := in.retention(j); d != nil {
+			if err := catalog.PutRetention(ctx, tx, rows.RetentionRow(j.id.String(), d.Record(), in.Zone, ts)); err != nil {
+				return err
+			}
 		}
 		return catalog.PutIdentifications(ctx, tx, ids)
 	})

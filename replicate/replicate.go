@@ -147,7 +147,11 @@ func (r *Replicator) copyVersion(ctx context.Context, id string, v int, sources 
 		os.RemoveAll(dir)
 		if err == nil {
 			if rt, ok := dst.(storage.Locker); ok {
-				return rt.RetainFor(ctx, id, v, time.Now())
+				var due time.Time
+				if ret, err := r.Catalog.GetRetention(ctx, id); err == nil {
+					due, _ = time.Parse(time.RFC3339, ret.Due)
+				}
+				return storage.Retain(ctx, rt, id, v, due, time.Now())
 			}
 			return nil
 		}

@@ -90,6 +90,17 @@ type Store interface {
 	// version under its retention (and legal hold, if the old one had it).
 	Restore(ctx context.Context, id string, f File) (replaced string, err error)
 
+	// Versions lists every stored version of every file of object id:
+	// on a versioned bucket also the older versions and delete markers
+	// (what a disposal must remove so that nothing of the AIP remains).
+	Versions(ctx context.Context, id string) ([]StoredVersion, error)
+	// Locked says why a stored version cannot be deleted now (retention
+	// until a future date, a legal hold), or "" if it can.
+	Locked(ctx context.Context, id string, v StoredVersion) string
+	// DeleteVersion removes one stored version for good: ErrLocked when
+	// Object Lock refuses. Removing what is already gone is no error.
+	DeleteVersion(ctx context.Context, id string, v StoredVersion) error
+
 	// PutExtension stores a write-once file under the storage root's
 	// extensions/<ExtensionDir>/ folder. Storing identical bytes again is a
 	// no-op; different bytes under an existing name is an error.
@@ -100,6 +111,14 @@ type Store interface {
 
 	// ListExtension lists names stored by PutExtension below prefix, sorted.
 	ListExtension(ctx context.Context, prefix string) ([]string, error)
+}
+
+// StoredVersion is one stored version of one file of an object.
+type StoredVersion struct {
+	Path         string // relative to the object root
+	VersionID    string // "" where the location keeps no versions
+	Size         int64
+	DeleteMarker bool
 }
 
 // Info describes one stored file.
@@ -121,6 +140,17 @@ type Locker interface {
 	// LegalHold sets or clears the legal hold on every file of every
 	// version of object id.
 	LegalHold(ctx context.Context, id string, on bool) error
+}
+
+// Retain puts version v of an AIP under Object Lock at one location: until
+// due, the end of the AIP's retention period, when it lies ahead; else (no
+// class, a permanent class, a period already over) for the location's
+// floor, object_lock.days from now.
+func Retain(ctx context.Context, l Locker, id string, v int, due, now time.Time) error {
+	if !due.IsZero() && due.After(now) {
+		return l.Retain(ctx, id, v, due)
+	}
+	return l.RetainFor(ctx, id, v, now)
 }
 
 // ErrLocked: the location refused a change because of Object Lock

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/archivd/archivd/aip"
 	"github.com/archivd/archivd/audit"
@@ -49,7 +50,7 @@ func (s Skip) String() string { return fmt.Sprintf("%s at %s: %v", s.Object, s.L
 // rows, each location its copy. An object that cannot be read is skipped
 // and named in Stats; a location that cannot be listed or reached stops the
 // rebuild with the old catalog intact.
-func Run(ctx context.Context, stores []storage.Store, cat *catalog.DB, log *audit.Log) (*Stats, error) {
+func Run(ctx context.Context, stores []storage.Store, cat *catalog.DB, log *audit.Log, zone *time.Location) (*Stats, error) {
 	st := &Stats{}
 	old := map[string]bool{}
 	ids, err := cat.AIPs(ctx)
@@ -77,7 +78,7 @@ func Run(ctx context.Context, stores []storage.Store, cat *catalog.DB, log *audi
 		st.Events = int(n)
 		seen := map[string]bool{}
 		for _, store := range stores {
-			if err := rebuildLocation(ctx, store, next, verified, seen, st); err != nil {
+			if err := rebuildLocation(ctx, store, next, verified, seen, st, zone); err != nil {
 				return fmt.Errorf("location %s: %w", store.Name(), err)
 			}
 		}
@@ -113,7 +114,7 @@ func skipped(st *Stats, id string) bool {
 	return false
 }
 
-func rebuildLocation(ctx context.Context, store storage.Store, cat *catalog.DB, verified map[string]string, seen map[string]bool, st *Stats) error {
+func rebuildLocation(ctx context.Context, store storage.Store, cat *catalog.DB, verified map[string]string, seen map[string]bool, st *Stats, zone *time.Location) error {
 	ids, err := store.Objects(ctx)
 	if err != nil {
 		return err
@@ -122,7 +123,7 @@ func rebuildLocation(ctx context.Context, store storage.Store, cat *catalog.DB, 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := rebuildObject(ctx, store, cat, s, verified, seen, st)
+		err := rebuildObject(ctx, store, cat, s, verified, seen, st, zone)
 		switch {
 		case err == nil:
 		case errors.Is(err, storage.ErrUnavailable), errors.As(err, new(*catalogError)), ctx.Err() != nil:
@@ -136,7 +137,7 @@ func rebuildLocation(ctx context.Context, store storage.Store, cat *catalog.DB, 
 
 // rebuildObject reads one object's small files and writes its rows in one
 // transaction, so a damaged object leaves no half of its rows behind.
-func rebuildObject(ctx context.Context, store storage.Store, cat *catalog.DB, s string, verified map[string]string, seen map[string]bool, st *Stats) error {
+func rebuildObject(ctx context.Context, store storage.Store, cat *catalog.DB, s string, verified map[string]string, seen map[string]bool, st *Stats, zone *time.Location) error {
 	id, err := aip.ParseID(s)
 	if err != nil {
 		return fmt.Errorf("not an archivd AIP: %w", err)
@@ -169,7 +170,7 @@ func rebuildObject(ctx context.Context, store storage.Store, cat *catalog.DB, s 
 	}
 	first := !seen[s]
 	for _, r := range rows {
-		if err := r.put(ctx, cat, first); err != nil {
+		if err := r.put(ctx, cat, first, zone); err != nil {
 			return &catalogError{err}
 		}
 	}
@@ -217,10 +218,11 @@ type versionRows struct {
 	cp     catalog.Copy
 	ids    []catalog.Identification
 	origin string // the delivery, from bag-info.txt
+	ret    *aip.Retention
 }
 
 // put writes the rows; later locations of an AIP add only their copy.
-func (r versionRows) put(ctx context.Context, cat *catalog.DB, first bool) error {
+func (r versionRows) put(ctx context.Context, cat *catalog.DB, first bool, zone *time.Location) error {
 	if !first {
 		return cat.PutCopyRow(ctx, r.cp)
 	}
@@ -230,6 +232,15 @@ func (r versionRows) put(ctx context.Context, cat *catalog.DB, first bool) error
 	if r.v.Version == 1 && r.origin != "" {
 		if err := cat.RestoreIngest(ctx, r.a.ID, r.origin, r.v.Created); err != nil {
 			return err
+		}
+	}
+	// Retention is kept by the rebuild (a recompute may have changed it);
+	// an AIP without a row gets the one its package recorded.
+	if r.ret != nil {
+		if _, err := cat.GetRetention(ctx, r.a.ID); errors.Is(err, catalog.ErrNotFound) {
+			if err := cat.PutRetention(ctx, rows.RetentionRow(r.a.ID, r.ret, zone, r.v.Created)); err != nil {
+				return err
+			}
 		}
 	}
 	if len(r.ids) == 0 {
@@ -259,6 +270,9 @@ func readVersion(ctx context.Context, store storage.Store, id aip.ID, inv *ocfl.
 	}
 	meta := aip.MetadataFromBagInfo(info)
 	r.origin = aip.OriginFromBagInfo(info)
+	if r.ret = aip.RetentionFromBagInfo(info); r.ret != nil {
+		r.ret.Basis = "restored from bag-info.txt by a catalog rebuild"
+	}
 	ver := inv.Versions[vn]
 	r.a, r.v, r.p, r.files = rows.Rows(id, v, ver.Created, meta, res, digest.Of(vinv).SHA512.String(), ver.Message)
 	r.a.Head = inv.HeadNumber()

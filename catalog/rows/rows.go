@@ -98,3 +98,17 @@ func Rows(id aip.ID, version int, created string, meta aip.Metadata, res *aip.Re
 	}
 	return a, v, p, files
 }
+
+// RetentionRow is the catalog row of an AIP's retention as recorded in the
+// package; Due is the first moment after the last day kept, in zone.
+func RetentionRow(id string, r *aip.Retention, zone *time.Location, decided string) catalog.Retention {
+	row := catalog.Retention{AIP: id, Class: r.Class, Period: r.Period, Trigger: r.Trigger, TriggerDate: r.TriggerDate,
+		Ends: r.Ends, Action: r.Action, Basis: r.Basis, Decided: decided}
+	if zone == nil {
+		zone = time.UTC
+	}
+	if end, err := time.ParseInLocation("2006-01-02", r.Ends, zone); err == nil {
+		row.Due = end.AddDate(0, 0, 1).UTC().Format(time.RFC3339)
+	}
+	return row
+}

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 	"time"
 
@@ -249,6 +251,19 @@ func (c *cli) reportVerify(args []string) int {
 			return exitUsage
 		}
 		pin = &k
+	}
+	if b, err := os.ReadFile(pos[0]); err == nil && bytes.Contains(b, []byte(`"document": "`+report.CertificateDocument+`"`)) {
+		v, err := report.VerifyCertificate(pos[0], pin)
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: report verify: %v\n", err)
+			return exitUsage
+		}
+		if len(v.Problems) > 0 {
+			fmt.Fprintf(c.out, "INVALID %s\n  %s\n", v.File, strings.Join(v.Problems, "\n  "))
+			return exitDataErr
+		}
+		fmt.Fprintf(c.out, "OK      %s (deletion certificate, key %s)\n", v.File, v.Fingerprint)
+		return exitOK
 	}
 	v, err := report.Verify(pos[0], pin)
 	if err != nil {

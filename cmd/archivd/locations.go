@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 
 	"github.com/archivd/archivd/aip"
@@ -78,24 +79,50 @@ func (c *cli) replicateCmd(ctx context.Context, args []string) int {
 	})
 }
 
-// hold sets or clears the legal hold on every copy of an AIP.
+// hold sets or clears the legal hold on AIPs (every copy), or lists holds.
 func (c *cli) hold(ctx context.Context, args []string) int {
-	cfg, pos, code := c.configured("hold", args, nil)
+	var reason, name string
+	cfg, pos, code := c.configured("hold", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&reason, "reason", "", "why (recorded with who set or cleared it)")
+		fs.StringVar(&name, "name", "", "your name, recorded beside your account")
+	})
 	if code != exitOK {
 		return code
 	}
-	if len(pos) != 2 || (pos[0] != "set" && pos[0] != "clear") {
-		fmt.Fprintln(c.errw, "usage: archivd hold set|clear --config FILE AIP-ID")
+	if len(pos) == 1 && pos[0] == "list" {
+		return c.holdList(ctx, cfg)
+	}
+	if len(pos) < 2 || (pos[0] != "set" && pos[0] != "clear") {
+		fmt.Fprintln(c.errw, "usage: archivd hold set|clear --config FILE --reason \"...\" AIP-ID... | archivd hold list --config FILE")
 		return exitUsage
 	}
-	id, err := aip.ParseID(pos[1])
+	ids, ok := c.parseIDs(pos[1:])
+	if !ok {
+		return exitUsage
+	}
+	who, err := archive.CurrentActor(name)
 	if err != nil {
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitUsage
+		return exitFailure
 	}
 	on := pos[0] == "set"
 	return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
-		res, err := a.Hold(ctx, id, on)
+		worst := exitOK
+		for _, id := range ids {
+			if code := c.holdOne(ctx, a, id, on, reason, who); code != exitOK {
+				worst = code
+			}
+		}
+		return worst
+	})
+}
+
+func (c *cli) holdOne(ctx context.Context, a *archive.Archive, id aip.ID, on bool, reason string, who archive.Actor) int {
+	{
+		res, err := a.Hold(ctx, id, on, reason, who)
+		if err == nil {
+			fmt.Fprintf(c.out, "%s: hold %s in the catalog (by %s)\n", id, map[bool]string{true: "set", false: "cleared"}[on], who)
+		}
 		failed := false
 		for _, r := range res {
 			switch {
@@ -116,5 +143,5 @@ func (c *cli) hold(ctx context.Context, args []string) int {
 			return exitUnavailable
 		}
 		return exitOK
-	})
+	}
 }

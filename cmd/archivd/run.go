@@ -119,6 +119,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return c.reportCmd(ctx, args[1:])
 	case "keygen":
 		return c.keygen(ctx, args[1:])
+	case "retention":
+		return c.retentionCmd(ctx, args[1:])
+	case "dispose":
+		return c.disposeCmd(ctx, args[1:])
+	case "offer":
+		return c.offerCmd(ctx, args[1:])
 	case "version", "--version":
 		return c.versionCmd(args[1:])
 	case "help", "-h", "--help":

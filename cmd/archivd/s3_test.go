@@ -116,10 +116,10 @@ func testS3TwoCopiesVerifyExportRebuild(t *testing.T, srv *s3test.Server) {
 		t.Fatalf("verify after replicate: %d %s", r.code, r.stdout)
 	}
 	// Legal hold on and off, on every copy.
-	if r := archivd(t, "hold", "set", "--config", cfg, id); r.code != 0 || !strings.Contains(r.stdout, "site-b: legal hold set") {
+	if r := archivd(t, "hold", "set", "--config", cfg, "--reason", "Auskunftsersuchen 12/2026", id); r.code != 0 || !strings.Contains(r.stdout, "site-b: legal hold set") {
 		t.Fatalf("hold set: %d %s %s", r.code, r.stdout, r.stderr)
 	}
-	if r := archivd(t, "hold", "clear", "--config", cfg, id); r.code != 0 {
+	if r := archivd(t, "hold", "clear", "--config", cfg, "--reason", "erledigt", id); r.code != 0 {
 		t.Fatalf("hold clear: %d %s", r.code, r.stdout)
 	}
 	// Rebuild from both locations gives the same catalog.

@@ -399,6 +399,60 @@ func (s *Store) Restore(ctx context.Context, id string, f storage.File) (string,
 	return "", atomicfile.SyncDir(filepath.Dir(dst))
 }
 
+// Versions implements storage.Store: every file of the object.
+func (s *Store) Versions(ctx context.Context, id string) ([]storage.StoredVersion, error) {
+	obj := s.objectDir(id)
+	var out []storage.StoredVersion
+	err := filepath.WalkDir(obj, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == obj {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(obj, p)
+		out = append(out, storage.StoredVersion{Path: filepath.ToSlash(rel), Size: info.Size()})
+		return nil
+	})
+	if err != nil {
+		return nil, s.fileErr(id, "", err)
+	}
+	return out, nil
+}
+
+// Locked implements storage.Store: a local folder has no Object Lock.
+func (s *Store) Locked(ctx context.Context, id string, v storage.StoredVersion) string { return "" }
+
+// DeleteVersion implements storage.Store: the file goes, and with it every
+// folder of the object left empty (the object's own folder last).
+func (s *Store) DeleteVersion(ctx context.Context, id string, v storage.StoredVersion) error {
+	if err := storage.CheckPath(v.Path); err != nil {
+		return err
+	}
+	obj := s.objectDir(id)
+	p := filepath.Join(obj, filepath.FromSlash(v.Path))
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return s.fileErr(id, v.Path, err)
+	}
+	dir := filepath.Dir(p)
+	for ; strings.HasPrefix(dir, s.root+string(filepath.Separator)); dir = filepath.Dir(dir) {
+		if os.Remove(dir) != nil { // not empty, or gone
+			break
+		}
+	}
+	if _, err := os.Stat(dir); err != nil {
+		dir = s.root
+	}
+	return atomicfile.SyncDir(dir)
+}
+
 func syncFile(p string) error {
 	f, err := os.Open(p)
 	if err != nil {

@@ -47,7 +47,7 @@ var objectFiles = []string{ocfl.InventoryFile, ocfl.SidecarFile, ocfl.ObjectDecl
 // commit, so an unverified upload is never locked by archivd.
 func (s *Store) Retain(ctx context.Context, id string, v int, until time.Time) error {
 	if s.cfg.Lock == nil {
-		return fmt.Errorf("location %s has no object_lock configured", s.cfg.Name)
+		return nil // nothing to retain: the location has no object_lock
 	}
 	files, err := s.versionFiles(ctx, id, v)
 	if err != nil {
@@ -173,6 +173,40 @@ func (s *Store) lockedNow(ctx context.Context, key, versionID string) string {
 		return "legal hold"
 	}
 	return ""
+}
+
+// Versions implements storage.Store: every version and delete marker of
+// every key under the object.
+func (s *Store) Versions(ctx context.Context, id string) ([]storage.StoredVersion, error) {
+	prefix := s.key(id, "")
+	var out []storage.StoredVersion
+	for o := range s.client.ListObjects(ctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true, WithVersions: true}) {
+		if o.Err != nil {
+			return nil, s.translate("list versions of", prefix, o.Err)
+		}
+		vid := o.VersionID
+		if vid == "null" {
+			vid = ""
+		}
+		out = append(out, storage.StoredVersion{Path: strings.TrimPrefix(o.Key, prefix), VersionID: vid, Size: o.Size, DeleteMarker: o.IsDeleteMarker})
+	}
+	return out, nil
+}
+
+// Locked implements storage.Store.
+func (s *Store) Locked(ctx context.Context, id string, v storage.StoredVersion) string {
+	if s.cfg.Lock == nil || v.DeleteMarker {
+		return ""
+	}
+	return s.lockedNow(ctx, s.key(id, v.Path), v.VersionID)
+}
+
+// DeleteVersion implements storage.Store.
+func (s *Store) DeleteVersion(ctx context.Context, id string, v storage.StoredVersion) error {
+	if err := storage.CheckPath(v.Path); err != nil {
+		return err
+	}
+	return s.Delete(ctx, id, v.Path, v.VersionID)
 }
 
 var _ storage.Locker = (*Store)(nil)

@@ -1,0 +1,372 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/archivd/archivd/aip"
+	"github.com/archivd/archivd/archive"
+	"github.com/archivd/archivd/config"
+	"github.com/archivd/archivd/sign"
+)
+
+// parseIDs reads AIP ids, naming any that is not one.
+func (c *cli) parseIDs(args []string) ([]aip.ID, bool) {
+	var ids []aip.ID
+	for _, s := range args {
+		id, err := aip.ParseID(s)
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: %v\n", err)
+			return nil, false
+		}
+		ids = append(ids, id)
+	}
+	return ids, len(ids) > 0
+}
+
+func (c *cli) holdList(ctx context.Context, cfg *config.Config) int {
+	return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
+		hs, err := a.Catalog().OpenHolds(ctx, "")
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: %v\n", err)
+			return exitFailure
+		}
+		if len(hs) == 0 {
+			fmt.Fprintln(c.out, "no AIP is under legal hold")
+		}
+		for _, h := range hs {
+			fmt.Fprintf(c.out, "%s  since %s by %s: %s\n", h.AIP, h.SetAt, h.SetBy, h.Reason)
+		}
+		return exitOK
+	})
+}
+
+// retentionCmd: retention classes | due | recompute.
+func (c *cli) retentionCmd(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(c.errw, "usage: archivd retention classes|due|recompute --config FILE ...")
+		return exitUsage
+	}
+	var before, format, class, name string
+	cfg, pos, code := c.configured("retention "+args[0], args[1:], func(fs *flag.FlagSet) {
+		switch args[0] {
+		case "due":
+			fs.StringVar(&before, "before", "", "due before this date, YYYY-MM-DD (default: now)")
+			fs.StringVar(&format, "format", "table", "table, csv or json")
+		case "recompute":
+			fs.StringVar(&class, "class", "", "only AIPs now or before in this class")
+			fs.StringVar(&name, "name", "", "your name, recorded beside your account")
+		}
+	})
+	if code != exitOK {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(c.errw, "archivd retention %s: unexpected %q\n", args[0], pos[0])
+		return exitUsage
+	}
+	switch args[0] {
+	case "classes":
+		return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
+			classes, other, err := a.RetentionClasses(ctx)
+			if err != nil {
+				fmt.Fprintf(c.errw, "archivd: %v\n", err)
+				return exitFailure
+			}
+			tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "CLASS\tMATCH\tPERIOD\tFROM\tTHEN\tAIPS")
+			for _, k := range classes {
+				period := fmt.Sprintf("%d years", k.Years)
+				if k.Permanent {
+					period = "permanent"
+				}
+				match := strings.TrimSpace(fmt.Sprintf("%s %s %s", prefixed("record_class=", k.Match.RecordClass), prefixed("reference=", k.Match.Reference), prefixed("inbox=", k.Match.Inbox)))
+				if match == "" {
+					match = "every AIP"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", k.Name, match, period, k.Trigger, k.Action, k.AIPs)
+			}
+			tw.Flush()
+			for name, n := range other {
+				if name == "" {
+					fmt.Fprintf(c.out, "%d AIP(s) under no class (kept for the locations' object_lock.days; never due)\n", n)
+				} else {
+					fmt.Fprintf(c.out, "%d AIP(s) in class %q, which is no longer configured (archivd retention recompute)\n", n, name)
+				}
+			}
+			return exitOK
+		})
+	case "due":
+		t := time.Now()
+		if before != "" {
+			d, err := time.ParseInLocation("2006-01-02", before, cfg.Zone)
+			if err != nil {
+				fmt.Fprintf(c.errw, "archivd retention due: --before %q: a date YYYY-MM-DD\n", before)
+				return exitUsage
+			}
+			t = d
+		}
+		return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
+			due, err := a.RetentionDue(ctx, t)
+			if err != nil {
+				fmt.Fprintf(c.errw, "archivd: %v\n", err)
+				return exitFailure
+			}
+			return c.printDue(due, format)
+		})
+	case "recompute":
+		who, err := archive.CurrentActor(name)
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: %v\n", err)
+			return exitFailure
+		}
+		return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
+			changes, err := a.RecomputeRetention(ctx, class, who)
+			for _, ch := range changes {
+				fmt.Fprintf(c.out, "%s: %s until %s (%s) -> %s until %s (%s)", ch.AIP, orNone(ch.Old.Class), orNone(ch.Old.Ends), orNone(ch.Old.Action), ch.New.Class, orNone(ch.New.Ends), ch.New.Action)
+				if ch.Note != "" {
+					fmt.Fprintf(c.out, "; %s", ch.Note)
+				}
+				fmt.Fprintln(c.out)
+			}
+			if err != nil {
+				fmt.Fprintf(c.errw, "archivd: retention recompute: %v\n", err)
+				return exitCode(err)
+			}
+			fmt.Fprintf(c.out, "%d AIP(s) changed; each change is in the audit trail\n", len(changes))
+			return exitOK
+		})
+	}
+	fmt.Fprintln(c.errw, "usage: archivd retention classes|due|recompute --config FILE ...")
+	return exitUsage
+}
+
+func prefixed(p, v string) string {
+	if v == "" {
+		return ""
+	}
+	return p + v
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func (c *cli) printDue(due []archive.DueAIP, format string) int {
+	type row struct {
+		AIP, Reference, Title, Class, Ended, Action, Hold, Batch string
+	}
+	var rows []row
+	for _, d := range due {
+		r := row{d.Retention.AIP, d.AIP.Reference, d.AIP.Title, d.Class, d.Ends, d.Action, "", d.Batch}
+		if len(d.Holds) > 0 {
+			r.Hold = d.Holds[0].Reason
+		}
+		rows = append(rows, r)
+	}
+	switch format {
+	case "json":
+		if rows == nil {
+			rows = []row{}
+		}
+		b, _ := json.MarshalIndent(rows, "", "  ")
+		fmt.Fprintln(c.out, string(b))
+	case "csv":
+		w := csv.NewWriter(c.out)
+		w.Write([]string{"aip", "reference", "title", "class", "ended", "action", "hold", "batch"})
+		for _, r := range rows {
+			w.Write([]string{r.AIP, r.Reference, r.Title, r.Class, r.Ended, r.Action, r.Hold, r.Batch})
+		}
+		w.Flush()
+	case "table":
+		tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "AIP\tREFERENCE\tTITLE\tCLASS\tENDED\tTHEN\tHOLD / BATCH")
+		for _, r := range rows {
+			note := r.Batch
+			if r.Hold != "" {
+				note = "HOLD: " + r.Hold
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.AIP, r.Reference, r.Title, r.Class, r.Ended, r.Action, note)
+		}
+		tw.Flush()
+		fmt.Fprintf(c.out, "%d AIP(s) due\n", len(rows))
+	default:
+		fmt.Fprintf(c.errw, "archivd retention due: --format %q: table, csv or json\n", format)
+		return exitUsage
+	}
+	return exitOK
+}
+
+// disposeCmd: dispose propose | approve | execute | list | show.
+func (c *cli) disposeCmd(ctx context.Context, args []string) int {
+	usage := "usage: archivd dispose propose --config FILE --reason \"...\" AIP-ID... | approve|execute|show --config FILE BATCH | list --config FILE"
+	if len(args) == 0 {
+		fmt.Fprintln(c.errw, usage)
+		return exitUsage
+	}
+	var reason, name string
+	cfg, pos, code := c.configured("dispose "+args[0], args[1:], func(fs *flag.FlagSet) {
+		fs.StringVar(&name, "name", "", "your name, recorded beside your account")
+		if args[0] == "propose" {
+			fs.StringVar(&reason, "reason", "", "why these AIPs go (recorded, and in the certificate)")
+		}
+	})
+	if code != exitOK {
+		return code
+	}
+	who, err := archive.CurrentActor(name)
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return exitFailure
+	}
+	switch {
+	case args[0] == "propose" && len(pos) > 0:
+		ids, ok := c.parseIDs(pos)
+		if !ok {
+			return exitUsage
+		}
+		return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
+			b, err := a.Propose(ctx, ids, reason, who)
+			if err != nil {
+				fmt.Fprintf(c.errw, "archivd: %v\n", err)
+				return exitDataErr
+			}
+			fmt.Fprintf(c.out, "batch %s proposed (%s, %d AIPs) by %s\nnext: another account approves it: archivd dispose approve --config %s %s\n", b.ID, b.Action, len(ids), who, cfg.Path, b.ID)
+			return exitOK
+		})
+	case args[0] == "approve" && len(pos) == 1:
+		return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
+			b, err := a.Approve(ctx, pos[0], who)
+			if err != nil {
+				fmt.Fprintf(c.errw, "archivd: %v\n", err)
+				return exitDataErr
+			}
+			next := "archivd dispose execute --config " + cfg.Path + " " + b.ID
+			if b.Action == "offer" {
+				next = "archivd offer export --config " + cfg.Path + " " + b.ID + " DIR"
+			}
+			fmt.Fprintf(c.out, "batch %s approved by %s (proposed by %s)\nnext: %s\n", b.ID, who, b.ProposedBy, next)
+			return exitOK
+		})
+	case args[0] == "execute" && len(pos) == 1:
+		return c.executeBatch(ctx, cfg, who, func(a *archive.Archive, key *sign.Key) (*archive.Executed, error) {
+			return a.Execute(ctx, pos[0], who, key)
+		})
+	case args[0] == "list" && len(pos) == 0:
+		return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
+			bs, err := a.Catalog().Batches(ctx)
+			if err != nil {
+				fmt.Fprintf(c.errw, "archivd: %v\n", err)
+				return exitFailure
+			}
+			for _, b := range bs {
+				fmt.Fprintf(c.out, "%s  %-9s %-7s proposed %s by %s: %s\n", b.ID, b.State, b.Action, b.ProposedAt, b.ProposedBy, b.Reason)
+			}
+			return exitOK
+		})
+	case args[0] == "show" && len(pos) == 1:
+		return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
+			b, items, err := a.Catalog().GetBatch(ctx, pos[0])
+			if err != nil {
+				fmt.Fprintf(c.errw, "archivd: %v\n", err)
+				return exitCode(err)
+			}
+			fmt.Fprintf(c.out, "batch %s: %s, %s\nreason: %s\nproposed %s by %s\n", b.ID, b.Action, b.State, b.Reason, b.ProposedAt, b.ProposedBy)
+			if b.ApprovedBy != "" {
+				fmt.Fprintf(c.out, "approved %s by %s\n", b.ApprovedAt, b.ApprovedBy)
+			}
+			if b.Certificate != "" {
+				fmt.Fprintf(c.out, "executed %s; certificate %s\n", b.ExecutedAt, b.Certificate)
+			}
+			for _, it := range items {
+				fmt.Fprintf(c.out, "  %s %s %s\n", it.AIP, it.State, it.Detail)
+			}
+			return exitOK
+		})
+	}
+	fmt.Fprintln(c.errw, usage)
+	return exitUsage
+}
+
+// executeBatch runs an execution with the signing key loaded first: no
+// deletion starts that could not be certified.
+func (c *cli) executeBatch(ctx context.Context, cfg *config.Config, who archive.Actor, run func(*archive.Archive, *sign.Key) (*archive.Executed, error)) int {
+	key, err := sign.Load(cfg.SigningKeyPath())
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: the deletion certificate must be signed, and nothing is deleted without it: %v\n", err)
+		return exitConfig
+	}
+	return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
+		ex, err := run(a, key)
+		if ex != nil {
+			for _, id := range ex.Destroyed {
+				fmt.Fprintf(c.out, "DESTROYED %s\n", id)
+			}
+			for id, why := range ex.Kept {
+				fmt.Fprintf(c.out, "KEPT      %s: %s\n", id, why)
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: %v\n", err)
+			return exitCode(err)
+		}
+		fmt.Fprintf(c.out, "batch %s executed by %s: %d destroyed, %d kept, %d stored object versions removed\ncertificate: %s (signed: %s%s)\n",
+			ex.Batch.ID, who, len(ex.Destroyed), len(ex.Kept), ex.Objects, ex.Certificate, ex.Certificate, sign.Suffix)
+		if len(ex.Kept) > 0 {
+			return exitDataErr
+		}
+		return exitOK
+	})
+}
+
+// offerCmd: offer export BATCH DIR | offer confirm BATCH.
+func (c *cli) offerCmd(ctx context.Context, args []string) int {
+	usage := "usage: archivd offer export --config FILE BATCH DIR | archivd offer confirm --config FILE BATCH"
+	if len(args) == 0 {
+		fmt.Fprintln(c.errw, usage)
+		return exitUsage
+	}
+	var name string
+	cfg, pos, code := c.configured("offer "+args[0], args[1:], func(fs *flag.FlagSet) {
+		fs.StringVar(&name, "name", "", "your name, recorded beside your account")
+	})
+	if code != exitOK {
+		return code
+	}
+	who, err := archive.CurrentActor(name)
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return exitFailure
+	}
+	switch {
+	case args[0] == "export" && len(pos) == 2:
+		return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
+			bags, err := a.OfferExport(ctx, pos[0], pos[1], who)
+			for _, b := range bags {
+				fmt.Fprintf(c.out, "bag %s\n", b)
+			}
+			if err != nil {
+				fmt.Fprintf(c.errw, "archivd: %v\n", err)
+				return exitCode(err)
+			}
+			fmt.Fprintf(c.out, "batch %s: %d BagIt bag(s) and offer-%s.csv in %s; the AIPs stay until the archive confirms: archivd offer confirm --config %s %s\n",
+				pos[0], len(bags), pos[0], pos[1], cfg.Path, pos[0])
+			return exitOK
+		})
+	case args[0] == "confirm" && len(pos) == 1:
+		return c.executeBatch(ctx, cfg, who, func(a *archive.Archive, key *sign.Key) (*archive.Executed, error) {
+			return a.OfferConfirm(ctx, pos[0], who, key)
+		})
+	}
+	fmt.Fprintln(c.errw, usage)
+	return exitUsage
+}

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/archivd/archivd/report"
+)
+
+const retentionClasses = `retention:
+  classes:
+    - name: kurz
+      match: {record_class: "10.*"}
+      years: 1
+      action: destroy
+    - name: anbieten
+      match: {record_class: "20.*"}
+      years: 5
+      action: offer
+    - name: lang
+      match: {record_class: "30.*"}
+      years: 30
+      action: review
+`
+
+// retentionCase writes a case folder with a case.yaml of record class rc
+// closed on closed.
+func retentionCase(t *testing.T, dir, name, rc, closed string) string {
+	t.Helper()
+	c := filepath.Join(dir, name)
+	os.MkdirAll(filepath.Join(c, "Schriftverkehr"), 0o755)
+	os.WriteFile(filepath.Join(c, "Schriftverkehr", "Brief.txt"), []byte("Sehr geehrte Damen und Herren, "+name+"\n"), 0o644)
+	os.WriteFile(filepath.Join(c, "Vermerk.txt"), []byte("Vermerk "+name+"\n"), 0o644)
+	os.WriteFile(filepath.Join(c, "case.yaml"), []byte(fmt.Sprintf("title: Akte %s\nreference: %s/2019\nrecord_class: %q\nclosed: %s\n", name, name, rc, closed)), 0o644)
+	return c
+}
+
+// asOtherAccount runs archivd as the account nobody: the second pair of
+// eyes. The test runs as root (CI does); the data directory is opened up
+// for the other account first.
+func asOtherAccount(t *testing.T, dir string, args ...string) (int, string) {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Skip("a second account is needed for four eyes: this test must run as root (CI does) to act as nobody")
+	}
+	bin := filepath.Join(os.TempDir(), fmt.Sprintf("archivd-test-%d", os.Getpid()))
+	if _, err := os.Stat(bin); err != nil {
+		if out, err := exec.Command("cp", os.Args[0], bin).CombinedOutput(); err != nil {
+			t.Fatalf("copy the test binary: %v %s", err, out)
+		}
+		os.Chmod(bin, 0o755)
+		t.Cleanup(func() { os.Remove(bin) })
+	}
+	for p := dir; p != "/" && p != os.TempDir(); p = filepath.Dir(p) {
+		os.Chmod(p, 0o777)
+	}
+	exec.Command("chmod", "-R", "a+rwX", dir).Run()
+	// The other account approves; it needs no signing key, and the key
+	// stays its owner's alone.
+	keys, _ := filepath.Glob(filepath.Join(dir, "var", "keys", "*.pem"))
+	for _, k := range keys {
+		os.Chmod(k, 0o600)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "ARCHIVD_TEST_MAIN=1", "NO_COLOR=1", "HOME=/")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, _ := cmd.CombinedOutput()
+	return cmd.ProcessState.ExitCode(), string(out)
+}
+
+func TestRetentionDisposalFourEyes(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "archivd.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %[1]s/var\narchive: {organization: Kreisarchiv Test}\nlocations:\n  - {name: a, type: local, path: %[1]s/a}\n  - {name: b, type: local, path: %[1]s/b}\n%s", dir, retentionClasses)), 0o644)
+	ingest := func(name, rc, closed string) string {
+		r := archivd(t, "ingest", "--config", cfg, retentionCase(t, dir, name, rc, closed))
+		if r.code != 0 {
+			t.Fatalf("ingest %s: %d %s", name, r.code, r.stderr)
+		}
+		return strings.TrimSpace(r.stdout)
+	}
+	a, b, c, d := ingest("A", "10.1", "2020-03-01"), ingest("B", "10.2", "2020-03-01"), ingest("C", "20.1", "2010-01-01"), ingest("D", "30.1", "2020-03-01")
+	if r := archivd(t, "keygen", "--config", cfg); r.code != 0 {
+		t.Fatalf("keygen: %s", r.stderr)
+	}
+	// The retention is recorded in the package's bag-info.txt.
+	infos, _ := filepath.Glob(filepath.Join(dir, "a", "*", "*", "*", "*", "v1", "content", "*", "bag-info.txt"))
+	recorded := 0
+	for _, p := range infos {
+		bi, _ := os.ReadFile(p)
+		if strings.Contains(string(bi), "Retention-Class: kurz") && strings.Contains(string(bi), "Retention-Ends: 2021-12-31") {
+			recorded++
+		}
+	}
+	if recorded != 2 {
+		t.Errorf("bag-info.txt of the two kurz AIPs should record their retention; %d of %d do", recorded, len(infos))
+	}
+	if r := archivd(t, "retention", "classes", "--config", cfg); r.code != 0 || !strings.Contains(r.stdout, "kurz") || !strings.Contains(r.stdout, "30 years") {
+		t.Errorf("retention classes: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r := archivd(t, "retention", "due", "--config", cfg, "--format", "json")
+	var due []struct{ AIP, Class, Ended string }
+	if err := json.Unmarshal([]byte(r.stdout), &due); err != nil || len(due) != 3 {
+		t.Fatalf("retention due: %v %s", err, r.stdout)
+	}
+	for _, x := range due {
+		if x.AIP == d {
+			t.Errorf("D (30 years) is listed as due")
+		}
+	}
+
+	// A hold blocks the proposal; proposals need reasons; four eyes.
+	if r := archivd(t, "hold", "set", "--config", cfg, "--reason", "Klage anhängig, Az. 5 K 12/26", b); r.code != 0 {
+		t.Fatalf("hold set: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := archivd(t, "hold", "list", "--config", cfg); !strings.Contains(r.stdout, "Klage anhängig") {
+		t.Errorf("hold list: %s", r.stdout)
+	}
+	if r := archivd(t, "dispose", "propose", "--config", cfg, "--reason", "Frist abgelaufen", a, b); r.code != exitDataErr || !strings.Contains(r.stderr, "under legal hold") {
+		t.Fatalf("a proposal with a held AIP: %d %s", r.code, r.stderr)
+	}
+	if r := archivd(t, "dispose", "propose", "--config", cfg, "--reason", "Frist abgelaufen", d); r.code != exitDataErr || !strings.Contains(r.stderr, "not due") {
+		t.Fatalf("a proposal of an AIP not due: %d %s", r.code, r.stderr)
+	}
+	r = archivd(t, "dispose", "propose", "--config", cfg, "--reason", "Aufbewahrungsfrist abgelaufen", "--name", "Frau Meier", a)
+	if r.code != 0 {
+		t.Fatalf("propose: %d %s", r.code, r.stderr)
+	}
+	batch := strings.Fields(r.stdout)[1]
+	if r := archivd(t, "dispose", "execute", "--config", cfg, batch); r.code == 0 {
+		t.Fatal("an unapproved batch was executed")
+	}
+	if r := archivd(t, "dispose", "approve", "--config", cfg, "--name", "Herr Schulz", batch); r.code != exitDataErr || !strings.Contains(r.stderr, "another account") {
+		t.Fatalf("the proposer approved under another display name: %d %s", r.code, r.stderr)
+	}
+	if code, out := asOtherAccount(t, dir, "dispose", "approve", "--config", cfg, "--name", "Herr Schulz", batch); code != 0 {
+		t.Fatalf("approval by another account: %d %s", code, out)
+	}
+	// Killed after the third stored file is deleted; run again, it resumes.
+	kill := proc("dispose", "execute", "--config", cfg, batch)
+	kill.Env = append(kill.Env, "ARCHIVD_CRASH_AT=dispose-object-deleted:3")
+	if out, err := kill.CombinedOutput(); err == nil || !kill.ProcessState.Sys().(syscall.WaitStatus).Signaled() {
+		t.Fatalf("the execution was not killed: %v %s", err, out)
+	}
+	r = archivd(t, "dispose", "execute", "--config", cfg, batch)
+	if r.code != 0 || !strings.Contains(r.stdout, "DESTROYED "+a) {
+		t.Fatalf("execute after the kill: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	cert := filepath.Join(dir, "var", "reports", "deletion-"+batch+".json")
+	if r := archivd(t, "report", "verify", cert); r.code != 0 {
+		t.Fatalf("certificate verify: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	var cc report.Certificate
+	cb, _ := os.ReadFile(cert)
+	json.Unmarshal(cb, &cc)
+	// Every stored file of A on both locations, each exactly once.
+	seen := map[string]int{}
+	for _, o := range cc.Objects {
+		seen[o.Location+" "+o.Path]++
+	}
+	perLoc := map[string]int{}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("%s listed %d times", k, n)
+		}
+		perLoc[strings.Fields(k)[0]]++
+	}
+	if perLoc["a"] < 6 || perLoc["a"] != perLoc["b"] || len(cc.AIPs) != 1 || cc.AIPs[0].Reference != "A/2019" ||
+		!strings.Contains(cc.ProposedBy, "Frau Meier") || !strings.Contains(cc.ApprovedBy, "nobody") {
+		t.Errorf("certificate: %d objects per location %v, AIPs %+v, proposed %q approved %q", len(cc.Objects), perLoc, cc.AIPs, cc.ProposedBy, cc.ApprovedBy)
+	}
+	objs, _ := filepath.Glob(filepath.Join(dir, "[ab]", "*", "*", "*", "*"+strings.TrimPrefix(a, "urn:uuid:")))
+	if len(objs) != 0 {
+		t.Errorf("A's objects remain: %v", objs)
+	}
+	if r := archivd(t, "verify", "--config", cfg, a); r.code == 0 {
+		t.Error("verify still finds the destroyed AIP")
+	}
+	// A catalog rebuild keeps the tombstone and does not bring A back.
+	if r := archivd(t, "catalog", "rebuild", "--config", cfg); r.code != 0 {
+		t.Fatalf("rebuild: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := archivd(t, "list", "--config", cfg, "--format", "csv"); strings.Contains(r.stdout, a) || !strings.Contains(r.stdout, b) {
+		t.Errorf("list after the rebuild: %s", r.stdout)
+	}
+	if r := archivd(t, "retention", "due", "--config", cfg); !strings.Contains(r.stdout, "HOLD: Klage") {
+		t.Errorf("the held AIP's hold is not shown after the rebuild: %s", r.stdout)
+	}
+
+	// Offer: exported as bags, destroyed only once the archive confirms.
+	r = archivd(t, "dispose", "propose", "--config", cfg, "--reason", "dem Kreisarchiv anbieten", c)
+	if r.code != 0 {
+		t.Fatalf("propose offer: %d %s", r.code, r.stderr)
+	}
+	ob := strings.Fields(r.stdout)[1]
+	if code, out := asOtherAccount(t, dir, "dispose", "approve", "--config", cfg, ob); code != 0 {
+		t.Fatalf("approve offer: %d %s", code, out)
+	}
+	if r := archivd(t, "dispose", "execute", "--config", cfg, ob); r.code == 0 || !strings.Contains(r.stderr, "offer") {
+		t.Fatalf("an offer batch executed without the transfer: %d %s", r.code, r.stderr)
+	}
+	out := filepath.Join(dir, "transfer")
+	if r := archivd(t, "offer", "export", "--config", cfg, ob, out); r.code != 0 {
+		t.Fatalf("offer export: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	bags, _ := filepath.Glob(filepath.Join(out, "*", "bagit.txt"))
+	if len(bags) != 1 {
+		t.Fatalf("offer export wrote %d bags", len(bags))
+	}
+	check := exec.Command("sha512sum", "--quiet", "-c", "manifest-sha512.txt")
+	check.Dir = filepath.Dir(bags[0])
+	if o, err := check.CombinedOutput(); err != nil {
+		t.Errorf("the exported bag's manifest does not check: %v %s", err, o)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(bags[0]), "data")); err != nil {
+		t.Errorf("the bag has no payload: %v", err)
+	}
+	if r := archivd(t, "offer", "confirm", "--config", cfg, ob); r.code != 0 || !strings.Contains(r.stdout, "DESTROYED "+c) {
+		t.Fatalf("offer confirm: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := archivd(t, "audit", "verify", "--config", cfg); r.code != 0 {
+		t.Errorf("audit verify: %d %s", r.code, r.stdout)
+	}
+}
