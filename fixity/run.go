@@ -539,6 +539,22 @@ func (c *Checker) repair(ctx context.Context, id aip.ID, dst storage.Store, find
 			return "", fmt.Errorf("still damaged after rewriting %s: %s", strings.Join(names, ", "), res.Findings[0])
 		}
 	}
+	// The rewritten versions get the AIP's retention, as its first copies did.
+	if l, ok := dst.(storage.Locker); ok {
+		var due time.Time
+		if r, err := c.Catalog.GetRetention(ctx, id.String()); err == nil {
+			due, _ = time.Parse(time.RFC3339, r.Due)
+		}
+		a, err := c.Catalog.GetAIP(ctx, id.String())
+		if err != nil {
+			return "", err
+		}
+		for v := 1; v <= a.Head; v++ {
+			if err := storage.Retain(ctx, l, id.String(), v, due, time.Now()); err != nil {
+				return "", fmt.Errorf("retention of the repaired copy: %w", err)
+			}
+		}
+	}
 	desc := fmt.Sprintf("rewrote %s from the copy at %s (verified in full before and after)", strings.Join(names, ", "), src.Name())
 	if len(replaced) > 0 {
 		desc += "; the damaged object versions stay in the bucket: " + strings.Join(replaced, ", ")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,8 +10,14 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/minio/minio-go/v7"
+
+	"github.com/archivd/archivd/aip"
+	"github.com/archivd/archivd/ocfl"
 	"github.com/archivd/archivd/report"
+	"github.com/archivd/archivd/storage/s3/s3test"
 )
 
 const retentionClasses = `retention:
@@ -226,5 +233,85 @@ func TestRetentionDisposalFourEyes(t *testing.T) {
 	}
 	if r := archivd(t, "audit", "verify", "--config", cfg); r.code != 0 {
 		t.Errorf("audit verify: %d %s", r.code, r.stdout)
+	}
+}
+
+// TestS3RetentionObjectLock: on each real S3 server with Object Lock, a
+// long class sets retain-until to the end of its period on the stored
+// versions, which the server then refuses to delete; a hold sets the legal
+// hold on every copy and blocks disposal; an approved disposal of an AIP
+// whose copies the location's floor still locks stops with the reason and
+// deletes nothing of it, not even the unlocked local copy.
+func TestS3RetentionObjectLock(t *testing.T) { onEveryS3Server(t, testS3RetentionObjectLock) }
+
+func testS3RetentionObjectLock(t *testing.T, srv *s3test.Server) {
+	srv.MakeBucket(t, "archiv", true)
+	cfg, dir := s3Config(t, srv, "archiv", "    object_lock:\n      mode: governance\n      days: 1\n"+retentionClasses)
+	ingest := func(name, rc string) string {
+		r := archivd(t, "ingest", "--config", cfg, retentionCase(t, dir, name, rc, "2020-03-01"))
+		if r.code != 0 {
+			t.Fatalf("ingest %s: %d %s", name, r.code, r.stderr)
+		}
+		return strings.TrimSpace(r.stdout)
+	}
+	short, long := ingest("K", "10.1"), ingest("L", "30.1")
+	if r := archivd(t, "keygen", "--config", cfg); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	ctx := context.Background()
+	client := srv.Client(t)
+	pkgKey := func(id string) string {
+		return "archivd/" + ocfl.ObjectPath(id) + "/v1/content/" + aip.MustParseID(id).PackageFile(1)
+	}
+	// 30 years from the end of 2020, in Europe/Berlin: kept to 2050-12-31,
+	// due at 2051-01-01 00:00 CET.
+	info, err := client.StatObject(ctx, "archiv", pkgKey(long), minio.StatObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	until := info.Metadata.Get("X-Amz-Object-Lock-Retain-Until-Date")
+	if until == "" {
+		if _, u, err := client.GetObjectRetention(ctx, "archiv", pkgKey(long), info.VersionID); err == nil && u != nil {
+			until = u.UTC().Format(time.RFC3339)
+		}
+	}
+	if !strings.HasPrefix(until, "2050-12-31T23:00:00") {
+		t.Errorf("retain-until of the 30-year AIP's package: %q, want 2050-12-31T23:00:00Z", until)
+	}
+	if err := client.RemoveObject(ctx, "archiv", pkgKey(long), minio.RemoveObjectOptions{VersionID: info.VersionID}); err == nil {
+		t.Fatal("the server deleted a version before its retain-until")
+	}
+	// A hold: legal hold on every copy, no proposal.
+	if r := archivd(t, "hold", "set", "--config", cfg, "--reason", "Prüfung Rechnungsprüfungsamt", short); r.code != 0 || !strings.Contains(r.stdout, "site-b: legal hold set") {
+		t.Fatalf("hold set: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if st, err := client.GetObjectLegalHold(ctx, "archiv", pkgKey(short), minio.GetObjectLegalHoldOptions{}); err != nil || st == nil || *st != minio.LegalHoldEnabled {
+		t.Errorf("legal hold on the S3 copy: %v %v", st, err)
+	}
+	if r := archivd(t, "dispose", "propose", "--config", cfg, "--reason", "Frist abgelaufen", short); r.code == 0 || !strings.Contains(r.stderr, "legal hold") {
+		t.Fatalf("propose under hold: %d %s", r.code, r.stderr)
+	}
+	if r := archivd(t, "hold", "clear", "--config", cfg, "--reason", "Prüfung beendet", short); r.code != 0 {
+		t.Fatalf("hold clear: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	// Due by its class, but still under the location's one-day floor.
+	r := archivd(t, "dispose", "propose", "--config", cfg, "--reason", "Frist abgelaufen", short)
+	if r.code != 0 {
+		t.Fatalf("propose: %d %s", r.code, r.stderr)
+	}
+	batch := strings.Fields(r.stdout)[1]
+	for p := srv.CAFile; p != "/" && p != os.TempDir(); p = filepath.Dir(p) {
+		os.Chmod(p, 0o755) // the other account trusts the test server's CA too
+	}
+	os.Chmod(srv.CAFile, 0o644)
+	if code, out := asOtherAccount(t, dir, "dispose", "approve", "--config", cfg, batch); code != 0 {
+		t.Fatalf("approve: %d %s", code, out)
+	}
+	r = archivd(t, "dispose", "execute", "--config", cfg, batch)
+	if r.code != exitDataErr || !strings.Contains(r.stdout, "KEPT      "+short) || !strings.Contains(r.stdout, "Object Lock at site-b still protects") {
+		t.Fatalf("execute against Object Lock: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := archivd(t, "verify", "--config", cfg, short); r.code != 0 {
+		t.Fatalf("the AIP Object Lock protects lost a copy: %d %s", r.code, r.stdout)
 	}
 }
