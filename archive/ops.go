@@ -331,7 +331,7 @@ func (a *Archive) Hold(ctx context.Context, id aip.ID, on bool, reason string, w
 	var out []HoldResult
 	for _, cp := range copies {
 		locker, ok := a.Store(cp.Location).(storage.Locker)
-		if !ok {
+		if !ok || !locker.ObjectLock() {
 			out = append(out, HoldResult{Location: cp.Location})
 			continue
 		}

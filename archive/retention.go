@@ -180,7 +180,7 @@ func (a *Archive) RecomputeRetention(ctx context.Context, class string, who Acto
 		var notes []string
 		for _, st := range a.stores {
 			l, ok := st.(storage.Locker)
-			if !ok || due.IsZero() || !due.After(time.Now()) {
+			if !ok || !l.ObjectLock() || due.IsZero() || !due.After(time.Now()) {
 				continue
 			}
 			for v := 1; v <= rec.Head; v++ {

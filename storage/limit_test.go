@@ -32,6 +32,7 @@ type lockingStore struct{ slowStore }
 func (*lockingStore) Retain(context.Context, string, int, time.Time) error    { return nil }
 func (*lockingStore) RetainFor(context.Context, string, int, time.Time) error { return nil }
 func (*lockingStore) LegalHold(context.Context, string, bool) error           { return nil }
+func (*lockingStore) ObjectLock() bool                                        { return true }
 
 func TestLimit(t *testing.T) {
 	s := &slowStore{}

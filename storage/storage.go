@@ -130,6 +130,9 @@ type Info struct {
 
 // Locker is implemented by locations with S3 Object Lock.
 type Locker interface {
+	// ObjectLock reports whether the location is configured with Object
+	// Lock (object_lock); without it Retain and LegalHold refuse.
+	ObjectLock() bool
 	// Retain protects every file of version v of object id, as stored, until
 	// the given time (retention can only be extended, never shortened).
 	Retain(ctx context.Context, id string, v int, until time.Time) error
@@ -147,6 +150,9 @@ type Locker interface {
 // class, a permanent class, a period already over) for the location's
 // floor, object_lock.days from now.
 func Retain(ctx context.Context, l Locker, id string, v int, due, now time.Time) error {
+	if !l.ObjectLock() {
+		return nil
+	}
 	if !due.IsZero() && due.After(now) {
 		return l.Retain(ctx, id, v, due)
 	}

@@ -47,7 +47,7 @@ var objectFiles = []string{ocfl.InventoryFile, ocfl.SidecarFile, ocfl.ObjectDecl
 // commit, so an unverified upload is never locked by archivd.
 func (s *Store) Retain(ctx context.Context, id string, v int, until time.Time) error {
 	if s.cfg.Lock == nil {
-		return nil // nothing to retain: the location has no object_lock
+		return fmt.Errorf("location %s has no object_lock configured", s.cfg.Name)
 	}
 	files, err := s.versionFiles(ctx, id, v)
 	if err != nil {
@@ -76,6 +76,9 @@ func (s *Store) retainUntil(ctx context.Context, key, versionID string, until ti
 		Mode: &mode, RetainUntilDate: &until, VersionID: versionID})
 	return s.translate("set retention on", key, err)
 }
+
+// ObjectLock implements storage.Locker.
+func (s *Store) ObjectLock() bool { return s.cfg.Lock != nil }
 
 // RetainFor implements storage.Locker: Retain with the location's
 // configured period from now.
