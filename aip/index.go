@@ -146,7 +146,8 @@ func RetentionFromBagInfo(b []byte) *Retention {
 	if class == "" {
 		return nil
 	}
-	r := &Retention{Class: class, Period: bagInfoField(b, "Retention-Period"), Ends: bagInfoField(b, "Retention-Ends"), Action: bagInfoField(b, "Retention-Action")}
+	r := &Retention{Class: class, Period: bagInfoField(b, "Retention-Period"), Ends: bagInfoField(b, "Retention-Ends"), Action: bagInfoField(b, "Retention-Action"),
+		LockMode: bagInfoField(b, "Retention-Lock-Mode")}
 	r.Trigger, r.TriggerDate, _ = strings.Cut(bagInfoField(b, "Retention-Trigger"), " ")
 	return r
 }

@@ -83,6 +83,7 @@ type Retention struct {
 	TriggerDate string // YYYY-MM-DD
 	Ends        string // last day kept, YYYY-MM-DD; "" when permanent
 	Action      string // destroy, offer, review
+	LockMode    string // Object Lock mode of the copies until Ends ("" the location's)
 	Basis       string // how the dates were found, in words
 }
 
@@ -637,6 +638,7 @@ func bagInfo(rec Record, meta Metadata, oxum string) string {
 		line("Retention-Trigger", r.Trigger+" "+r.TriggerDate)
 		line("Retention-Ends", r.Ends)
 		line("Retention-Action", r.Action)
+		line("Retention-Lock-Mode", r.LockMode)
 	}
 	return b.String()
 }

@@ -163,7 +163,7 @@ func (a *Archive) RecomputeRetention(ctx context.Context, class string, who Acto
 		if class != "" && old.Class != class && nw.Class != class {
 			continue
 		}
-		if old.Class == nw.Class && old.Ends == nw.Ends && old.Action == nw.Action && old.Period == nw.Period {
+		if old.Class == nw.Class && old.Ends == nw.Ends && old.Action == nw.Action && old.Period == nw.Period && old.LockMode == nw.LockMode {
 			continue
 		}
 		if d == nil {
@@ -184,7 +184,7 @@ func (a *Archive) RecomputeRetention(ctx context.Context, class string, who Acto
 				continue
 			}
 			for v := 1; v <= rec.Head; v++ {
-				if err := l.Retain(ctx, id, v, due); err != nil {
+				if err := l.RetainMode(ctx, id, v, due, nw.LockMode); err != nil {
 					notes = append(notes, fmt.Sprintf("%s: Object Lock not extended: %v", st.Name(), err))
 				}
 			}

@@ -97,7 +97,7 @@ var migrations = []string{
 	// bag-info.txt recorded at ingest, holds and disposals happen after it.
 	`CREATE TABLE retention (
 		aip TEXT PRIMARY KEY, class TEXT NOT NULL, period TEXT NOT NULL, trigger TEXT NOT NULL, trigger_date TEXT NOT NULL,
-		ends TEXT NOT NULL, due TEXT NOT NULL, action TEXT NOT NULL, basis TEXT NOT NULL, decided TEXT NOT NULL);
+		ends TEXT NOT NULL, due TEXT NOT NULL, action TEXT NOT NULL, lock_mode TEXT NOT NULL, basis TEXT NOT NULL, decided TEXT NOT NULL);
 	CREATE INDEX retention_due ON retention(due);
 	CREATE TABLE holds (
 		id INTEGER PRIMARY KEY, aip TEXT NOT NULL, set_at TEXT NOT NULL, set_by TEXT NOT NULL, reason TEXT NOT NULL,

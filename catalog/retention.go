@@ -14,7 +14,7 @@ type (
 	Retention struct {
 		AIP, Class, Period, Trigger, TriggerDate, Ends string
 		Due                                            string // RFC 3339: the first moment it may be disposed of; "" never
-		Action, Basis, Decided                         string
+		Action, LockMode, Basis, Decided               string
 	}
 	Hold struct {
 		ID                                int64
@@ -42,18 +42,18 @@ type (
 
 // PutRetention records (or replaces) an AIP's retention.
 func PutRetention(ctx context.Context, tx Execer, r Retention) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO retention (aip, class, period, trigger, trigger_date, ends, due, action, basis, decided)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (aip) DO UPDATE SET class = excluded.class, period = excluded.period,
+	_, err := tx.ExecContext(ctx, `INSERT INTO retention (aip, class, period, trigger, trigger_date, ends, due, action, lock_mode, basis, decided)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (aip) DO UPDATE SET class = excluded.class, period = excluded.period,
 		trigger = excluded.trigger, trigger_date = excluded.trigger_date, ends = excluded.ends, due = excluded.due,
-		action = excluded.action, basis = excluded.basis, decided = excluded.decided`,
-		r.AIP, r.Class, r.Period, r.Trigger, r.TriggerDate, r.Ends, r.Due, r.Action, r.Basis, r.Decided)
+		action = excluded.action, lock_mode = excluded.lock_mode, basis = excluded.basis, decided = excluded.decided`,
+		r.AIP, r.Class, r.Period, r.Trigger, r.TriggerDate, r.Ends, r.Due, r.Action, r.LockMode, r.Basis, r.Decided)
 	return err
 }
 
 // PutRetention records an AIP's retention.
 func (c *DB) PutRetention(ctx context.Context, r Retention) error { return PutRetention(ctx, c.db, r) }
 
-const retentionCols = `aip, class, period, trigger, trigger_date, ends, due, action, basis, decided`
+const retentionCols = `aip, class, period, trigger, trigger_date, ends, due, action, lock_mode, basis, decided`
 
 func (c *DB) retentions(ctx context.Context, where string, args ...any) ([]Retention, error) {
 	rows, err := c.db.QueryContext(ctx, `SELECT `+retentionCols+` FROM retention `+where, args...)
@@ -64,7 +64,7 @@ func (c *DB) retentions(ctx context.Context, where string, args ...any) ([]Reten
 	var out []Retention
 	for rows.Next() {
 		var r Retention
-		if err := rows.Scan(&r.AIP, &r.Class, &r.Period, &r.Trigger, &r.TriggerDate, &r.Ends, &r.Due, &r.Action, &r.Basis, &r.Decided); err != nil {
+		if err := rows.Scan(&r.AIP, &r.Class, &r.Period, &r.Trigger, &r.TriggerDate, &r.Ends, &r.Due, &r.Action, &r.LockMode, &r.Basis, &r.Decided); err != nil {
 			return nil, err
 		}
 		out = append(out, r)

@@ -542,15 +542,17 @@ func (c *Checker) repair(ctx context.Context, id aip.ID, dst storage.Store, find
 	// The rewritten versions get the AIP's retention, as its first copies did.
 	if l, ok := dst.(storage.Locker); ok {
 		var due time.Time
+		mode := ""
 		if r, err := c.Catalog.GetRetention(ctx, id.String()); err == nil {
 			due, _ = time.Parse(time.RFC3339, r.Due)
+			mode = r.LockMode
 		}
 		a, err := c.Catalog.GetAIP(ctx, id.String())
 		if err != nil {
 			return "", err
 		}
 		for v := 1; v <= a.Head; v++ {
-			if err := storage.Retain(ctx, l, id.String(), v, due, time.Now()); err != nil {
+			if err := storage.Retain(ctx, l, id.String(), v, due, mode, time.Now()); err != nil {
 				return "", fmt.Errorf("retention of the repaired copy: %w", err)
 			}
 		}

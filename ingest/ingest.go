@@ -672,10 +672,11 @@ func (in *Ingester) complete(ctx context.Context, j *job, missing map[string]err
 	for _, st := range in.Stores {
 		if r, ok := st.(storage.Locker); ok && slices.Contains(j.rec.Stored, st.Name()) {
 			var due time.Time
+			mode := ""
 			if d := in.retention(j); d != nil {
-				due = d.Due(in.Zone)
+				due, mode = d.Due(in.Zone), d.LockMode
 			}
-			if err := storage.Retain(ctx, r, j.id.String(), 1, due, in.now()); err != nil {
+			if err := storage.Retain(ctx, r, j.id.String(), 1, due, mode, in.now()); err != nil {
 				return fmt.Errorf("ingest %s: set retention at %s: %w", j.id, st.Name(), err)
 			}
 		}

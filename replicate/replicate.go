@@ -148,10 +148,12 @@ func (r *Replicator) copyVersion(ctx context.Context, id string, v int, sources 
 		if err == nil {
 			if rt, ok := dst.(storage.Locker); ok {
 				var due time.Time
+				mode := ""
 				if ret, err := r.Catalog.GetRetention(ctx, id); err == nil {
 					due, _ = time.Parse(time.RFC3339, ret.Due)
+					mode = ret.LockMode
 				}
-				return storage.Retain(ctx, rt, id, v, due, time.Now())
+				return storage.Retain(ctx, rt, id, v, due, mode, time.Now())
 			}
 			return nil
 		}

@@ -45,6 +45,10 @@ type Class struct {
 	Permanent bool   `yaml:"permanent"`
 	Trigger   string `yaml:"trigger"` // closed (default; the ingest date when there is none, recorded) or ingest
 	Action    string `yaml:"action"`  // destroy, offer or review
+	// LockMode is the Object Lock mode copies are retained in until the
+	// end: governance, compliance (not even root lifts it), or "" for the
+	// location's object_lock.mode.
+	LockMode string `yaml:"lock_mode"`
 }
 
 // Check names what is wrong with a class, or "".
@@ -60,6 +64,8 @@ func (c *Class) Check() string {
 		return fmt.Sprintf("trigger %q: closed or ingest", c.Trigger)
 	case c.Action != Destroy && c.Action != Offer && c.Action != Review:
 		return fmt.Sprintf("action %q: destroy, offer or review", c.Action)
+	case c.LockMode != "" && c.LockMode != "governance" && c.LockMode != "compliance":
+		return fmt.Sprintf("lock_mode %q: governance or compliance (or leave it out: the location's mode)", c.LockMode)
 	}
 	for _, p := range []string{c.Match.RecordClass, c.Match.Reference, c.Match.Inbox} {
 		if _, err := path.Match(p, ""); err != nil {
@@ -94,6 +100,7 @@ type Decision struct {
 	TriggerDate string `json:"trigger_date"` // YYYY-MM-DD in the archive's time zone
 	Ends        string `json:"ends"`         // the last day kept, 31 December, YYYY-MM-DD; "" when permanent
 	Action      string `json:"action"`
+	LockMode    string `json:"lock_mode"` // "" the location's
 	// Basis says in words how the dates were found (recorded in PREMIS,
 	// the catalog and the audit trail): e.g. that the ingest date stood in
 	// for a missing closing date.
@@ -122,7 +129,7 @@ func Decide(classes []Class, meta aip.Metadata, inbox string, ingested time.Time
 		if !c.Matches(meta, inbox) {
 			continue
 		}
-		d := &Decision{Class: c.Name, Years: c.Years, Permanent: c.Permanent, Action: c.Action}
+		d := &Decision{Class: c.Name, Years: c.Years, Permanent: c.Permanent, Action: c.Action, LockMode: c.LockMode}
 		if c.Permanent {
 			d.Years = 0
 		}
@@ -186,5 +193,5 @@ func (d *Decision) Record() *aip.Retention {
 	if d.Permanent {
 		period = "permanent"
 	}
-	return &aip.Retention{Class: d.Class, Period: period, Trigger: d.Trigger, TriggerDate: d.TriggerDate, Ends: d.Ends, Action: d.Action, Basis: d.Basis}
+	return &aip.Retention{Class: d.Class, Period: period, Trigger: d.Trigger, TriggerDate: d.TriggerDate, Ends: d.Ends, Action: d.Action, LockMode: d.LockMode, Basis: d.Basis}
 }

@@ -29,7 +29,10 @@ func (s *slowStore) Commit(ctx context.Context, c *Commit) error {
 
 type lockingStore struct{ slowStore }
 
-func (*lockingStore) Retain(context.Context, string, int, time.Time) error    { return nil }
+func (*lockingStore) Retain(context.Context, string, int, time.Time) error { return nil }
+func (*lockingStore) RetainMode(context.Context, string, int, time.Time, string) error {
+	return nil
+}
 func (*lockingStore) RetainFor(context.Context, string, int, time.Time) error { return nil }
 func (*lockingStore) LegalHold(context.Context, string, bool) error           { return nil }
 func (*lockingStore) ObjectLock() bool                                        { return true }

@@ -136,6 +136,9 @@ type Locker interface {
 	// Retain protects every file of version v of object id, as stored, until
 	// the given time (retention can only be extended, never shortened).
 	Retain(ctx context.Context, id string, v int, until time.Time) error
+	// RetainMode is Retain in the given Object Lock mode ("governance",
+	// "compliance"; "" the location's own).
+	RetainMode(ctx context.Context, id string, v int, until time.Time, mode string) error
 	// RetainFor protects version v for the retention the location is
 	// configured with, counted from now; nothing if it has none. Ingest
 	// and replication call it once a copy is verified.
@@ -146,15 +149,16 @@ type Locker interface {
 }
 
 // Retain puts version v of an AIP under Object Lock at one location: until
-// due, the end of the AIP's retention period, when it lies ahead; else (no
+// due, the end of the AIP's retention period, when it lies ahead, in its
+// class's mode ("" the location's); else (no
 // class, a permanent class, a period already over) for the location's
 // floor, object_lock.days from now.
-func Retain(ctx context.Context, l Locker, id string, v int, due, now time.Time) error {
+func Retain(ctx context.Context, l Locker, id string, v int, due time.Time, mode string, now time.Time) error {
 	if !l.ObjectLock() {
 		return nil
 	}
 	if !due.IsZero() && due.After(now) {
-		return l.Retain(ctx, id, v, due)
+		return l.RetainMode(ctx, id, v, due, mode)
 	}
 	return l.RetainFor(ctx, id, v, now)
 }

@@ -103,7 +103,7 @@ func Rows(id aip.ID, version int, created string, meta aip.Metadata, res *aip.Re
 // package; Due is the first moment after the last day kept, in zone.
 func RetentionRow(id string, r *aip.Retention, zone *time.Location, decided string) catalog.Retention {
 	row := catalog.Retention{AIP: id, Class: r.Class, Period: r.Period, Trigger: r.Trigger, TriggerDate: r.TriggerDate,
-		Ends: r.Ends, Action: r.Action, Basis: r.Basis, Decided: decided}
+		Ends: r.Ends, Action: r.Action, LockMode: r.LockMode, Basis: r.Basis, Decided: decided}
 	if zone == nil {
 		zone = time.UTC
 	}

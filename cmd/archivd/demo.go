@@ -91,7 +91,7 @@ func (c *cli) demo(ctx context.Context, args []string) int {
 	}
 
 	fmt.Fprintf(c.out, "\n4. archivd verify %s\n", id)
-	if code := c.verifyWith(ctx, cfg, id); code != exitOK {
+	if code := c.verifyWith(ctx, cfg, []aip.ID{id}); code != exitOK {
 		return code
 	}
 	out := filepath.Join(dir, "export", id.Name())

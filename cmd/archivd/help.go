@@ -21,7 +21,7 @@ var commands = []command{
 		"list: every refused case. show INBOX/CASE: its reason in German and English. retry INBOX/CASE: back into its\ninbox after a fix; --accept-formats accepts the format policy's refusals, saying who and why (recorded)."},
 	{"ingest", "--config FILE [--again] [--bag] FOLDER", "archive a case folder (or a BagIt bag); prints the new AIP id",
 		"FOLDER is the case folder (with an optional case.yaml), or with --bag a BagIt bag, checked against its manifests.\n--again archives a folder already archived unchanged a second time. Works beside the service."},
-	{"verify", "--config FILE AIP-ID", "re-read every copy and version, check every digest", "Prints OK, DAMAGED (each problem named), UNAVAILABLE or MISSING per copy. Exit 65 on damage, 69 if a copy cannot be checked."},
+	{"verify", "--config FILE AIP-ID | --all", "re-read every copy and version, check every digest", "Prints OK, DAMAGED (each problem named), UNAVAILABLE or MISSING per copy. Exit 65 on damage, 69 if a copy cannot be checked."},
 	{"export", "--config FILE [--version vN] AIP-ID TARGET", "restore the original files into an empty folder",
 		"TARGET must be an empty folder or not exist; every digest is checked before a file gets its name. The newest version by default."},
 	{"list", "--config FILE [--reference R] [--agency A] [--record-class C] [--format table|csv|json]", "the archived AIPs",

@@ -34,6 +34,7 @@ const retentionClasses = `retention:
       match: {record_class: "30.*"}
       years: 30
       action: review
+      lock_mode: compliance
 `
 
 // retentionCase writes a case folder with a case.yaml of record class rc
@@ -95,6 +96,9 @@ func TestRetentionDisposalFourEyes(t *testing.T) {
 	a, b, c, d := ingest("A", "10.1", "2020-03-01"), ingest("B", "10.2", "2020-03-01"), ingest("C", "20.1", "2010-01-01"), ingest("D", "30.1", "2020-03-01")
 	if r := archivd(t, "keygen", "--config", cfg); r.code != 0 {
 		t.Fatalf("keygen: %s", r.stderr)
+	}
+	if r := archivd(t, "verify", "--config", cfg, "--all"); r.code != 0 || strings.Count(r.stdout, "OK ") != 8 {
+		t.Fatalf("verify --all: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	// The retention is recorded in the package's bag-info.txt.
 	infos, _ := filepath.Glob(filepath.Join(dir, "a", "*", "*", "*", "*", "v1", "content", "*", "bag-info.txt"))
@@ -162,6 +166,11 @@ func TestRetentionDisposalFourEyes(t *testing.T) {
 	cert := filepath.Join(dir, "var", "reports", "deletion-"+batch+".json")
 	if r := archivd(t, "report", "verify", cert); r.code != 0 {
 		t.Fatalf("certificate verify: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	// An auditor checks it with openssl alone, as docs/verify-reports.md says.
+	pub := filepath.Join(dir, "var", "keys", "archivd-signing.pub.pem")
+	if out, err := exec.Command("openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-in", cert, "-sigfile", cert+".sig").CombinedOutput(); err != nil {
+		t.Errorf("openssl does not verify the certificate: %v %s", err, out)
 	}
 	var cc report.Certificate
 	cb, _ := os.ReadFile(cert)
@@ -277,6 +286,15 @@ func testS3RetentionObjectLock(t *testing.T, srv *s3test.Server) {
 	}
 	if !strings.HasPrefix(until, "2050-12-31T23:00:00") {
 		t.Errorf("retain-until of the 30-year AIP's package: %q, want 2050-12-31T23:00:00Z", until)
+	}
+	mode := info.Metadata.Get("X-Amz-Object-Lock-Mode")
+	if mode == "" {
+		if m, _, err := client.GetObjectRetention(ctx, "archiv", pkgKey(long), info.VersionID); err == nil && m != nil {
+			mode = string(*m)
+		}
+	}
+	if !strings.EqualFold(mode, "compliance") {
+		t.Errorf("Object Lock mode of the 30-year AIP (class lock_mode compliance): %q", mode)
 	}
 	if err := client.RemoveObject(ctx, "archiv", pkgKey(long), minio.RemoveObjectOptions{VersionID: info.VersionID}); err == nil {
 		t.Fatal("the server deleted a version before its retain-until")

@@ -224,20 +224,33 @@ func (c *cli) ingest(ctx context.Context, args []string) int {
 }
 
 func (c *cli) verify(ctx context.Context, args []string) int {
-	cfg, pos, code := c.configured("verify", args, nil)
+	var all bool
+	cfg, pos, code := c.configured("verify", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&all, "all", false, "every AIP, now")
+	})
 	if code != exitOK {
 		return code
 	}
-	if len(pos) != 1 {
-		fmt.Fprintln(c.errw, "usage: archivd verify --config FILE AIP-ID")
+	if all == (len(pos) == 1) || len(pos) > 1 {
+		fmt.Fprintln(c.errw, "usage: archivd verify --config FILE AIP-ID | archivd verify --config FILE --all")
 		return exitUsage
 	}
-	id, err := aip.ParseID(pos[0])
+	var ids []aip.ID
+	if !all {
+		if ids, code = c.oneID(pos[0]); code != exitOK {
+			return code
+		}
+	}
+	return c.verifyWith(ctx, cfg, ids)
+}
+
+func (c *cli) oneID(s string) ([]aip.ID, int) {
+	id, err := aip.ParseID(s)
 	if err != nil {
 		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitUsage
+		return nil, exitUsage
 	}
-	return c.verifyWith(ctx, cfg, id)
+	return []aip.ID{id}, exitOK
 }
 
 func (c *cli) export(ctx context.Context, args []string) int {
@@ -377,39 +390,65 @@ func (c *cli) ingestWith(ctx context.Context, cfg *config.Config, folder string,
 	})
 }
 
-func (c *cli) verifyWith(ctx context.Context, cfg *config.Config, id aip.ID) int {
+// verifyWith verifies the AIPs ids (none: every AIP in the catalog).
+// Damage outranks an unavailable copy, which outranks success.
+func (c *cli) verifyWith(ctx context.Context, cfg *config.Config, ids []aip.ID) int {
 	return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
-		rep, err := a.Verify(ctx, id)
-		if rep != nil {
-			for _, cp := range rep.Copies {
-				switch cp.State {
-				case archive.CopyOK:
-					fmt.Fprintf(c.out, "OK %s at %s (%s; %d bytes read)\n", id, cp.Location, strings.Join(cp.Checked, ", "), cp.Bytes)
-				case archive.CopyDamaged:
-					fmt.Fprintf(c.out, "DAMAGED %s at %s\n", id, cp.Location)
-					for _, f := range cp.Findings {
-						fmt.Fprintf(c.out, "  %s\n", f)
-					}
-				case archive.CopyUnavailable:
-					fmt.Fprintf(c.out, "UNAVAILABLE %s at %s: %v\n", id, cp.Location, cp.Err)
-				case archive.CopyUnchecked:
-					fmt.Fprintf(c.out, "UNCHECKED %s at %s: location no longer configured\n", id, cp.Location)
-				case archive.CopyMissing:
-					fmt.Fprintf(c.out, "MISSING %s at %s: no copy yet (run archivd replicate)\n", id, cp.Location)
-				}
+		if len(ids) == 0 {
+			names, err := a.Catalog().AIPs(ctx)
+			if err != nil {
+				fmt.Fprintf(c.errw, "archivd: %v\n", err)
+				return exitFailure
+			}
+			for _, n := range names {
+				ids = append(ids, aip.MustParseID(n))
 			}
 		}
-		switch {
-		case err != nil:
-			fmt.Fprintf(c.errw, "archivd: %v\n", err)
-			return exitCode(err)
-		case rep.Damaged():
-			return exitDataErr
-		case rep.Unavailable():
-			return exitUnavailable
+		worst := exitOK
+		for _, id := range ids {
+			code := c.verifyOne(ctx, a, id)
+			switch {
+			case code == exitDataErr || worst == exitDataErr:
+				worst = exitDataErr
+			case code != exitOK:
+				worst = code
+			}
 		}
-		return exitOK
+		return worst
 	})
+}
+
+func (c *cli) verifyOne(ctx context.Context, a *archive.Archive, id aip.ID) int {
+	rep, err := a.Verify(ctx, id)
+	if rep != nil {
+		for _, cp := range rep.Copies {
+			switch cp.State {
+			case archive.CopyOK:
+				fmt.Fprintf(c.out, "OK %s at %s (%s; %d bytes read)\n", id, cp.Location, strings.Join(cp.Checked, ", "), cp.Bytes)
+			case archive.CopyDamaged:
+				fmt.Fprintf(c.out, "DAMAGED %s at %s\n", id, cp.Location)
+				for _, f := range cp.Findings {
+					fmt.Fprintf(c.out, "  %s\n", f)
+				}
+			case archive.CopyUnavailable:
+				fmt.Fprintf(c.out, "UNAVAILABLE %s at %s: %v\n", id, cp.Location, cp.Err)
+			case archive.CopyUnchecked:
+				fmt.Fprintf(c.out, "UNCHECKED %s at %s: location no longer configured\n", id, cp.Location)
+			case archive.CopyMissing:
+				fmt.Fprintf(c.out, "MISSING %s at %s: no copy yet (run archivd replicate)\n", id, cp.Location)
+			}
+		}
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return exitCode(err)
+	case rep.Damaged():
+		return exitDataErr
+	case rep.Unavailable():
+		return exitUnavailable
+	}
+	return exitOK
 }
 
 func (c *cli) exportWith(ctx context.Context, cfg *config.Config, id aip.ID, v int, target string) int {

@@ -46,6 +46,12 @@ var objectFiles = []string{ocfl.InventoryFile, ocfl.SidecarFile, ocfl.ObjectDecl
 // root inventory, its sidecar and its declaration; it runs only after the
 // commit, so an unverified upload is never locked by archivd.
 func (s *Store) Retain(ctx context.Context, id string, v int, until time.Time) error {
+	return s.RetainMode(ctx, id, v, until, "")
+}
+
+// RetainMode implements storage.Locker: Retain in mode (governance or
+// compliance; "" the location's).
+func (s *Store) RetainMode(ctx context.Context, id string, v int, until time.Time, mode string) error {
 	if s.cfg.Lock == nil {
 		return fmt.Errorf("location %s has no object_lock configured", s.cfg.Name)
 	}
@@ -60,7 +66,7 @@ func (s *Store) Retain(ctx context.Context, id string, v int, until time.Time) e
 		if err != nil {
 			return err
 		}
-		if err := s.retainUntil(ctx, key, info.VersionID, until); err != nil {
+		if err := s.retainUntilMode(ctx, key, info.VersionID, until, mode); err != nil {
 			return err
 		}
 	}
@@ -70,7 +76,14 @@ func (s *Store) Retain(ctx context.Context, id string, v int, until time.Time) e
 // retainUntil puts one object version under the location's retention mode
 // until the given time.
 func (s *Store) retainUntil(ctx context.Context, key, versionID string, until time.Time) error {
-	mode := minio.RetentionMode(s.cfg.Lock.Mode)
+	return s.retainUntilMode(ctx, key, versionID, until, "")
+}
+
+func (s *Store) retainUntilMode(ctx context.Context, key, versionID string, until time.Time, m string) error {
+	if m == "" {
+		m = s.cfg.Lock.Mode
+	}
+	mode := minio.RetentionMode(strings.ToUpper(m))
 	until = until.UTC().Truncate(time.Second)
 	err := s.client.PutObjectRetention(ctx, s.cfg.Bucket, key, minio.PutObjectRetentionOptions{
 		Mode: &mode, RetainUntilDate: &until, VersionID: versionID})
