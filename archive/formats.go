@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/archivd/archivd/aip"
+	"github.com/archivd/archivd/atomicfile"
 	"github.com/archivd/archivd/catalog/rows"
 	"github.com/archivd/archivd/config"
 	"github.com/archivd/archivd/formats"
@@ -13,20 +14,31 @@ import (
 )
 
 // NewAnalyzer builds the identifier, validators and policy a configuration
-// asks for (cfg may be nil: the built-in set and the default policy).
-// Signature files given here win over the configured ones.
+// asks for (cfg may be nil: the default policy). Signature files given here
+// win over the configured ones, which win over those installed in the data
+// directory (archivd signatures install), which win over the PRONOM files
+// archivd ships; "built-in" selects archivd's small built-in set alone.
 func NewAnalyzer(cfg *config.Config, sigs, conts string) (*formats.Analyzer, error) {
 	if cfg != nil && sigs == "" {
 		sigs, conts = cfg.Formats.SignatureFile, cfg.Formats.ContainerSignatureFile
 	}
 	var id *formats.Identifier
-	if sigs != "" {
+	if sigs == formats.BuiltinName {
+		id = formats.Builtin()
+	} else {
+		f := formats.SignatureFiles{Signature: sigs, Container: conts}
+		if cfg != nil {
+			f.Cache = filepath.Join(cfg.DataDir, "cache")
+			if sigs == "" {
+				f.Signature, f.Container = InstalledSignatures(cfg)
+			}
+		} else if dir, err := os.UserCacheDir(); err == nil {
+			f.Cache = filepath.Join(dir, "archivd")
+		}
 		var err error
-		if id, err = formats.LoadDROID(sigs, conts); err != nil {
+		if id, err = formats.Load(f); err != nil {
 			return nil, err
 		}
-	} else {
-		id = formats.Builtin()
 	}
 	a := &formats.Analyzer{ID: id, Policy: formats.DefaultPolicy()}
 	if cfg != nil {
@@ -115,4 +127,55 @@ func Identify(ctx context.Context, a *formats.Analyzer, paths []string) (*Identi
 		out.Files = append(out.Files, an)
 	}
 	return out, nil
+}
+
+// SignaturesDir is where archivd signatures install puts newer files.
+func SignaturesDir(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "signatures") }
+
+// InstalledSignatures names the signature files installed in the data
+// directory ("" when none).
+func InstalledSignatures(cfg *config.Config) (sig, cont string) {
+	dir := SignaturesDir(cfg)
+	if _, err := os.Stat(filepath.Join(dir, installedSig)); err != nil {
+		return "", ""
+	}
+	sig = filepath.Join(dir, installedSig)
+	if _, err := os.Stat(filepath.Join(dir, installedCont)); err == nil {
+		cont = filepath.Join(dir, installedCont)
+	}
+	return sig, cont
+}
+
+const (
+	installedSig  = "signature.xml"
+	installedCont = "container-signature.xml"
+)
+
+// InstallSignatures checks that a DROID signature file (and optionally a
+// container signature file) parse, then puts them into the data directory,
+// where every later command and the service (after a reload) use them.
+func InstallSignatures(cfg *config.Config, sig, cont string) (*formats.Identifier, error) {
+	id, err := formats.CheckFiles(sig, cont)
+	if err != nil {
+		return nil, err
+	}
+	dir := SignaturesDir(cfg)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	for _, f := range []struct{ from, to string }{{sig, installedSig}, {cont, installedCont}} {
+		dst := filepath.Join(dir, f.to)
+		if f.from == "" {
+			os.Remove(dst) // a container file of an earlier install does not belong to this one
+			continue
+		}
+		b, err := os.ReadFile(f.from)
+		if err != nil {
+			return nil, err
+		}
+		if err := atomicfile.WriteFile(dst, b, 0o640); err != nil {
+			return nil, err
+		}
+	}
+	return id, nil
 }

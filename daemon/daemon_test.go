@@ -134,7 +134,7 @@ func TestDaemonCollectsArchivesAndQuarantines(t *testing.T) {
 
 	// A format the policy refuses: quarantined; retried with an override,
 	// archived with the override recorded.
-	deliver(t, in("marked"), "D", map[string]string{"blob.bin": "\x00\x01\x02 no known format \xff\xfe"}, true)
+	deliver(t, in("marked"), "D", map[string]string{"blob": "\x00\x01\x02 no known format \xff\xfe"}, true)
 	// Listed only once the delivery lies beside its reasons.
 	waitFor(t, "case D quarantined", func() bool { _, err := FindQuarantined(cfg, "marked/D"); return err == nil })
 	q, err := FindQuarantined(cfg, "marked/D")

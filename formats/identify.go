@@ -34,7 +34,8 @@ type Result struct {
 	Version       string   `json:"format_version"`
 	MIME          string   `json:"mime"`
 	Basis         string   `json:"basis"`
-	Candidates    []string `json:"candidates,omitempty"` // other PUIDs that matched equally
+	IdentifiedBy  string   `json:"identified_by,omitempty"` // set when the built-in set stood in for PRONOM
+	Candidates    []string `json:"candidates,omitempty"`    // other PUIDs that matched equally
 	Warnings      []string `json:"warnings,omitempty"`
 	PDFAClaim     string   `json:"pdfa_claim,omitempty"` // e.g. "PDF/A-2b (claimed, not validated against ISO 19005)"
 	Encrypted     bool     `json:"encrypted,omitempty"`
@@ -61,6 +62,12 @@ type Identifier struct {
 	MaxScan   int64                // cap for full-file scans
 	MemberCap int                  // max ZIP members identified
 	builtin   bool
+	// Where the files were read from ("" for the shipped ones), and the
+	// container file's name.
+	Path, ContPath, ContSource string
+	// fallback identifies what no signature here matches (the built-in
+	// set beside PRONOM: formats PRONOM cannot see, such as plain text).
+	fallback *Identifier
 }
 
 // LoadDROID loads a DROID signature file and optionally a container
@@ -196,6 +203,18 @@ func (id *Identifier) Identify(r io.ReaderAt, size int64, name string) (Result, 
 	}
 	res.BytesRead = src.bytes
 	if len(hits) == 0 {
+		if id.fallback != nil {
+			// What PRONOM cannot see (an SVG without an XML declaration, a
+			// format PRONOM has no signature for), the built-in set may.
+			fr, err := id.fallback.Identify(r, size, name)
+			if err == nil && fr.PUID != Unknown {
+				fr.Warnings = append(res.Warnings, fr.Warnings...)
+				fr.Members = append(res.Members, fr.Members...)
+				fr.BytesRead += res.BytesRead
+				fr.IdentifiedBy = "archivd built-in set: no PRONOM signature matched"
+				return fr, nil
+			}
+		}
 		return res, nil
 	}
 	if isPDF(src) {
@@ -411,5 +430,20 @@ func (id *Identifier) Describe() string {
 	if id.ContVer != "" && id.ContSHA != "" {
 		s += fmt.Sprintf("; container signatures version %s, sha256 %s", id.ContVer, id.ContSHA)
 	}
+	if id.fallback != nil {
+		s += "; archivd's built-in set for what they cannot identify"
+	}
 	return s
+}
+
+// Origin says where the signature files were read from.
+func (id *Identifier) Origin() (sig, cont string) {
+	sig, cont = id.Path, id.ContPath
+	if sig == "" && !id.builtin {
+		sig = "shipped with archivd (PRONOM, Open Government Licence v3.0)"
+	}
+	if cont == "" && id.cont != nil {
+		cont = "shipped with archivd (PRONOM, Open Government Licence v3.0)"
+	}
+	return sig, cont
 }

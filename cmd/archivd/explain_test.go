@@ -29,7 +29,7 @@ func TestCommandsExplainThemselves(t *testing.T) {
 			t.Errorf("%s: %d %q", args, r.code, r.stderr)
 		}
 	}
-	if r := archivd(t, "version"); r.code != 0 || !strings.Contains(r.stdout, "go1.") || !strings.Contains(r.stdout, "signatures in use: built-in") {
+	if r := archivd(t, "version"); r.code != 0 || !strings.Contains(r.stdout, "go1.") || !strings.Contains(r.stdout, "signatures in use: DROID_SignatureFile_V122.xml, version 122") {
 		t.Errorf("version: %q", r.stdout)
 	}
 }

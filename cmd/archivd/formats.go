@@ -24,7 +24,7 @@ func (c *cli) identify(ctx context.Context, args []string) int {
 	var format, sigs, conts, cfgPath string
 	pos, ok := c.flags("identify", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&format, "format", "table", "table, csv or json")
-		fs.StringVar(&sigs, "signatures", "", "DROID signature file (default: configured, else built-in)")
+		fs.StringVar(&sigs, "signatures", "", "DROID signature file, or built-in (default: configured, installed, else the PRONOM files shipped in archivd)")
 		fs.StringVar(&conts, "container-signatures", "", "DROID container signature file")
 		fs.StringVar(&cfgPath, "config", "", "configuration file (signature files, validators, policy)")
 	})

@@ -124,3 +124,32 @@ func TestPolicyCheckAndRefusal(t *testing.T) {
 		}
 	}
 }
+
+// TestSignaturesInstall: a fresh install identifies with the PRONOM files
+// shipped in archivd; newer files are installed only once they load.
+func TestSignaturesInstall(t *testing.T) {
+	cfg, dir := setup(t)
+	if r := archivd(t, "signatures", "--config", cfg); r.code != 0 || !strings.Contains(r.stdout, "version 122") || !strings.Contains(r.stdout, "shipped with archivd") {
+		t.Fatalf("signatures: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	bad := filepath.Join(dir, "broken.xml")
+	os.WriteFile(bad, []byte("<FFSignatureFile Version=\"999\">"), 0o644)
+	if r := archivd(t, "signatures", "install", "--config", cfg, bad); r.code != exitDataErr || !strings.Contains(r.stderr, "nothing was installed") {
+		t.Fatalf("install of a broken file: %d %s", r.code, r.stderr)
+	}
+	if r := archivd(t, "signatures", "--config", cfg); !strings.Contains(r.stdout, "shipped with archivd") {
+		t.Fatalf("a refused install changed the files in use: %s", r.stdout)
+	}
+	sig := "../../../shared/data/pronom/DROID_SignatureFile_V122.xml"
+	cont := "../../../shared/data/pronom/container-signature-20260119.xml"
+	if r := archivd(t, "signatures", "install", "--config", cfg, sig, cont); r.code != 0 {
+		t.Fatalf("install: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r := archivd(t, "signatures", "--config", cfg)
+	if r.code != 0 || !strings.Contains(r.stdout, filepath.Join("var", "signatures", "signature.xml")) || !strings.Contains(r.stdout, "container-signature.xml") {
+		t.Fatalf("signatures after install: %d %s", r.code, r.stdout)
+	}
+	if r := archivd(t, "identify", "--config", cfg, "../../docs/aip-format.md"); r.code != 0 || !strings.Contains(r.stdout, "fmt/1149") {
+		t.Errorf("identify with the installed files: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+}

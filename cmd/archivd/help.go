@@ -31,6 +31,9 @@ var commands = []command{
 	{"catalog rebuild", "--config FILE", "rebuild the catalog from storage and the audit log", "Builds a new catalog beside the old one and swaps it in when complete."},
 	{"audit verify", "--config FILE", "check the audit trail and every stored copy of it", "The local hash chain, then every stored segment byte for byte. Takes no lock."},
 	{"identify", "[--format table|csv|json] [--signatures DROID.xml] [--container-signatures C.xml] FILE|DIR...", "PUID, format, MIME, validity of each file", "Without signature files: the configured ones, else the built-in set."},
+	{"signatures", "[--config FILE]", "the PRONOM signature files in use: version, digest, where from",
+		"By default those shipped in archivd (PRONOM, Open Government Licence v3.0), with archivd's built-in set for what they cannot identify."},
+	{"signatures install", "--config FILE DROID.xml [CONTAINER.xml]", "use newer PRONOM signature files", "They are parsed first; only files that load are put into the data directory."},
 	{"policy check", "--config FILE DIR", "what ingest would do with a case folder, without archiving it", "A dry run: the same refusals and messages as ingest (files, names, case.yaml, formats). Exit 65 if ingest would refuse."},
 	{"locations check", "--config FILE", "is each location reachable, writable, versioned, locked?", "Leaves nothing behind."},
 	{"fixity run", "--config FILE [--all | --aip ID...] [--location NAME] [--quick|--full]", "check stored copies now; repair damage from a good copy",
@@ -56,7 +59,7 @@ var commands = []command{
 	{"dispose show", "--config FILE BATCH", "one batch: who, when, each AIP's state", ""},
 	{"offer export", "--config FILE [--name N] BATCH DIR", "an approved offer batch as BagIt bags for the receiving archive", "The AIPs stay until offer confirm."},
 	{"offer confirm", "--config FILE [--name N] BATCH", "the archive took the transfer: dispose of the batch's AIPs", "Like dispose execute, with the certificate."},
-	{"version", "[--config FILE]", "archivd's version, commit, Go version and the signature files in use", "With --config, the configured signature files; else the built-in set."},
+	{"version", "[--config FILE]", "archivd's version, commit, Go version and the signature files in use", "With --config, the configured or installed signature files; else the PRONOM files shipped in archivd."},
 	{"help", "[COMMAND]", "this text, or one command's", ""},
 }
 

@@ -121,6 +121,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return c.keygen(ctx, args[1:])
 	case "retention":
 		return c.retentionCmd(ctx, args[1:])
+	case "signatures":
+		return c.signaturesCmd(ctx, args[1:])
 	case "dispose":
 		return c.disposeCmd(ctx, args[1:])
 	case "offer":

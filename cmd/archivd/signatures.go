@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/archivd/archivd/archive"
+	"github.com/archivd/archivd/formats"
+)
+
+// signaturesCmd: which signature files are in use; install newer ones.
+func (c *cli) signaturesCmd(ctx context.Context, args []string) int {
+	install := len(args) > 0 && args[0] == "install"
+	if install {
+		args = args[1:]
+	}
+	var cfgPath string
+	pos, ok := c.flags("signatures", args, func(fs *flag.FlagSet) { fs.StringVar(&cfgPath, "config", "", "configuration file") })
+	if !ok {
+		return exitUsage
+	}
+	cfg, code := c.optionalConfig(cfgPath)
+	if code != exitOK {
+		return code
+	}
+	if install {
+		if cfg == nil || len(pos) < 1 || len(pos) > 2 {
+			fmt.Fprintln(c.errw, "usage: archivd signatures install --config FILE DROID_SignatureFile.xml [container-signature.xml]")
+			return exitUsage
+		}
+		cont := ""
+		if len(pos) == 2 {
+			cont = pos[1]
+		}
+		id, err := archive.InstallSignatures(cfg, pos[0], cont)
+		if err != nil {
+			fmt.Fprintf(c.errw, "archivd: signatures install: %v (nothing was installed)\n", err)
+			return exitDataErr
+		}
+		fmt.Fprintf(c.out, "installed in %s: %s\nevery command uses them from now on; archivd run after a reload (SIGHUP) or restart\n", archive.SignaturesDir(cfg), id.Describe())
+		return exitOK
+	}
+	if len(pos) != 0 {
+		fmt.Fprintln(c.errw, "usage: archivd signatures [--config FILE] | archivd signatures install --config FILE DROID.xml [CONTAINER.xml]")
+		return exitUsage
+	}
+	a, err := archive.NewAnalyzer(cfg, "", "")
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return exitConfig
+	}
+	id := a.ID
+	sig, cont := id.Origin()
+	fmt.Fprintf(c.out, "signature file:           %s, version %s\n  sha256 %s\n  from %s\n", id.Source, id.Version, id.SHA256, sig)
+	if id.ContVer != "" {
+		fmt.Fprintf(c.out, "container signature file: %s, version %s\n  sha256 %s\n  from %s\n", id.ContSource, id.ContVer, id.ContSHA, cont)
+	}
+	fmt.Fprintf(c.out, "fallback:                 archivd's built-in set (%s), for what PRONOM cannot identify\n", formats.Builtin().Version)
+	fmt.Fprintln(c.out, "Every identification records the signature files and versions it used (PREMIS, catalog).")
+	return exitOK
+}

@@ -1,0 +1,562 @@
+package formats
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/archivd/archivd/atomicfile"
+)
+
+// The PRONOM signature files archivd ships (Open Government Licence v3.0,
+// The National Archives): the default, so that a fresh install identifies
+// with all of PRONOM.
+//
+//go:embed pronom/DROID_SignatureFile_V122.xml.zst pronom/container-signature-20260119.xml.zst
+var pronomFS embed.FS
+
+const (
+	embeddedSig  = "DROID_SignatureFile_V122.xml"
+	embeddedCont = "container-signature-20260119.xml"
+	// BuiltinName selects archivd's small built-in set instead of PRONOM.
+	BuiltinName = "built-in"
+)
+
+// SignatureFiles says where signature files come from: both paths empty
+// mean the ones shipped in archivd.
+type SignatureFiles struct {
+	Signature, Container string
+	// Cache is the folder for the compiled form (keyed by the files'
+	// digests); "" compiles at every start.
+	Cache string
+}
+
+// Load returns an identifier over PRONOM (the given files, or the shipped
+// ones) with the built-in set as the fallback for what PRONOM cannot see.
+// The compiled form is read from the cache when one for the same files'
+// digests is there, and written to it otherwise.
+func Load(f SignatureFiles) (*Identifier, error) {
+	sig, cont, err := f.read()
+	if err != nil {
+		return nil, err
+	}
+	key := sha256.New()
+	key.Write([]byte(fmt.Sprintf("archivd compiled signatures %d\n", cacheFormat)))
+	key.Write(sig.key)
+	key.Write(cont.key)
+	// Where the files lie is part of what is recorded, so part of the key.
+	key.Write([]byte("\n" + sig.path + "\n" + cont.path + "\n"))
+	k := hex.EncodeToString(key.Sum(nil))
+	loadedMu.Lock()
+	defer loadedMu.Unlock()
+	if id := loaded[k]; id != nil {
+		return id, nil
+	}
+	name := ""
+	if f.Cache != "" {
+		name = filepath.Join(f.Cache, "signatures-"+k[:24]+".bin")
+		// Some 50,000 small objects, all kept: collecting while they are
+		// built only costs start-up time.
+		gc := debug.SetGCPercent(-1)
+		id, err := readCache(name)
+		debug.SetGCPercent(gc)
+		if err == nil {
+			id.fallback = Builtin()
+			loaded[k] = id
+			return id, nil
+		}
+	}
+	id, err := sig.compile(cont)
+	if err != nil {
+		return nil, err
+	}
+	if name != "" {
+		// A cache that cannot be written costs time at the next start,
+		// nothing else.
+		writeCache(name, id)
+	}
+	id.fallback = Builtin()
+	loaded[k] = id
+	return id, nil
+}
+
+// loaded keeps the identifiers of this process by their files' digests:
+// an identifier is read-only once built, and the service builds one per
+// case.
+var (
+	loadedMu sync.Mutex
+	loaded   = map[string]*Identifier{}
+)
+
+// sigSource is one signature file: a reader of its XML and a cache key.
+type sigSource struct {
+	name string
+	open func() ([]byte, error) // the XML
+	key  []byte                 // digest of what identifies the file's content
+	path string                 // "" for a shipped file
+}
+
+func (f SignatureFiles) read() (sig, cont sigSource, err error) {
+	if f.Signature == "" {
+		if f.Container != "" {
+			return sig, cont, errors.New("a container signature file needs its DROID signature file")
+		}
+		sig, err = shipped(embeddedSig)
+		if err == nil {
+			cont, err = shipped(embeddedCont)
+		}
+		return sig, cont, err
+	}
+	if sig, err = onDisk(f.Signature); err != nil {
+		return sig, cont, err
+	}
+	if f.Container != "" {
+		cont, err = onDisk(f.Container)
+	}
+	return sig, cont, err
+}
+
+func shipped(name string) (sigSource, error) {
+	z, err := pronomFS.ReadFile("pronom/" + name + ".zst")
+	if err != nil {
+		return sigSource{}, err
+	}
+	sum := sha256.Sum256(z)
+	return sigSource{name: name, key: sum[:], open: func() ([]byte, error) {
+		d, err := zstd.NewReader(nil)
+		if err != nil {
+			return nil, err
+		}
+		defer d.Close()
+		return d.DecodeAll(z, nil)
+	}}, nil
+}
+
+func onDisk(path string) (sigSource, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return sigSource{}, fmt.Errorf("signature file: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return sigSource{name: filepath.Base(path), path: path, key: sum[:], open: func() ([]byte, error) { return b, nil }}, nil
+}
+
+// compile parses the XML of both files.
+func (sig sigSource) compile(cont sigSource) (*Identifier, error) {
+	b, err := sig.open()
+	if err != nil {
+		return nil, err
+	}
+	ss, err := parseSignatureFile(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", sig.name, err)
+	}
+	s := sha256.Sum256(b)
+	id := &Identifier{sigs: ss, Source: sig.name, Version: ss.version, SHA256: hex.EncodeToString(s[:]), Path: sig.path}
+	if cont.open != nil {
+		cb, err := cont.open()
+		if err != nil {
+			return nil, err
+		}
+		cs, err := parseContainerFile(bytes.NewReader(cb))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", cont.name, err)
+		}
+		c := sha256.Sum256(cb)
+		id.cont, id.ContVer, id.ContSHA, id.ContSource, id.ContPath = cs, cs.version, hex.EncodeToString(c[:]), cont.name, cont.path
+	}
+	id.init()
+	return id, nil
+}
+
+// CheckFiles parses signature files as Load would, without caching: what
+// `archivd signatures install` does before it puts them in place.
+func CheckFiles(sigPath, contPath string) (*Identifier, error) {
+	return Load(SignatureFiles{Signature: sigPath, Container: contPath})
+}
+
+// The compiled form: a compact binary encoding of the compiled signature
+// set and container set (varints and length-prefixed bytes), read without
+// reflection so that a start takes milliseconds, not the 200 ms of parsing
+// the XML. Its first bytes name the format; anything else is rebuilt.
+var cacheMagic = []byte("archivd compiled signatures 2\n")
+
+const cacheFormat = 2
+
+type enc struct{ b []byte }
+
+func (e *enc) int(v int)      { e.b = binary.AppendVarint(e.b, int64(v)) }
+func (e *enc) bytes(v []byte) { e.int(len(v)); e.b = append(e.b, v...) }
+func (e *enc) str(v string)   { e.int(len(v)); e.b = append(e.b, v...) }
+func (e *enc) bool(v bool)    { e.b = append(e.b, map[bool]byte{false: 0, true: 1}[v]) }
+func (e *enc) ints(v []int) {
+	e.int(len(v))
+	for _, x := range v {
+		e.int(x)
+	}
+}
+func (e *enc) strs(v []string) {
+	e.int(len(v))
+	for _, x := range v {
+		e.str(x)
+	}
+}
+
+func (e *enc) pattern(p []elem) {
+	e.int(len(p))
+	for _, x := range p {
+		e.b = append(e.b, byte(x.kind))
+		e.bytes(x.lit)
+		e.bool(x.set != nil)
+		if x.set != nil {
+			var bits [32]byte
+			for b := 0; b < 256; b++ {
+				if x.set[b] {
+					bits[b/8] |= 1 << (b % 8)
+				}
+			}
+			e.b = append(e.b, bits[:]...)
+		}
+		e.bytes(x.lo)
+		e.bytes(x.hi)
+		e.bool(x.neg)
+		e.int(len(x.alts))
+		for _, a := range x.alts {
+			e.pattern(a)
+		}
+		e.int(x.min)
+		e.int(x.max)
+	}
+}
+
+func (e *enc) sig(s *signature) {
+	e.int(s.id)
+	e.bool(s.bounded)
+	e.int(len(s.seqs))
+	for _, bs := range s.seqs {
+		e.b = append(e.b, byte(bs.ref))
+		e.int(len(bs.subs))
+		for _, sub := range bs.subs {
+			e.pattern(sub.pat)
+			e.int(sub.min)
+			e.int(sub.max)
+			e.int(sub.maxLen)
+		}
+	}
+}
+
+type dec struct {
+	b   []byte
+	err error
+	// sets are shared by their bits (the same byte classes recur in
+	// thousands of signatures); elems are cut from larger blocks.
+	sets  map[[32]byte]*[256]bool
+	elems []elem
+}
+
+func (d *dec) elemBlock(n int) pattern {
+	if n > 256 {
+		return make(pattern, n)
+	}
+	if len(d.elems) < n {
+		d.elems = make([]elem, 4096)
+	}
+	p := d.elems[:n:n]
+	d.elems = d.elems[n:]
+	return p
+}
+
+func (d *dec) int() int {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return int(v)
+}
+
+func (d *dec) fail() {
+	if d.err == nil {
+		d.err = errors.New("compiled signatures: truncated or damaged")
+	}
+	d.b = nil
+}
+
+func (d *dec) byte() byte {
+	if len(d.b) == 0 {
+		d.fail()
+		return 0
+	}
+	v := d.b[0]
+	d.b = d.b[1:]
+	return v
+}
+
+func (d *dec) n() int {
+	n := d.int()
+	if n < 0 || n > len(d.b)+1<<20 {
+		d.fail()
+		return 0
+	}
+	return n
+}
+
+func (d *dec) bytes() []byte {
+	n := d.n()
+	if n > len(d.b) {
+		d.fail()
+		return nil
+	}
+	if n == 0 {
+		return nil
+	}
+	v := d.b[:n:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *dec) str() string { return string(d.bytes()) }
+func (d *dec) bool() bool  { return d.byte() == 1 }
+
+func (d *dec) ints() []int {
+	n := d.n()
+	if n == 0 {
+		return nil
+	}
+	v := make([]int, n)
+	for i := range v {
+		v[i] = d.int()
+	}
+	return v
+}
+
+func (d *dec) strs() []string {
+	n := d.n()
+	if n == 0 {
+		return nil
+	}
+	v := make([]string, n)
+	for i := range v {
+		v[i] = d.str()
+	}
+	return v
+}
+
+func (d *dec) pattern() pattern {
+	n := d.n()
+	if n == 0 || d.err != nil {
+		return nil
+	}
+	p := d.elemBlock(n)
+	for i := range p {
+		x := &p[i]
+		x.kind = elemKind(d.byte())
+		x.lit = d.bytes()
+		if d.bool() {
+			if len(d.b) < 32 {
+				d.fail()
+				return p
+			}
+			bits := [32]byte(d.b[:32])
+			s := d.sets[bits]
+			if s == nil {
+				s = new([256]bool)
+				for b := 0; b < 256; b++ {
+					s[b] = bits[b/8]&(1<<(b%8)) != 0
+				}
+				d.sets[bits] = s
+			}
+			x.set = s
+			d.b = d.b[32:]
+		}
+		x.lo, x.hi = d.bytes(), d.bytes()
+		x.neg = d.bool()
+		if na := d.n(); na > 0 {
+			x.alts = make([][]elem, na)
+			for j := range x.alts {
+				x.alts[j] = d.pattern()
+			}
+		}
+		x.min, x.max = d.int(), d.int()
+	}
+	return p
+}
+
+func (d *dec) sig() *signature {
+	s := &signature{id: d.int(), bounded: d.bool()}
+	s.seqs = make([]byteSeq, d.n())
+	for i := range s.seqs {
+		bs := &s.seqs[i]
+		bs.ref = refKind(d.byte())
+		bs.subs = make([]subseq, d.n())
+		for j := range bs.subs {
+			bs.subs[j] = subseq{pat: d.pattern(), min: d.int(), max: d.int(), maxLen: d.int()}
+		}
+		if len(bs.subs) > 0 {
+			bs.must = longestLit(bs.subs[0].pat)
+		}
+	}
+	s.prepare()
+	return s
+}
+
+func writeCache(name string, id *Identifier) error {
+	e := &enc{b: append([]byte(nil), cacheMagic...)}
+	for _, s := range []string{id.Source, id.Version, id.SHA256, id.Path, id.ContSource, id.ContVer, id.ContSHA, id.ContPath} {
+		e.str(s)
+	}
+	ss := id.sigs
+	e.int(ss.bofWin)
+	e.int(ss.eofWin)
+	e.int(len(ss.list))
+	for _, s := range ss.list {
+		e.sig(s)
+	}
+	fids := make([]int, 0, len(ss.formats))
+	for fid := range ss.formats {
+		fids = append(fids, fid)
+	}
+	sort.Ints(fids)
+	e.int(len(fids))
+	for _, fid := range fids {
+		f := ss.formats[fid]
+		e.int(f.ID)
+		e.str(f.PUID)
+		e.str(f.Name)
+		e.str(f.Version)
+		e.str(f.MIME)
+		e.strs(f.Extensions)
+		e.ints(f.over)
+		e.ints(f.sigs)
+	}
+	sids := make([]int, 0, len(ss.bySig))
+	for k := range ss.bySig {
+		sids = append(sids, k)
+	}
+	sort.Ints(sids)
+	e.int(len(sids))
+	for _, k := range sids {
+		e.int(k)
+		e.ints(ss.bySig[k])
+	}
+	exts := make([]string, 0, len(ss.byExt))
+	for k := range ss.byExt {
+		exts = append(exts, k)
+	}
+	sort.Strings(exts)
+	e.int(len(exts))
+	for _, k := range exts {
+		e.str(k)
+		e.ints(ss.byExt[k])
+	}
+	e.bool(id.cont != nil)
+	if c := id.cont; c != nil {
+		e.str(c.version)
+		e.int(len(c.sigs))
+		for _, cs := range c.sigs {
+			e.int(cs.id)
+			e.str(cs.typ)
+			e.strs(cs.puids)
+			e.int(len(cs.files))
+			for _, f := range cs.files {
+				e.str(f.path)
+				e.int(len(f.sigs))
+				for _, s := range f.sigs {
+					e.sig(s)
+				}
+			}
+		}
+		keys := make([]string, 0, len(c.trigger))
+		for k := range c.trigger {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		e.int(len(keys))
+		for _, k := range keys {
+			e.str(k)
+			e.str(c.trigger[k])
+		}
+	}
+	sum := sha256.Sum256(e.b)
+	e.b = append(e.b, sum[:]...)
+	if err := os.MkdirAll(filepath.Dir(name), 0o750); err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(name, e.b, 0o640)
+}
+
+func readCache(name string) (*Identifier, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) < len(cacheMagic)+sha256.Size || !bytes.HasPrefix(b, cacheMagic) {
+		return nil, errors.New("compiled signatures of another format")
+	}
+	body := b[:len(b)-sha256.Size]
+	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], b[len(body):]) {
+		return nil, errors.New("compiled signatures damaged")
+	}
+	d := &dec{b: body[len(cacheMagic):], sets: map[[32]byte]*[256]bool{}}
+	id := &Identifier{Source: d.str(), Version: d.str(), SHA256: d.str(), Path: d.str(), ContSource: d.str(), ContVer: d.str(), ContSHA: d.str(), ContPath: d.str()}
+	ss := &signatureSet{version: id.Version, sigs: map[int]*signature{}, formats: map[int]*Format{}, byPUID: map[string]*Format{},
+		bySig: map[int][]int{}, byExt: map[string][]int{}, bofWin: d.int(), eofWin: d.int()}
+	n := d.n()
+	ss.list = make([]*signature, 0, n)
+	for range n {
+		s := d.sig()
+		ss.sigs[s.id] = s
+		ss.order = append(ss.order, s.id)
+		ss.list = append(ss.list, s)
+	}
+	for range d.n() {
+		f := &Format{ID: d.int(), PUID: d.str(), Name: d.str(), Version: d.str(), MIME: d.str(), Extensions: d.strs(), over: d.ints(), sigs: d.ints()}
+		ss.formats[f.ID] = f
+		ss.byPUID[f.PUID] = f
+	}
+	for range d.n() {
+		k := d.int()
+		ss.bySig[k] = d.ints()
+	}
+	for range d.n() {
+		k := d.str()
+		ss.byExt[k] = d.ints()
+	}
+	id.sigs = ss
+	if d.bool() {
+		c := &containerSet{version: d.str(), trigger: map[string]string{}}
+		for range d.n() {
+			cs := &containerSig{id: d.int(), typ: d.str(), puids: d.strs()}
+			for range d.n() {
+				f := containerFile{path: d.str()}
+				for range d.n() {
+					f.sigs = append(f.sigs, d.sig())
+				}
+				cs.files = append(cs.files, f)
+			}
+			c.sigs = append(c.sigs, cs)
+		}
+		for range d.n() {
+			k := d.str()
+			c.trigger[k] = d.str()
+		}
+		id.cont = c
+	}
+	if d.err != nil || len(d.b) != 0 || len(ss.list) == 0 {
+		return nil, errors.New("compiled signatures damaged")
+	}
+	id.init()
+	return id, nil
+}

@@ -1,0 +1,98 @@
+package formats
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+func forget() {
+	loadedMu.Lock()
+	loaded = map[string]*Identifier{}
+	loadedMu.Unlock()
+}
+
+// TestShippedPRONOM: the PRONOM files shipped in the binary are the
+// published ones byte for byte, and their compiled cache identifies every
+// corpus file exactly as the XML does; a damaged cache is rebuilt.
+func TestShippedPRONOM(t *testing.T) {
+	forget()
+	cache := t.TempDir()
+	fresh, err := Load(SignatureFiles{Cache: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("../../shared/data/pronom/DROID_SignatureFile_V122.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	if fresh.SHA256 != hex.EncodeToString(sum[:]) || fresh.Version != "122" || fresh.ContVer != "40" || fresh.fallback == nil {
+		t.Fatalf("shipped signatures: %s", fresh.Describe())
+	}
+	bins, _ := filepath.Glob(filepath.Join(cache, "signatures-*.bin"))
+	if len(bins) != 1 {
+		t.Fatalf("compiled cache: %v", bins)
+	}
+	cached, err := readCache(bins[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached.fallback = Builtin()
+	var files []string
+	filepath.WalkDir("../../shared/data/corpus", func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) < 100 {
+		t.Fatalf("corpus: %d files", len(files))
+	}
+	for _, p := range files {
+		a, err1 := fresh.IdentifyFile(p)
+		c, err2 := cached.IdentifyFile(p)
+		if err1 != nil || err2 != nil || !reflect.DeepEqual(a, c) {
+			t.Fatalf("%s: compiled from XML %+v (%v), from the cache %+v (%v)", p, a, err1, c, err2)
+		}
+	}
+	// A damaged cache is not trusted: the XML is compiled again.
+	os.WriteFile(bins[0], append([]byte("archivd compiled signatures 2\n"), make([]byte, 100)...), 0o640)
+	if _, err := readCache(bins[0]); err == nil {
+		t.Fatal("a damaged cache was read")
+	}
+	forget()
+	again, err := Load(SignatureFiles{Cache: cache})
+	if err != nil || again.SHA256 != fresh.SHA256 {
+		t.Fatalf("load over a damaged cache: %v", err)
+	}
+	if _, err := readCache(bins[0]); err != nil {
+		t.Errorf("the damaged cache was not rewritten: %v", err)
+	}
+}
+
+// TestBuiltinStandsInForPRONOM: what no PRONOM signature matches, the
+// built-in set may identify, and the result says so.
+func TestBuiltinStandsInForPRONOM(t *testing.T) {
+	id, err := Load(SignatureFiles{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "Lageplan.svg")
+	os.WriteFile(p, []byte(`<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>`), 0o644)
+	r, err := id.IdentifyFile(p)
+	if err != nil || r.PUID == Unknown || r.IdentifiedBy == "" {
+		t.Errorf("an SVG without XML declaration: %+v %v", r, err)
+	}
+	if _, err := CheckFiles(filepath.Join(t.TempDir(), "missing.xml"), ""); err == nil {
+		t.Error("a missing signature file was accepted")
+	}
+	bad := filepath.Join(t.TempDir(), "bad.xml")
+	os.WriteFile(bad, []byte("<FFSignatureFile><nope/>"), 0o644)
+	if _, err := CheckFiles(bad, ""); err == nil {
+		t.Error("a broken signature file was accepted")
+	}
+}
