@@ -30,7 +30,7 @@ var commands = []command{
 	{"ocfl validate", "PATH", "OCFL 1.1 validation of an object or a storage root", "Errors and warnings carry the specification's codes (E001..., W001...)."},
 	{"catalog rebuild", "--config FILE", "rebuild the catalog from storage and the audit log", "Builds a new catalog beside the old one and swaps it in when complete."},
 	{"audit verify", "--config FILE", "check the audit trail and every stored copy of it", "The local hash chain, then every stored segment byte for byte. Takes no lock."},
-	{"identify", "[--format table|csv|json] [--signatures DROID.xml] [--container-signatures C.xml] FILE|DIR...", "PUID, format, MIME, validity of each file", "Without signature files: the configured ones, else the built-in set."},
+	{"identify", "[--format table|csv|json] [--signatures DROID.xml] [--container-signatures C.xml] FILE|DIR...", "PUID, format, MIME, validity of each file", "Without signature files: the configured or installed ones, else the PRONOM files shipped in archivd; --signatures built-in: the small built-in set."},
 	{"signatures", "[--config FILE]", "the PRONOM signature files in use: version, digest, where from",
 		"By default those shipped in archivd (PRONOM, Open Government Licence v3.0), with archivd's built-in set for what they cannot identify."},
 	{"signatures install", "--config FILE DROID.xml [CONTAINER.xml]", "use newer PRONOM signature files", "They are parsed first; only files that load are put into the data directory."},
