@@ -122,7 +122,7 @@ type Formats struct {
 // ExternalValidator runs a program on files of some families.
 type ExternalValidator struct {
 	Name      string   `yaml:"name"`
-	Families  []string `yaml:"families"` // pdf, tiff, jpeg, png, zip, xml, text
+	Families  []string `yaml:"families"` // pdf, tiff, jpeg, png, gif, bmp, jp2, wave, zip, xml, text, eml, msg
 	Command   []string `yaml:"command"`  // "{}" is the file
 	Timeout   string   `yaml:"timeout"`
 	MemoryMiB int      `yaml:"memory_mib"`

@@ -17,7 +17,7 @@ import (
 // xmllint --noout, ...). "{}" in Command is replaced by the file path.
 type External struct {
 	Name      string
-	Families  []string // pdf, tiff, jpeg, png, zip, xml, text
+	Families  []string // pdf, tiff, jpeg, png, gif, bmp, jp2, wave, zip, xml, text, eml, msg
 	Command   []string
 	Timeout   time.Duration
 	MemoryMiB int

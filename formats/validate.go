@@ -82,6 +82,18 @@ func Validate(ctx context.Context, r io.ReaderAt, size int64, res Result) Valida
 		v = validateXML(ctx, cr, size)
 	case "text":
 		v = validateText(ctx, cr, size)
+	case "wave":
+		v = validateWAVE(ctx, cr, size)
+	case "gif":
+		v = validateGIF(ctx, cr, size)
+	case "bmp":
+		v = validateBMP(cr, size)
+	case "jp2":
+		v = validateJP2(ctx, cr, size)
+	case "eml":
+		v = validateEML(ctx, cr, size)
+	case "msg":
+		v = validateMSG(ctx, cr, size)
 	default:
 		v = Validation{Outcome: NotChecked, Messages: []string{"no validator for this format"}}
 	}
@@ -104,6 +116,18 @@ func family(res Result, head []byte) string {
 		return "png"
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")) || bytes.HasPrefix(head, []byte("PK\x05\x06")):
 		return "zip"
+	case bytes.HasPrefix(head, []byte("RIFF")) && len(head) >= 12 && string(head[8:12]) == "WAVE":
+		return "wave"
+	case bytes.HasPrefix(head, []byte("GIF87a")) || bytes.HasPrefix(head, []byte("GIF89a")):
+		return "gif"
+	case bytes.HasPrefix(head, []byte("BM")) && (res.MIME == "image/bmp" || res.MIME == "image/x-ms-bmp" || strings.HasPrefix(res.Name, "Windows Bitmap")):
+		return "bmp"
+	case bytes.HasPrefix(head, []byte{0, 0, 0, 0x0C, 'j', 'P', ' ', ' '}) || bytes.HasPrefix(head, []byte{0xFF, 0x4F, 0xFF, 0x51}):
+		return "jp2"
+	case res.PUID == "x-fmt/430" || res.MIME == "application/vnd.ms-outlook":
+		return "msg"
+	case res.PUID == "fmt/950" || res.MIME == "message/rfc822":
+		return "eml"
 	case strings.Contains(res.MIME, "xml") || bytes.HasPrefix(head, []byte("<?xml")):
 		return "xml"
 	case res.PUID == plainTextPUID || res.PUID == "x-fmt/18" || strings.HasPrefix(res.MIME, "text/plain") || res.MIME == "text/csv":
@@ -422,7 +446,13 @@ func validateZIP(ctx context.Context, r io.ReaderAt, size int64) Validation {
 	}
 	if v.Encrypted {
 		v.Messages = append(v.Messages, "archive has encrypted entries")
+		return v
 	}
+	problems, notes := checkOffice(ctx, zr)
+	if len(problems) > 0 {
+		return malformed("archivd Office Open XML / ODF package parts", problems...)
+	}
+	v.Messages = append(v.Messages, notes...)
 	return v
 }
 
