@@ -3,6 +3,7 @@ package formats
 import (
 	"bytes"
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,16 +74,27 @@ func FuzzIdentify(f *testing.F) {
 // FuzzValidate: every validator ends with an outcome on arbitrary bytes
 // behind each family's magic number, within its limits.
 func FuzzValidate(f *testing.F) {
-	for _, s := range []string{"%PDF-1.4\nstartxref\n5\n%%EOF", "II*\x00\x08\x00\x00\x00\x01\x00", "\xff\xd8\xff\xe0\x00\x10JFIF", "\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", "PK\x05\x06" + strings.Repeat("\x00", 18), "<?xml version=\"1.0\"?><a>", "text \xff"} {
+	pdf := "%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Length 3 >>\nstream\nabc\nendstream\nendobj\n"
+	xref := len(pdf)
+	pdf += "xref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n0000000058 00000 n \ntrailer\n<< /Size 3 /Root 1 0 R >>\nstartxref\n" + strconv.Itoa(xref) + "\n%%EOF\n"
+	for _, s := range []string{pdf, "RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00data\x00\x00\x00\x00",
+		"GIF89a\x01\x00\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;", "BM\x3e\x00\x00\x00\x00\x00\x00\x00\x36\x00\x00\x00\x28\x00\x00\x00",
+		"\x00\x00\x00\x0cjP  \r\n\x87\n\x00\x00\x00\x14ftypjp2 ", "\xff\x4f\xff\x51\x00\x29",
+		"From: a@example.org\r\nContent-Type: multipart/mixed; boundary=X\r\n\r\n--X\r\n\r\nhi\r\n--X--\r\n",
+		"%PDF-1.4\nstartxref\n5\n%%EOF", "II*\x00\x08\x00\x00\x00\x01\x00", "\xff\xd8\xff\xe0\x00\x10JFIF", "\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", "PK\x05\x06" + strings.Repeat("\x00", 18), "<?xml version=\"1.0\"?><a>", "text \xff"} {
 		f.Add([]byte(s), uint8(0))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, kind uint8) {
 		res := Result{}
-		switch kind % 3 {
+		switch kind % 5 {
 		case 1:
 			res.MIME = "text/xml"
 		case 2:
 			res.PUID = plainTextPUID
+		case 3:
+			res.PUID = "fmt/950"
+		case 4:
+			res.MIME = "image/bmp"
 		}
 		start := time.Now()
 		v := Validate(context.Background(), bytes.NewReader(data), int64(len(data)), res)

@@ -69,7 +69,7 @@ func Validate(ctx context.Context, r io.ReaderAt, size int64, res Result) Valida
 	var v Validation
 	switch family(res, head) {
 	case "pdf":
-		v = validatePDF(cr, size)
+		v = validatePDF(ctx, cr, size)
 	case "tiff":
 		v = validateTIFF(ctx, cr, size)
 	case "jpeg":
@@ -149,13 +149,18 @@ var (
 // validatePDF checks header, the last startxref and %%EOF, that startxref
 // points at a cross-reference table or stream inside the file, that a
 // trailer exists, and whether the document is encrypted.
-func validatePDF(r io.ReaderAt, size int64) Validation {
-	const checker = "archivd PDF structure (header, startxref, xref, trailer, %%EOF)"
+func validatePDF(ctx context.Context, r io.ReaderAt, size int64) Validation {
+	const checker = "archivd PDF structure (header, %%EOF, every xref section and the objects it names, stream lengths, object streams, trailer)"
 	head := make([]byte, min(size, 1024))
 	r.ReadAt(head, 0)
 	i := bytes.Index(head, []byte("%PDF-"))
 	if i < 0 || !rePDFHeader.Match(head[i:]) {
 		return malformed(checker, "no %PDF-x.y header in the first 1024 bytes")
+	}
+	if i > 0 {
+		// Offsets count from the first byte; readers that count from the
+		// header (qpdf) see another file.
+		return malformed(checker, fmt.Sprintf("%d bytes precede the %%PDF header: the header must begin the file", i))
 	}
 	tail := make([]byte, min(size, 4096))
 	r.ReadAt(tail, size-int64(len(tail)))
@@ -195,6 +200,21 @@ func validatePDF(r io.ReaderAt, size int64) Validation {
 			end = len(trailerWin)
 		}
 		enc = bytes.Contains(trailerWin[:end], []byte("/Encrypt"))
+	}
+	if len(msgs) == 0 {
+		problems, notes, encrypted := checkPDF(ctx, r, size, off)
+		msgs = append(msgs, problems...)
+		if len(problems) == 0 {
+			msgs = append(msgs, notes...)
+		}
+		enc = enc || encrypted
+		if len(problems) == 0 {
+			v := Validation{Outcome: WellFormed, Checker: checker, Messages: msgs, Encrypted: enc}
+			if enc {
+				v.Messages = append(v.Messages, "document is encrypted (/Encrypt in the trailer)")
+			}
+			return v
+		}
 	}
 	v := Validation{Outcome: WellFormed, Checker: checker, Messages: msgs, Encrypted: enc}
 	if len(msgs) > 0 {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs archivd's whole test suite on a fresh machine: installs the tools the
 # tests call (xmllint, zstd, GNU tar, coreutils, systemd-analyze, chromium,
-# pdftotext, openssl), checks the static build,
+# pdftotext, openssl, qpdf), checks the static build,
 # runs every test with the race detector, then each fuzz target briefly.
 # Usage: scripts/test.sh        (FUZZTIME=30s scripts/test.sh for longer fuzzing)
 set -euo pipefail
@@ -16,6 +16,7 @@ command -v dpkg-deb >/dev/null || need+=(dpkg)
 command -v chromium >/dev/null || need+=(chromium)        # prints the fixity report's HTML to PDF
 command -v pdftotext >/dev/null || need+=(poppler-utils)  # reads that PDF's text back
 command -v openssl >/dev/null || need+=(openssl)          # docs/verify-reports.md's procedure
+command -v qpdf >/dev/null || need+=(qpdf)                # the native PDF validator is checked against qpdf --check
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
