@@ -2,6 +2,8 @@ package archive
 
 import (
 	"context"
+	"runtime"
+	"sync"
 	"os"
 	"path/filepath"
 
@@ -110,21 +112,45 @@ func Identify(ctx context.Context, a *formats.Analyzer, paths []string) (*Identi
 			sidecars[filepath.Join(p, ingest.SidecarName)] = true
 		}
 	}
-	for _, f := range files {
-		if sidecars[f] {
+	// Every core analyses files; the results keep the listing's order.
+	type result struct {
+		an  formats.Analysis
+		err error
+	}
+	results := make([]result, len(files))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), len(files))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i].an, results[i].err = a.AnalyzeFile(ctx, files[i], filepath.Base(files[i]))
+			}
+		}()
+	}
+	for i, f := range files {
+		if sidecars[f] || ctx.Err() != nil {
+			continue
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for i, f := range files {
+		switch {
+		case sidecars[f]:
 			out.Metadata = append(out.Metadata, f)
-			continue
+		case results[i].err != nil:
+			out.Failed = append(out.Failed, FileError{f, results[i].err})
+		default:
+			an := results[i].an
+			an.Path = f
+			out.Files = append(out.Files, an)
 		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		an, err := a.AnalyzeFile(ctx, f, filepath.Base(f))
-		if err != nil {
-			out.Failed = append(out.Failed, FileError{f, err})
-			continue
-		}
-		an.Path = f
-		out.Files = append(out.Files, an)
 	}
 	return out, nil
 }

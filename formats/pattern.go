@@ -101,6 +101,26 @@ func (p pattern) match(data []byte, pos int, b *budget, k func(end int) bool) bo
 	return matchFrom(p, 0, data, pos, b, k)
 }
 
+// matchOne matches a single fixed-length element at pos; simple is false
+// for elements of other kinds.
+func matchOne(e *elem, data []byte, pos int) (n int, ok, simple bool) {
+	switch e.kind {
+	case kLit:
+		return len(e.lit), bytes.HasPrefix(data[pos:], e.lit), true
+	case kSet:
+		return 1, pos < len(data) && e.set[data[pos]], true
+	case kWide:
+		n := len(e.lo)
+		if pos+n > len(data) {
+			return n, false, true
+		}
+		v := data[pos : pos+n]
+		in := bytes.Compare(v, e.lo) >= 0 && bytes.Compare(v, e.hi) <= 0
+		return n, in != e.neg, true
+	}
+	return 0, false, false
+}
+
 func matchFrom(p pattern, i int, data []byte, pos int, b *budget, k func(end int) bool) bool {
 	b.steps++
 	if b.steps > stepLimit {
@@ -134,6 +154,16 @@ func matchFrom(p pattern, i int, data []byte, pos int, b *budget, k func(end int
 		return false
 	case kAlt:
 		for _, a := range e.alts {
+			// Most alternatives are one literal, set or range: matched here,
+			// without a continuation closure (which would be allocated).
+			if len(a) == 1 {
+				if n, ok, simple := matchOne(&a[0], data, pos); simple {
+					if ok && matchFrom(p, i+1, data, pos+n, b, k) {
+						return true
+					}
+					continue
+				}
+			}
 			if matchFrom(a, 0, data, pos, b, func(end int) bool { return matchFrom(p, i+1, data, end, b, k) }) {
 				return true
 			}

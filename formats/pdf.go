@@ -1,6 +1,7 @@
 package formats
 
 import (
+	"bufio"
 	"bytes"
 	"compress/zlib"
 	"context"
@@ -280,6 +281,16 @@ type pdfCheck struct {
 	last   any
 	maxRef int64
 	refBy  int64
+	// zr and buf are reused for every stream inflated.
+	zr  io.ReadCloser
+	buf []byte
+}
+
+func (p *pdfCheck) scratch() []byte {
+	if p.buf == nil {
+		p.buf = make([]byte, 32<<10)
+	}
+	return p.buf
 }
 
 func (p *pdfCheck) bad(format string, args ...any) {
@@ -620,11 +631,18 @@ func (p *pdfCheck) inflates(d pdfDict, start, length int64) error {
 	if n, _ := first.(pdfName); n != "FlateDecode" || p.enc || p.ctx.Err() != nil {
 		return nil
 	}
-	zr, err := zlib.NewReader(io.NewSectionReader(p.lex.r, start, length))
+	src := bufio.NewReaderSize(io.NewSectionReader(p.lex.r, start, length), 32<<10)
+	var err error
+	if p.zr == nil {
+		p.zr, err = zlib.NewReader(src)
+	} else {
+		err = p.zr.(zlib.Resetter).Reset(src, nil)
+	}
 	if err != nil {
+		p.zr = nil
 		return fmt.Errorf("FlateDecode data does not begin a zlib stream: %v", err)
 	}
-	if _, err := io.Copy(io.Discard, io.LimitReader(zr, 1<<30)); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+	if _, err := io.CopyBuffer(io.Discard, io.LimitReader(p.zr, 1<<30), p.scratch()); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("FlateDecode data does not decode: %v", err)
 	}
 	return nil
