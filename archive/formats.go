@@ -2,10 +2,10 @@ package archive
 
 import (
 	"context"
-	"runtime"
-	"sync"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 
 	"github.com/archivd/archivd/aip"
 	"github.com/archivd/archivd/atomicfile"
