@@ -2,11 +2,9 @@ package bench
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -97,28 +95,7 @@ func reportFixity(b *testing.B, cfg string, copies int) {
 // (2 by default) of random bytes, the worst case: nothing compresses, so
 // the package is as large as its content and both digests cover every byte.
 func BenchmarkFixityLarge(b *testing.B) {
-	gib := 2
-	if s := os.Getenv("ARCHIVD_BENCH_FIXITY_GIB"); s != "" {
-		gib, _ = strconv.Atoi(s)
-	}
-	dir := b.TempDir()
-	f, err := os.Create(filepath.Join(dir, "Scan.bin"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	r := rand.New(rand.NewPCG(5, 6))
-	buf := make([]byte, 8<<20)
-	for written := int64(0); written < int64(gib)<<30; written += int64(len(buf)) {
-		for i := 0; i < len(buf); i += 8 {
-			v := r.Uint64()
-			for k := 0; k < 8; k++ {
-				buf[i+k] = byte(v >> (8 * k))
-			}
-		}
-		f.Write(buf)
-	}
-	f.Close()
-	cfg := fixityArchive(b, dir)
+	cfg := fixityArchive(b, scanFolder(b, envGiB("ARCHIVD_BENCH_FIXITY_GIB", 2), 5))
 	b.ResetTimer()
 	reportFixity(b, cfg, 1)
 }

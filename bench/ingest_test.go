@@ -163,16 +163,29 @@ func BenchmarkIngestSmallFiles(b *testing.B) {
 // BenchmarkIngestLargeFile: one large file of random bytes (a scan):
 // ARCHIVD_BENCH_LARGE_GIB gibibytes, 4 by default. Memory must stay flat.
 func BenchmarkIngestLargeFile(b *testing.B) {
-	gib := 4
-	if s := os.Getenv("ARCHIVD_BENCH_LARGE_GIB"); s != "" {
-		gib, _ = strconv.Atoi(s)
+	compare(b, scanFolder(b, envGiB("ARCHIVD_BENCH_LARGE_GIB", 4), 3))
+}
+
+// envGiB reads a size in GiB from the environment variable name.
+func envGiB(name string, def int) int {
+	if s := os.Getenv(name); s != "" {
+		if n, err := strconv.Atoi(s); err == nil && n > 0 {
+			return n
+		}
 	}
+	return def
+}
+
+// scanFolder writes a folder holding one file of gib GiB of random bytes
+// (seeded: the same bytes every run), the worst case for compression.
+func scanFolder(b *testing.B, gib int, seed uint64) string {
 	dir := b.TempDir()
 	f, err := os.Create(filepath.Join(dir, "Scan.bin"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := rand.New(rand.NewPCG(3, 4))
+	defer f.Close()
+	r := rand.New(rand.NewPCG(seed, seed+1))
 	buf := make([]byte, 8<<20)
 	for written := int64(0); written < int64(gib)<<30; written += int64(len(buf)) {
 		for i := 0; i < len(buf); i += 8 {
@@ -185,6 +198,5 @@ func BenchmarkIngestLargeFile(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	f.Close()
-	compare(b, dir)
+	return dir
 }
