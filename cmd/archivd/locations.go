@@ -100,10 +100,9 @@ func (c *cli) hold(ctx context.Context, args []string) int {
 	if !ok {
 		return exitUsage
 	}
-	who, err := archive.CurrentActor(name)
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitFailure
+	who, code := c.actor(name)
+	if code != exitOK {
+		return code
 	}
 	on := pos[0] == "set"
 	return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {

@@ -16,6 +16,16 @@ import (
 	"github.com/archivd/archivd/sign"
 )
 
+// actor is the account running this command, with an optional display name.
+func (c *cli) actor(name string) (archive.Actor, int) {
+	who, err := archive.CurrentActor(name)
+	if err != nil {
+		fmt.Fprintf(c.errw, "archivd: %v\n", err)
+		return who, exitFailure
+	}
+	return who, exitOK
+}
+
 // parseIDs reads AIP ids, naming any that is not one.
 func (c *cli) parseIDs(args []string) ([]aip.ID, bool) {
 	var ids []aip.ID
@@ -121,10 +131,9 @@ func (c *cli) retentionCmd(ctx context.Context, args []string) int {
 			return c.printDue(due, format)
 		})
 	case "recompute":
-		who, err := archive.CurrentActor(name)
-		if err != nil {
-			fmt.Fprintf(c.errw, "archivd: %v\n", err)
-			return exitFailure
+		who, code := c.actor(name)
+		if code != exitOK {
+			return code
 		}
 		return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
 			changes, err := a.RecomputeRetention(ctx, class, who)
@@ -223,10 +232,9 @@ func (c *cli) disposeCmd(ctx context.Context, args []string) int {
 	if code != exitOK {
 		return code
 	}
-	who, err := archive.CurrentActor(name)
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitFailure
+	who, code := c.actor(name)
+	if code != exitOK {
+		return code
 	}
 	switch {
 	case args[0] == "propose" && len(pos) > 0:
@@ -342,10 +350,9 @@ func (c *cli) offerCmd(ctx context.Context, args []string) int {
 	if code != exitOK {
 		return code
 	}
-	who, err := archive.CurrentActor(name)
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitFailure
+	who, code := c.actor(name)
+	if code != exitOK {
+		return code
 	}
 	switch {
 	case args[0] == "export" && len(pos) == 2:
