@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -151,5 +152,37 @@ func TestSignaturesInstall(t *testing.T) {
 	}
 	if r := archivd(t, "identify", "--config", cfg, "../../docs/aip-format.md"); r.code != 0 || !strings.Contains(r.stdout, "fmt/1149") {
 		t.Errorf("identify with the installed files: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestXdomeaInspect: a real xdomea 4.0 transfer is read and its AIPs
+// named; the same transfer without its document would be refused.
+func TestXdomeaInspect(t *testing.T) {
+	dir := t.TempDir()
+	ex := "../../../shared/data/xdomea/examples/"
+	msg, _ := os.ReadFile(ex + "518c7c31-d1a0-11ef-accb-005056871b7c_0503_1.xml")
+	doc, _ := os.ReadFile(ex + "8bcadd35-d27b-11ef-ab6c-005056871b7c.txt")
+	write := func(name string, withDoc bool) string {
+		p := filepath.Join(dir, name)
+		f, _ := os.Create(p)
+		zw := zip.NewWriter(f)
+		w, _ := zw.Create("518c7c31-d1a0-11ef-accb-005056871b7c_0503_1.xml")
+		w.Write(msg)
+		if withDoc {
+			w, _ = zw.Create("8bcadd35-d27b-11ef-ab6c-005056871b7c.txt")
+			w.Write(doc)
+		}
+		zw.Close()
+		f.Close()
+		return p
+	}
+	r := archivd(t, "xdomea", "inspect", write("518c7c31-d1a0-11ef-accb-005056871b7c_0503_1.zip", true))
+	if r.code != 0 || !strings.Contains(r.stdout, "1 AIP(s)") || !strings.Contains(r.stdout, "[Vorgangskennzeichen]") || !strings.Contains(r.stdout, "would take") {
+		t.Fatalf("inspect: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	os.MkdirAll(filepath.Join(dir, "b"), 0o755)
+	r = archivd(t, "xdomea", "inspect", write("b/518c7c31-d1a0-11ef-accb-005056871b7c_0503_1.zip", false))
+	if r.code != exitDataErr || !strings.Contains(r.stdout, "missing 8bcadd35") || !strings.Contains(r.stdout, "would refuse") {
+		t.Fatalf("inspect without the document: %d %s %s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -34,6 +34,8 @@ var commands = []command{
 	{"signatures", "[--config FILE]", "the PRONOM signature files in use: version, digest, where from",
 		"By default those shipped in archivd (PRONOM, Open Government Licence v3.0), with archivd's built-in set for what they cannot identify."},
 	{"signatures install", "--config FILE DROID.xml [CONTAINER.xml]", "use newer PRONOM signature files", "They are parsed first; only files that load are put into the data directory."},
+	{"xdomea inspect", "[--schemas DIR] FILE.zip", "what an xdomea 0503 transfer holds and what archivd would do with it",
+		"Reads xdomea 3.x and 4.0: the records, the AIPs it would make, every document named but missing, every file not named, digests,\nthe zip's entry names; with --schemas, validation against the xdomea XSDs (xmllint). Ingests nothing. Exit 65 if it would refuse."},
 	{"policy check", "--config FILE DIR", "what ingest would do with a case folder, without archiving it", "A dry run: the same refusals and messages as ingest (files, names, case.yaml, formats). Exit 65 if ingest would refuse."},
 	{"locations check", "--config FILE", "is each location reachable, writable, versioned, locked?", "Leaves nothing behind."},
 	{"fixity run", "--config FILE [--all | --aip ID...] [--location NAME] [--quick|--full]", "check stored copies now; repair damage from a good copy",

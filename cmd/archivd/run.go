@@ -123,6 +123,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return c.retentionCmd(ctx, args[1:])
 	case "signatures":
 		return c.signaturesCmd(ctx, args[1:])
+	case "xdomea":
+		return c.xdomeaCmd(ctx, args[1:])
 	case "dispose":
 		return c.disposeCmd(ctx, args[1:])
 	case "offer":

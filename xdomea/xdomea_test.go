@@ -1,0 +1,114 @@
+package xdomea
+
+import (
+	"archive/zip"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const (
+	examples = "../../shared/data/xdomea/examples"
+	v4msg    = "518c7c31-d1a0-11ef-accb-005056871b7c_0503_1.xml"
+	v4doc    = "8bcadd35-d27b-11ef-ab6c-005056871b7c.txt"
+	v3msg    = "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.Aussonderung.0503.xml"
+	v3doc    = "f4bcaaf7-d7cb-11ef-a278-005056871b7c.txt"
+	schemas  = "../../shared/data/xdomea/xsd-3.0.0"
+)
+
+func read(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(examples, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// transfer writes a zip of entries (name, content) as a DMS hands it over.
+func transfer(t *testing.T, name string, entries ...[2]string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	for _, e := range entries {
+		w, err := zw.Create(e[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(e[1]))
+	}
+	zw.Close()
+	f.Close()
+	return p
+}
+
+func TestRealMessages(t *testing.T) {
+	ctx := context.Background()
+	// xdomea 4.0: an Akte as context around the transferred Vorgang, with a
+	// SHA-256 of the primary document.
+	in, err := Inspect(ctx, transfer(t, "518c7c31-d1a0-11ef-accb-005056871b7c_0503_1.zip", [2]string{v4msg, read(t, v4msg)}, [2]string{v4doc, read(t, v4doc)}), "", 0)
+	if err != nil || !in.OK() {
+		t.Fatalf("4.0 transfer: %+v %v", in, err)
+	}
+	m := in.Message
+	if m.Version != "4.0.0" || m.ProzessID != "518c7c31-d1a0-11ef-accb-005056871b7c" || !m.ImportConfirmation || !strings.Contains(m.Receiver, "Landesarchiv NRW") {
+		t.Errorf("4.0 header: %+v", m)
+	}
+	if len(in.Units) != 1 || in.Units[0].Kind != "Vorgang" || in.Units[0].Reference != "[Vorgangskennzeichen]" ||
+		in.Units[0].RecordClass != "[Aktenplankennzeichen]" || in.Units[0].Closed != "2025-01-14" {
+		t.Errorf("4.0 units: %+v", in.Units)
+	}
+	if fs := m.Files(); len(fs) != 1 || fs[0].Name != v4doc || fs[0].HashAlgo != "SHA-256" || fs[0].Hash == "" {
+		t.Errorf("4.0 files: %+v", fs)
+	}
+	// xdomea 3.0.0: a Vorgang at the top; valid against the schemas.
+	in, err = Inspect(ctx, transfer(t, "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.Aussonderung.0503.zip", [2]string{v3msg, read(t, v3msg)}, [2]string{v3doc, read(t, v3doc)}), schemas, 0)
+	if err != nil || !in.OK() || !strings.HasPrefix(in.Schema, "valid against") {
+		t.Fatalf("3.0 transfer: %+v %v", in, err)
+	}
+	if in.Message.Version != "3.0.0" || len(in.Units) != 1 || in.Units[0].Title != "[Vorgangsbetreff]" || in.Units[0].Opened != "2010-04-04" {
+		t.Errorf("3.0: %+v %+v", in.Message, in.Units)
+	}
+}
+
+func TestTransferFaults(t *testing.T) {
+	ctx := context.Background()
+	v3, v4, doc3 := read(t, v3msg), read(t, v4msg), read(t, v3doc)
+	name3 := "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.Aussonderung.0503.zip"
+	name4 := "518c7c31-d1a0-11ef-accb-005056871b7c_0503_1.zip"
+	for _, c := range []struct {
+		name    string
+		zip     string
+		schemas string
+		want    string
+	}{
+		{"malformed XML", transfer(t, name3, [2]string{v3msg, v3[:len(v3)/2]}, [2]string{v3doc, doc3}), "", "not well-formed"},
+		{"wrong namespace", transfer(t, name3, [2]string{v3msg, strings.Replace(v3, "urn:xoev-de:xdomea:schema:3.0.0", "urn:example:other", 1)}, [2]string{v3doc, doc3}), "", "namespace"},
+		{"a missing document", transfer(t, name3, [2]string{v3msg, v3}), "", "missing " + v3doc},
+		{"an extra file", transfer(t, name3, [2]string{v3msg, v3}, [2]string{v3doc, doc3}, [2]string{"Notiz.txt", "x"}), "", "extra Notiz.txt"},
+		{"a digest mismatch", transfer(t, name4, [2]string{v4msg, v4}, [2]string{v4doc, "Testdokument (geändert)\n"}), "", "digest " + v4doc},
+		{"a zip-slip entry", transfer(t, name3, [2]string{v3msg, v3}, [2]string{v3doc, doc3}, [2]string{"../../etc/evil", "x"}), "", "outside the transfer"},
+		{"another process's name", transfer(t, "00000000-0000-0000-0000-000000000000_0503_1.zip", [2]string{v3msg, v3}, [2]string{v3doc, doc3}), "", "named for process"},
+		{"invalid against the schema", transfer(t, name3, [2]string{v3msg, strings.Replace(v3, "<xdomea:Erstellungszeitpunkt>2022-04-04T15:34:58Z</xdomea:Erstellungszeitpunkt>", "", 1)}, [2]string{v3doc, doc3}), schemas, "does not validate"},
+		{"not a zip", func() string { p := filepath.Join(t.TempDir(), name3); os.WriteFile(p, []byte("no zip"), 0o644); return p }(), "", "not a readable zip"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in, err := Inspect(ctx, c.zip, c.schemas, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in.OK() {
+				t.Fatalf("accepted: %+v", in)
+			}
+			if got := Summary(in); !strings.Contains(got, c.want) {
+				t.Errorf("the inspection does not say %q:\n%s", c.want, got)
+			}
+		})
+	}
+}
