@@ -96,7 +96,11 @@ func TestTransferFaults(t *testing.T) {
 		{"a zip-slip entry", transfer(t, name3, [2]string{v3msg, v3}, [2]string{v3doc, doc3}, [2]string{"../../etc/evil", "x"}), "", "outside the transfer"},
 		{"another process's name", transfer(t, "00000000-0000-0000-0000-000000000000_0503_1.zip", [2]string{v3msg, v3}, [2]string{v3doc, doc3}), "", "named for process"},
 		{"invalid against the schema", transfer(t, name3, [2]string{v3msg, strings.Replace(v3, "<xdomea:Erstellungszeitpunkt>2022-04-04T15:34:58Z</xdomea:Erstellungszeitpunkt>", "", 1)}, [2]string{v3doc, doc3}), schemas, "does not validate"},
-		{"not a zip", func() string { p := filepath.Join(t.TempDir(), name3); os.WriteFile(p, []byte("no zip"), 0o644); return p }(), "", "not a readable zip"},
+		{"not a zip", func() string {
+			p := filepath.Join(t.TempDir(), name3)
+			os.WriteFile(p, []byte("no zip"), 0o644)
+			return p
+		}(), "", "not a readable zip"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			in, err := Inspect(ctx, c.zip, c.schemas, 0)
