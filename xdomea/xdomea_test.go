@@ -4,9 +4,11 @@ import (
 	"archive/zip"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -114,5 +116,44 @@ func TestTransferFaults(t *testing.T) {
 				t.Errorf("the inspection does not say %q:\n%s", c.want, got)
 			}
 		})
+	}
+}
+
+// TestAnswersValidate: the 0507 and the 0506 archivd writes for a 3.0.0
+// transfer validate against the xdomea 3.0.0 schemas, and the 0506 names
+// every record with its outcome.
+func TestAnswersValidate(t *testing.T) {
+	m, err := Parse(strings.NewReader(read(t, v3msg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	receipt, err := Receipt(m, "Kreisarchiv Musterland", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp, err := ImportConfirmation(m, "Kreisarchiv Musterland", now, []Outcome{
+		{ID: m.Records[0].ID, Imported: true},
+		{ID: "7bf9473a-b4a7-11ec-a407-005056871b7c", Imported: false, Reason: "Primärdokument f4bc.txt fehlt / missing <&>"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, b := range map[string][]byte{AnswerName(m, TypeReceipt): receipt, AnswerName(m, TypeImport): imp} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b, 0o644)
+		out, err := exec.Command("xmllint", "--noout", "--nonet", "--schema", filepath.Join(schemas, "xdomea-Nachrichten-AussonderungDurchfuehren.xsd"), p).CombinedOutput()
+		if err != nil {
+			t.Errorf("%s does not validate: %v\n%s\n%s", name, err, out, b)
+		}
+	}
+	if !strings.Contains(string(imp), "<xdomea:Erfolgreich>false</xdomea:Erfolgreich>") || !strings.Contains(string(imp), "missing &lt;&amp;&gt;") {
+		t.Errorf("0506:\n%s", imp)
+	}
+	// 4.0 answers are not written without a schema to check them against.
+	m4, _ := Parse(strings.NewReader(read(t, v4msg)))
+	if _, err := Receipt(m4, "Kreisarchiv", now); err == nil {
+		t.Error("a 4.0 answer was written unchecked")
 	}
 }
