@@ -27,6 +27,7 @@ const (
 	TypeDisposalProposed = "disposal proposed"
 	TypeDisposalApproved = "disposal approved"
 	TypeOffered          = "offered to the archive"
+	TypeXdomeaAnswer     = "xdomea answer sent"
 
 	OutcomeSuccess = "success"
 	OutcomeFailure = "failure"

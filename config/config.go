@@ -155,6 +155,11 @@ type Inbox struct {
 	After    string         `yaml:"after"`
 	Defaults CaseDefaults   `yaml:"defaults"`
 	Policy   formats.Policy `yaml:"policy"` // rules layered over formats.policy
+	// xdomea inboxes: Outbox receives the 0507 and 0506 answers; Schemas,
+	// if set, is a folder of the xdomea XSDs the messages are validated
+	// against (xmllint).
+	Outbox  string `yaml:"outbox"`
+	Schemas string `yaml:"schemas"`
 
 	SettleD time.Duration `yaml:"-"`
 }
@@ -481,6 +486,8 @@ func Parse(name string, b []byte) (*Config, error) {
 	}
 	for i := range c.Inboxes {
 		c.Inboxes[i].Path = abs(c.Inboxes[i].Path)
+		c.Inboxes[i].Outbox = abs(c.Inboxes[i].Outbox)
+		c.Inboxes[i].Schemas = abs(c.Inboxes[i].Schemas)
 	}
 	c.Fixity.Reports = abs(c.Fixity.Reports)
 	c.Signing.KeyFile = abs(c.Signing.KeyFile)

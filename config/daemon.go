@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -47,8 +48,20 @@ func (c *Config) checkDaemon(root *yaml.Node, add func(l int, format string, arg
 				}
 			}
 		}
-		if in.Kind != "folder" && in.Kind != "bag" && in.Kind != "zip" {
-			add(l, "inboxes[%d] (%s): kind %q: folder (a case folder with an optional case.yaml), bag (a BagIt bag) or zip (a .zip of either)", i, in.Name, in.Kind)
+		if in.Kind != "folder" && in.Kind != "bag" && in.Kind != "zip" && in.Kind != "xdomea" {
+			add(l, "inboxes[%d] (%s): kind %q: folder (a case folder with an optional case.yaml), bag (a BagIt bag), zip (a .zip of either) or xdomea (xdomea 0503 transfer zips)", i, in.Name, in.Kind)
+		}
+		if in.Kind == "xdomea" {
+			if in.Outbox == "" {
+				add(l, "inboxes[%d] (%s): an xdomea inbox needs an outbox: the folder the 0507 and 0506 answers go to", i, in.Name)
+			} else if why := usableDir(in.Outbox); why != "" {
+				add(l, "inboxes[%d] (%s): outbox: %s", i, in.Name, why)
+			}
+			if in.Schemas != "" {
+				if st, err := os.Stat(in.Schemas); err != nil || !st.IsDir() {
+					add(l, "inboxes[%d] (%s): schemas %s is not a folder of xdomea XSDs", i, in.Name, in.Schemas)
+				}
+			}
 		}
 		switch in.Ready {
 		case "marker", "rename":

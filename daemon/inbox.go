@@ -122,7 +122,7 @@ func isDelivery(in *config.Inbox, e fs.DirEntry) bool {
 	switch {
 	case strings.HasPrefix(name, "."):
 		return false
-	case in.Kind == "zip":
+	case in.Kind == "zip" || in.Kind == "xdomea":
 		return e.Type().IsRegular() && strings.HasSuffix(strings.ToLower(name), ".zip")
 	}
 	return e.IsDir()
@@ -170,7 +170,7 @@ func (d *Daemon) claim(in *config.Inbox, name string) error {
 		return err
 	}
 	c := &Claim{ID: id.String(), Inbox: in.Name, Name: name, Claimed: time.Now().UTC(),
-		dir: filepath.Join(workDir(d.conf()), id.Name()), id: id, Zip: in.Kind == "zip"}
+		dir: filepath.Join(workDir(d.conf()), id.Name()), id: id, Zip: in.Kind == "zip" || in.Kind == "xdomea"}
 	override := filepath.Join(in.Path, overrideName(name))
 	if b, err := os.ReadFile(override); err == nil {
 		c.Override = strings.TrimSpace(string(b))

@@ -57,10 +57,13 @@ func (d *Daemon) unclaim(c *Claim) {
 // an error only when the daemon cannot go on.
 func (d *Daemon) process(ctx context.Context, c *Claim) error {
 	log := d.log.With().Str("aip", c.ID).Str("inbox", c.Inbox).Str("case", c.Name).Logger()
+	in := d.inbox(c.Inbox)
+	if in != nil && in.Kind == "xdomea" {
+		return d.processTransfer(ctx, c, in, log) // several AIPs: its own state says what is done
+	}
 	if d.committed(c) {
 		return d.finish(ctx, c) // archived before a crash; only the source step was left
 	}
-	in := d.inbox(c.Inbox)
 	opts := archive.IngestOptions{ID: c.id, Origin: c.Origin(), Override: c.Override}
 	if in != nil {
 		opts.Defaults = &aip.Metadata{Agency: in.Defaults.Agency, RecordClass: in.Defaults.RecordClass}

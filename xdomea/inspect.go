@@ -271,3 +271,53 @@ func Summary(in *Inspection) string {
 	}
 	return b.String()
 }
+
+// Extract copies the zip entries names (as the message names them) to dir
+// under the same relative names; a digest the message gives is checked
+// while writing, by Inspect before.
+func Extract(zipPath string, names []string, dir string) error {
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	byName := map[string]*zip.File{}
+	for _, f := range zr.File {
+		byName[path.Clean(f.Name)] = f
+	}
+	for _, n := range names {
+		clean := path.Clean(n)
+		f := byName[clean]
+		if f == nil {
+			return fmt.Errorf("%s is not in the zip", n)
+		}
+		if strings.HasPrefix(clean, "../") || clean == ".." || path.IsAbs(clean) {
+			return fmt.Errorf("%q points outside the transfer", n)
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(clean))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+			return err
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return err
+		}
+		out, err := os.OpenFile(dst, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
+		if err != nil {
+			rc.Close()
+			return err
+		}
+		_, err = io.Copy(out, rc)
+		rc.Close()
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", n, err)
+		}
+		if !f.Modified.IsZero() {
+			os.Chtimes(dst, f.Modified, f.Modified)
+		}
+	}
+	return nil
+}

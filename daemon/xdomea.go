@@ -1,0 +1,300 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/archivd/archivd/aip"
+	"github.com/archivd/archivd/archive"
+	"github.com/archivd/archivd/atomicfile"
+	"github.com/archivd/archivd/audit"
+	"github.com/archivd/archivd/catalog"
+	"github.com/archivd/archivd/config"
+	"github.com/archivd/archivd/ingest"
+	"github.com/archivd/archivd/xdomea"
+)
+
+// transfer is the state of a claimed xdomea transfer, in transfer.json
+// beside the claim: written after every step, so a crash resumes where it
+// stopped and no answer is sent twice.
+type transfer struct {
+	ProzessID string         `json:"prozess_id"`
+	Message   string         `json:"message"` // the message's entry in the zip
+	Receipt   bool           `json:"receipt_sent"`
+	Answered  bool           `json:"import_confirmation_sent"`
+	Units     []transferUnit `json:"units"`
+}
+
+type transferUnit struct {
+	ID     string   `json:"id"` // the record's xdomea ID
+	AIP    string   `json:"aip"`
+	Files  []string `json:"files"`
+	Status string   `json:"status"` // pending, archived, failed
+	Reason string   `json:"reason,omitempty"`
+}
+
+func (c *Claim) transferFile() string { return filepath.Join(c.dir, "transfer.json") }
+
+// processTransfer takes in an xdomea 0503 transfer: it is read and
+// checked as a whole (a transfer that cannot be read is quarantined and
+// not answered), the 0507 receipt goes to the outbox, each record becomes
+// an AIP, and the 0506 import confirmation follows only once every
+// required copy of every AIP of the transfer exists and was verified.
+func (d *Daemon) processTransfer(ctx context.Context, c *Claim, in *config.Inbox, log zerolog.Logger) error {
+	var t transfer
+	if b, err := os.ReadFile(c.transferFile()); err == nil {
+		if err := json.Unmarshal(b, &t); err != nil {
+			return fmt.Errorf("%s: %w", c.transferFile(), err)
+		}
+	}
+	ins, err := xdomea.Inspect(ctx, c.ZipPath(), in.Schemas, d.zipLimit())
+	if err != nil {
+		wait := d.backoff(c)
+		log.Error().Err(err).Dur("retry_in", wait.Round(time.Second)).Msg("transfer not read; it stays claimed and is tried again")
+		return nil
+	}
+	if ins.Message == nil || len(ins.Problems) > 0 {
+		// The transfer as a whole cannot be read: no answer can name its records.
+		return d.quarantine(ctx, c, &ingest.InputError{Folder: c.Name, Problems: summaryLines(ins)})
+	}
+	m := ins.Message
+	if t.ProzessID == "" {
+		t = transfer{ProzessID: m.ProzessID, Message: ins.MessageFile}
+		bad := map[string]string{}
+		for _, f := range ins.Missing {
+			bad[f.Document] = fmt.Sprintf("Primärdokument %s fehlt in der Übergabe / missing from the transfer", f.Name)
+		}
+		for _, x := range ins.Mismatches {
+			bad[x.File.Document] = fmt.Sprintf("Primärdokument %s: %s weicht ab / digest differs (%s expected %s, found %s)", x.File.Name, x.Algorithm, x.Algorithm, x.File.Hash, x.Found)
+		}
+		for i, u := range ins.Units {
+			tu := transferUnit{ID: u.ID, Status: "pending"}
+			for _, f := range u.Files() {
+				tu.Files = append(tu.Files, f.Name)
+				if why, ok := bad[f.Document]; ok && tu.Status == "pending" {
+					tu.Status, tu.Reason = "failed", why
+				}
+			}
+			if len(ins.Extra) > 0 {
+				tu.Status, tu.Reason = "failed", "die Übergabe enthält Dateien, die die Nachricht nicht nennt / the transfer holds files the message does not name: "+strings.Join(ins.Extra, ", ")
+			}
+			if i == 0 {
+				tu.AIP = c.ID // the claim's id: a retry writes the same object
+			} else {
+				id, err := aip.NewID()
+				if err != nil {
+					return err
+				}
+				tu.AIP = id.String()
+			}
+			t.Units = append(t.Units, tu)
+		}
+		if err := d.saveTransfer(c, &t); err != nil {
+			return err
+		}
+	}
+	if !t.Receipt {
+		if err := d.answer(ctx, in, m, xdomea.TypeReceipt, nil); err != nil {
+			log.Warn().Err(err).Msg("no 0507 receipt sent")
+		}
+		t.Receipt = true
+		if err := d.saveTransfer(c, &t); err != nil {
+			return err
+		}
+	}
+	for i := range t.Units {
+		u := &t.Units[i]
+		if u.Status != "pending" {
+			continue
+		}
+		if err := d.archiveUnit(ctx, c, in, ins, u, log); err != nil {
+			var ie *ingest.InputError
+			var pe *aip.PathError
+			if errors.As(err, &ie) || errors.As(err, &pe) {
+				u.Status, u.Reason = "failed", err.Error()
+			} else {
+				wait := d.backoff(c)
+				log.Warn().Err(err).Str("record", u.ID).Dur("retry_in", wait.Round(time.Second)).Msg("record not archived yet; the transfer stays claimed")
+				return d.saveTransfer(c, &t)
+			}
+		} else {
+			u.Status = "archived"
+		}
+		if err := d.saveTransfer(c, &t); err != nil {
+			return err
+		}
+	}
+	// The 0506 lets the sender delete its copy: only once every required
+	// copy of every AIP exists (each was verified when it was made).
+	for _, u := range t.Units {
+		if u.Status != "archived" {
+			continue
+		}
+		if missing := d.missingCopies(ctx, u.AIP); len(missing) > 0 {
+			d.recheck(c)
+			log.Info().Str("record", u.ID).Str("aip", u.AIP).Strs("missing", missing).Msg("transfer archived; the 0506 waits for the copies still missing (archivd replicate)")
+			return nil
+		}
+	}
+	if !t.Answered {
+		var outcomes []xdomea.Outcome
+		for _, u := range t.Units {
+			outcomes = append(outcomes, xdomea.Outcome{ID: u.ID, Imported: u.Status == "archived", Reason: u.Reason})
+		}
+		if err := d.answer(ctx, in, m, xdomea.TypeImport, outcomes); err != nil {
+			log.Warn().Err(err).Msg("no 0506 import confirmation sent")
+		}
+		t.Answered = true
+		if err := d.saveTransfer(c, &t); err != nil {
+			return err
+		}
+	}
+	var failed []string
+	for _, u := range t.Units {
+		if u.Status == "failed" {
+			failed = append(failed, fmt.Sprintf("record %s: %s", u.ID, u.Reason))
+		}
+	}
+	if len(failed) > 0 {
+		return d.quarantine(ctx, c, &ingest.InputError{Folder: c.Name, Problems: failed})
+	}
+	return d.finish(ctx, c)
+}
+
+func summaryLines(in *xdomea.Inspection) []string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(xdomea.Summary(in)), "\n") {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"the transfer could not be read"}
+	}
+	return out
+}
+
+func (d *Daemon) saveTransfer(c *Claim, t *transfer) error {
+	b, _ := json.MarshalIndent(t, "", "  ")
+	return atomicfile.WriteFile(c.transferFile(), append(b, '\n'), 0o640)
+}
+
+// archiveUnit builds the record's case folder (its primary documents under
+// their file names, the message whole, case.yaml from the message's
+// metadata) and archives it under the unit's AIP id.
+func (d *Daemon) archiveUnit(ctx context.Context, c *Claim, in *config.Inbox, ins *xdomea.Inspection, u *transferUnit, log zerolog.Logger) error {
+	var rec *xdomea.Record
+	for _, r := range ins.Units {
+		if r.ID == u.ID {
+			rec = r
+		}
+	}
+	if rec == nil {
+		return &ingest.InputError{Folder: c.Name, Problems: []string{"record " + u.ID + " is no longer in the message"}}
+	}
+	dir := filepath.Join(c.dir, "records", u.ID)
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := xdomea.Extract(c.ZipPath(), u.Files, dir); err != nil {
+		return err
+	}
+	if err := xdomea.Extract(c.ZipPath(), []string{ins.MessageFile}, filepath.Join(dir, "xdomea")); err != nil {
+		return err
+	}
+	meta := map[string]string{"title": rec.Title, "reference": rec.Reference, "record_class": rec.RecordClass,
+		"agency": ins.Message.Sender, "opened": date(rec.Opened), "closed": date(rec.Closed)}
+	var y strings.Builder
+	for _, k := range []string{"title", "reference", "agency", "record_class", "opened", "closed"} {
+		if meta[k] != "" {
+			b, _ := json.Marshal(meta[k]) // a JSON string is a YAML string
+			fmt.Fprintf(&y, "%s: %s\n", k, b)
+		}
+	}
+	fmt.Fprintf(&y, "extra:\n  xdomea-ProzessID: %q\n  xdomea-%s: %q\n", ins.Message.ProzessID, rec.Kind, rec.ID)
+	if rec.Retention != "" {
+		fmt.Fprintf(&y, "  xdomea-Aufbewahrungsdauer: %q\n", rec.Retention)
+	}
+	if rec.Disposal != "" {
+		fmt.Fprintf(&y, "  xdomea-Aussonderungsart: %q\n", rec.Disposal)
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, ingest.SidecarName), []byte(y.String()), 0o640); err != nil {
+		return err
+	}
+	id, err := aip.ParseID(u.AIP)
+	if err != nil {
+		return err
+	}
+	opts := archive.IngestOptions{ID: id, Origin: "xdomea " + ins.Message.ProzessID + "/" + u.ID,
+		Defaults: &aip.Metadata{Agency: in.Defaults.Agency, RecordClass: in.Defaults.RecordClass}, Policy: &in.Policy}
+	if _, err := d.a.Ingest(ctx, dir, opts); err != nil {
+		return err
+	}
+	log.Info().Str("record", u.ID).Str("aip", u.AIP).Msg("xdomea record archived")
+	return nil
+}
+
+// date keeps the date of an xdomea date or time.
+func date(s string) string {
+	if len(s) >= 10 {
+		return s[:10]
+	}
+	return s
+}
+
+// missingCopies names the required locations without a copy of the AIP.
+func (d *Daemon) missingCopies(ctx context.Context, id string) []string {
+	cps, err := d.a.Catalog().Copies(ctx, id, 1)
+	if err != nil {
+		return []string{"catalog: " + err.Error()}
+	}
+	var missing []string
+	for _, req := range d.conf().Copies.Required {
+		if !slices.ContainsFunc(cps, func(c catalog.Copy) bool { return c.Location == req }) {
+			missing = append(missing, req)
+		}
+	}
+	return missing
+}
+
+// answer writes an answer to the inbox's outbox, and records it.
+func (d *Daemon) answer(ctx context.Context, in *config.Inbox, m *xdomea.Message, typ string, outcomes []xdomea.Outcome) error {
+	org := d.conf().Archive.Organization
+	var b []byte
+	var err error
+	if typ == xdomea.TypeReceipt {
+		b, err = xdomea.Receipt(m, org, time.Now())
+	} else {
+		b, err = xdomea.ImportConfirmation(m, org, time.Now(), outcomes)
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(in.Outbox, 0o750); err != nil {
+		return err
+	}
+	p := filepath.Join(in.Outbox, xdomea.AnswerName(m, typ))
+	if err := atomicfile.WriteFile(p, b, 0o640); err != nil {
+		return err
+	}
+	_, err = d.a.Trail().Record(context.WithoutCancel(ctx), audit.Entry{Type: audit.TypeXdomeaAnswer, Outcome: audit.OutcomeSuccess,
+		Detail: fmt.Sprintf("xdomea %s for transfer %s written to %s", typ, m.ProzessID, p)})
+	return err
+}
+
+// recheck looks at the claim again after one poll interval, without
+// counting an attempt.
+func (d *Daemon) recheck(c *Claim) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.retryAt[c.dir] = time.Now().Add(d.conf().Daemon.PollD)
+}

@@ -1,0 +1,133 @@
+package daemon
+
+import (
+	"archive/zip"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/archivd/archivd/archive"
+	"github.com/archivd/archivd/config"
+)
+
+const xdomeaExamples = "../../shared/data/xdomea/examples/"
+
+// xdomeaZip writes a transfer zip into the inbox as a DMS hands it over:
+// built beside, then renamed in.
+func xdomeaZip(t *testing.T, inbox, name string, entries ...[2]string) {
+	t.Helper()
+	tmp := filepath.Join(inbox, "."+name+".part")
+	f, err := os.Create(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	for _, e := range entries {
+		w, _ := zw.Create(e[0])
+		w.Write([]byte(e[1]))
+	}
+	zw.Close()
+	f.Close()
+	if err := os.Rename(tmp, filepath.Join(inbox, name)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestXdomeaTransfers: through the running daemon, a 0503 transfer of
+// xdomea 3.0.0 becomes an AIP with the message's metadata; the 0507 and
+// then the 0506 appear in the outbox, both valid against the schemas,
+// naming every record; a transfer missing a document is quarantined with
+// its reason and answered with a 0506 saying the record was not imported;
+// a transfer that cannot be read is quarantined and not answered.
+func TestXdomeaTransfers(t *testing.T) {
+	dir := t.TempDir()
+	schemas, _ := filepath.Abs("../../shared/data/xdomea/xsd-3.0.0")
+	p := filepath.Join(dir, "archivd.yaml")
+	os.WriteFile(p, []byte(fmt.Sprintf(`data_dir: %[1]s/var
+archive: {organization: Kreisarchiv Musterland}
+inboxes:
+  - {name: dms, path: %[1]s/inbox, kind: xdomea, ready: rename, outbox: %[1]s/outbox, schemas: %[2]s}
+daemon: {poll_interval: 100ms, min_free_mib: 1}
+formats: {policy: {unidentified: warn}}
+`, dir, schemas)), 0o644)
+	cfg, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := archive.Open(ctx, cfg, archive.Options{Mode: archive.Writer, Log: zerolog.Nop(), Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := New(a, zerolog.Nop())
+	done := make(chan error)
+	ready := make(chan struct{})
+	d.Ready = func() { close(ready) }
+	go func() { done <- d.Run(ctx) }()
+	<-ready
+
+	msgName := "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.Aussonderung.0503.xml"
+	docName := "f4bcaaf7-d7cb-11ef-a278-005056871b7c.txt"
+	msg, _ := os.ReadFile(xdomeaExamples + msgName)
+	doc, _ := os.ReadFile(xdomeaExamples + docName)
+	inbox, outbox := filepath.Join(dir, "inbox"), filepath.Join(dir, "outbox")
+	xdomeaZip(t, inbox, "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.Aussonderung.0503.zip", [2]string{msgName, string(msg)}, [2]string{docName, string(doc)})
+	receipt := filepath.Join(outbox, "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.AussonderungEmpfangBestaetigen.0507.xml")
+	imported := filepath.Join(outbox, "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.AussonderungImportBestaetigen.0506.xml")
+	waitFor(t, "the 0506 in the outbox", func() bool { return exists(imported) })
+	for _, f := range []string{receipt, imported} {
+		out, err := exec.Command("xmllint", "--noout", "--nonet", "--schema", filepath.Join(schemas, "xdomea-Nachrichten-AussonderungDurchfuehren.xsd"), f).CombinedOutput()
+		if err != nil {
+			t.Errorf("%s does not validate: %v %s", filepath.Base(f), err, out)
+		}
+	}
+	b, _ := os.ReadFile(imported)
+	if !strings.Contains(string(b), "<xdomea:IDSGO>67e456ea-b420-11ec-b503-005056871b7c</xdomea:IDSGO>") || !strings.Contains(string(b), "<xdomea:Erfolgreich>true</xdomea:Erfolgreich>") {
+		t.Errorf("0506:\n%s", b)
+	}
+	ids, _ := a.Catalog().CommittedIngests(ctx, "xdomea 9fde4e7a-b41b-11ec-9225-005056871b7c/67e456ea-b420-11ec-b503-005056871b7c")
+	if len(ids) != 1 {
+		t.Fatalf("the record's AIP: %v", ids)
+	}
+	rec, _ := a.Catalog().GetAIP(ctx, ids[0])
+	if rec.Reference != "[Vorgangskennzeichen]" || rec.Title != "[Vorgangsbetreff]" || rec.RecordClass != "[Aktenplankennzeichen]" || rec.Opened != "2010-04-04" || rec.Closed != "2012-04-04" {
+		t.Errorf("the AIP's metadata from the message: %+v", rec)
+	}
+	waitFor(t, "the archived transfer leaves the work area", func() bool { return len(claims(t, cfg)) == 0 })
+
+	// A missing document: the record is not imported, the 0506 says so.
+	other := strings.ReplaceAll(string(msg), "9fde4e7a-b41b-11ec-9225-005056871b7c", "11111111-b41b-11ec-9225-005056871b7c")
+	xdomeaZip(t, inbox, "11111111-b41b-11ec-9225-005056871b7c_0503_1.zip", [2]string{"11111111-b41b-11ec-9225-005056871b7c_0503_1.xml", other})
+	refused := filepath.Join(outbox, "11111111-b41b-11ec-9225-005056871b7c_Aussonderung.AussonderungImportBestaetigen.0506.xml")
+	waitFor(t, "the 0506 of the refused record", func() bool { return exists(refused) })
+	b, _ = os.ReadFile(refused)
+	if !strings.Contains(string(b), "<xdomea:Erfolgreich>false</xdomea:Erfolgreich>") || !strings.Contains(string(b), docName) {
+		t.Errorf("0506 of a record whose document is missing:\n%s", b)
+	}
+	waitFor(t, "the refused transfer quarantined", func() bool {
+		q, err := FindQuarantined(cfg, "dms/11111111-b41b-11ec-9225-005056871b7c_0503_1.zip")
+		return err == nil && strings.Contains(strings.Join(q.Reason.Problems, " "), docName)
+	})
+
+	// Not XML at all: quarantined, no answer.
+	xdomeaZip(t, inbox, "22222222-b41b-11ec-9225-005056871b7c_0503_1.zip", [2]string{"22222222-b41b-11ec-9225-005056871b7c_0503_1.xml", "<nope"})
+	waitFor(t, "the unreadable transfer quarantined", func() bool {
+		_, err := FindQuarantined(cfg, "dms/22222222-b41b-11ec-9225-005056871b7c_0503_1.zip")
+		return err == nil
+	})
+	if m, _ := filepath.Glob(filepath.Join(outbox, "22222222*")); len(m) != 0 {
+		t.Errorf("an unreadable transfer was answered: %v", m)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	a.Close(context.Background())
+}
