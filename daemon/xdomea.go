@@ -96,7 +96,24 @@ func (d *Daemon) processTransfer(ctx context.Context, c *Claim, in *config.Inbox
 				}
 				tu.AIP = id.String()
 			}
+			// Delivered before: a record already archived from this
+			// process is not archived twice.
+			if prev, err := d.a.Catalog().CommittedIngests(ctx, unitOrigin(m, u)); err == nil && len(prev) > 0 {
+				tu.Status, tu.AIP, tu.Reason = "archived", prev[0], "already archived from an earlier delivery of this transfer"
+			}
 			t.Units = append(t.Units, tu)
+		}
+		again := len(t.Units) > 0
+		for _, u := range t.Units {
+			again = again && u.Status == "archived"
+		}
+		if again {
+			var aips []string
+			for _, u := range t.Units {
+				aips = append(aips, fmt.Sprintf("record %s as %s", u.ID, u.AIP))
+			}
+			return d.quarantine(ctx, c, &ingest.InputError{Folder: c.Name, Problems: []string{
+				fmt.Sprintf("transfer %s was delivered before and is archived (%s); this delivery is not archived again and not answered", m.ProzessID, strings.Join(aips, ", "))}})
 		}
 		if err := d.saveTransfer(c, &t); err != nil {
 			return err
@@ -211,6 +228,12 @@ func (d *Daemon) archiveUnit(ctx context.Context, c *Claim, in *config.Inbox, in
 	if err := xdomea.Extract(c.ZipPath(), []string{ins.MessageFile}, filepath.Join(dir, "xdomea")); err != nil {
 		return err
 	}
+	// Its own part of the message beside the whole.
+	if part := ins.Message.Part(rec); part != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, "xdomea", rec.Kind+"-"+rec.ID+".xml"), part, 0o640); err != nil {
+			return err
+		}
+	}
 	meta := map[string]string{"title": rec.Title, "reference": rec.Reference, "record_class": rec.RecordClass,
 		"agency": ins.Message.Sender, "opened": date(rec.Opened), "closed": date(rec.Closed)}
 	var y strings.Builder
@@ -234,13 +257,18 @@ func (d *Daemon) archiveUnit(ctx context.Context, c *Claim, in *config.Inbox, in
 	if err != nil {
 		return err
 	}
-	opts := archive.IngestOptions{ID: id, Origin: "xdomea " + ins.Message.ProzessID + "/" + u.ID,
+	opts := archive.IngestOptions{ID: id, Origin: unitOrigin(ins.Message, rec),
 		Defaults: &aip.Metadata{Agency: in.Defaults.Agency, RecordClass: in.Defaults.RecordClass}, Policy: &in.Policy}
 	if _, err := d.a.Ingest(ctx, dir, opts); err != nil {
 		return err
 	}
 	log.Info().Str("record", u.ID).Str("aip", u.AIP).Msg("xdomea record archived")
 	return nil
+}
+
+// unitOrigin names a record's delivery for once-only.
+func unitOrigin(m *xdomea.Message, r *xdomea.Record) string {
+	return "xdomea " + m.ProzessID + "/" + r.ID
 }
 
 // date keeps the date of an xdomea date or time.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -101,6 +102,27 @@ formats: {policy: {unidentified: warn}}
 		t.Errorf("the AIP's metadata from the message: %+v", rec)
 	}
 	waitFor(t, "the archived transfer leaves the work area", func() bool { return len(claims(t, cfg)) == 0 })
+	files, _ := a.Catalog().Files(ctx, ids[0], 1)
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Original)
+	}
+	for _, want := range []string{docName, "xdomea/" + msgName, "xdomea/Vorgang-67e456ea-b420-11ec-b503-005056871b7c.xml"} {
+		if !strings.Contains(strings.Join(names, "\n"), want) {
+			t.Errorf("the AIP lacks %s: %v", want, names)
+		}
+	}
+
+	// The same transfer again: not archived twice, not answered again.
+	before, _ := os.ReadFile(imported)
+	xdomeaZip(t, inbox, "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.Aussonderung.0503.zip", [2]string{msgName, string(msg)}, [2]string{docName, string(doc)})
+	waitFor(t, "the second delivery quarantined", func() bool {
+		q, err := FindQuarantined(cfg, "dms/9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.Aussonderung.0503.zip")
+		return err == nil && strings.Contains(strings.Join(q.Reason.Problems, " "), "delivered before")
+	})
+	if after, _ := os.ReadFile(imported); string(after) != string(before) {
+		t.Error("the second delivery overwrote the 0506")
+	}
 
 	// A missing document: the record is not imported, the 0506 says so.
 	other := strings.ReplaceAll(string(msg), "9fde4e7a-b41b-11ec-9225-005056871b7c", "11111111-b41b-11ec-9225-005056871b7c")
@@ -124,6 +146,83 @@ formats: {policy: {unidentified: warn}}
 	})
 	if m, _ := filepath.Glob(filepath.Join(outbox, "22222222*")); len(m) != 0 {
 		t.Errorf("an unreadable transfer was answered: %v", m)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	a.Close(context.Background())
+}
+
+// TestXdomeaImportWaitsForEveryCopy: with allow_missing and one location
+// down, the record is archived and the 0507 sent, but the 0506 (which lets
+// the sender delete its copy) waits until replicate has made the copy.
+func TestXdomeaImportWaitsForEveryCopy(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "archivd.yaml")
+	os.WriteFile(p, []byte(fmt.Sprintf(`data_dir: %[1]s/var
+locations:
+  - {name: a, type: local, path: %[1]s/a}
+  - {name: b, type: local, path: %[1]s/b}
+copies: {allow_missing: true}
+inboxes:
+  - {name: dms, path: %[1]s/inbox, kind: xdomea, ready: rename, outbox: %[1]s/outbox}
+daemon: {poll_interval: 100ms, min_free_mib: 1}
+formats: {policy: {unidentified: warn}}
+`, dir)), 0o644)
+	cfg, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := archive.Open(ctx, cfg, archive.Options{Mode: archive.Writer, Log: zerolog.Nop(), Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := New(a, zerolog.Nop())
+	done := make(chan error)
+	ready := make(chan struct{})
+	d.Ready = func() { close(ready) }
+	go func() { done <- d.Run(ctx) }()
+	<-ready
+	// Location b goes away (an unmounted disk).
+	if err := os.Rename(filepath.Join(dir, "b"), filepath.Join(dir, "b-away")); err != nil {
+		t.Fatal(err)
+	}
+	msgName := "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.Aussonderung.0503.xml"
+	docName := "f4bcaaf7-d7cb-11ef-a278-005056871b7c.txt"
+	msg, _ := os.ReadFile(xdomeaExamples + msgName)
+	doc, _ := os.ReadFile(xdomeaExamples + docName)
+	xdomeaZip(t, filepath.Join(dir, "inbox"), "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.Aussonderung.0503.zip", [2]string{msgName, string(msg)}, [2]string{docName, string(doc)})
+	outbox := filepath.Join(dir, "outbox")
+	imported := filepath.Join(outbox, "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.AussonderungImportBestaetigen.0506.xml")
+	origin := "xdomea 9fde4e7a-b41b-11ec-9225-005056871b7c/67e456ea-b420-11ec-b503-005056871b7c"
+	waitFor(t, "the record archived with one copy", func() bool {
+		ids, _ := a.Catalog().CommittedIngests(ctx, origin)
+		return len(ids) == 1
+	})
+	if !exists(filepath.Join(outbox, "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.AussonderungEmpfangBestaetigen.0507.xml")) {
+		t.Error("no 0507 receipt")
+	}
+	// The daemon looks again every poll; ten polls later still no 0506.
+	for i := 0; i < 10; i++ {
+		time.Sleep(100 * time.Millisecond)
+		if exists(imported) {
+			t.Fatal("a 0506 was sent while a required copy is missing")
+		}
+	}
+	// b is back; replicate makes the copy; then the 0506 comes.
+	if err := os.Rename(filepath.Join(dir, "b-away"), filepath.Join(dir, "b")); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := a.Replicate(ctx); err != nil || st.Copied != 1 {
+		t.Fatalf("replicate: %+v %v", st, err)
+	}
+	waitFor(t, "the 0506 after replicate", func() bool { return exists(imported) })
+	b, _ := os.ReadFile(imported)
+	if !strings.Contains(string(b), "<xdomea:Erfolgreich>true</xdomea:Erfolgreich>") {
+		t.Errorf("0506:\n%s", b)
 	}
 	cancel()
 	if err := <-done; err != nil {

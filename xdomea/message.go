@@ -27,6 +27,22 @@ type Message struct {
 	// ImportConfirmation: the sender asks for the 0506 answer.
 	ImportConfirmation bool
 	Records            []*Record // the top-level Schriftgutobjekte
+
+	raw []byte
+}
+
+// Part is the record's own element from the message, as sent, wrapped in a
+// Schriftgutobjekt element that declares the xdomea namespace: what the
+// record's AIP keeps beside the whole message.
+func (m *Message) Part(r *Record) []byte {
+	if r.end <= r.start || r.end > int64(len(m.raw)) {
+		return nil
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<xdomea:Schriftgutobjekt xmlns:xdomea=\"%s%s\">\n", nsPrefix, m.Version)
+	b.Write(m.raw[r.start:r.end])
+	b.WriteString("\n</xdomea:Schriftgutobjekt>\n")
+	return b.Bytes()
 }
 
 // Record is an Akte, a Vorgang or a Dokument.
@@ -43,6 +59,8 @@ type Record struct {
 	Disposal    string // Aussonderungsart code, as given
 	Children    []*Record
 	Versions    []Version // of a Dokument
+
+	start, end int64 // the element's bytes in the message
 }
 
 // Version is one version of a Dokument with its primary documents.
@@ -62,9 +80,10 @@ type File struct {
 
 // node is an element of the message.
 type node struct {
-	name     string // local name
-	text     string
-	children []*node
+	name       string // local name
+	text       string
+	children   []*node
+	start, end int64 // offsets of the element in the message
 }
 
 func (n *node) child(names ...string) *node {
@@ -130,6 +149,7 @@ func Parse(r io.Reader) (*Message, error) {
 	var stack []*node
 	count := 0
 	for {
+		before := dec.InputOffset()
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
 			break
@@ -142,7 +162,7 @@ func Parse(r io.Reader) (*Message, error) {
 			if count++; count > maxNodes || len(stack) >= maxDepth {
 				return nil, errors.New("message too large or too deeply nested")
 			}
-			n := &node{name: t.Name.Local}
+			n := &node{name: t.Name.Local, start: before}
 			if root == nil {
 				if !strings.HasPrefix(t.Name.Space, nsPrefix) {
 					return nil, fmt.Errorf("%w: root element in namespace %q", ErrNotXdomea, t.Name.Space)
@@ -157,6 +177,7 @@ func Parse(r io.Reader) (*Message, error) {
 			}
 			stack = append(stack, n)
 		case xml.EndElement:
+			stack[len(stack)-1].end = dec.InputOffset()
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
 			if len(stack) > 1 {
@@ -167,7 +188,7 @@ func Parse(r io.Reader) (*Message, error) {
 	if root == nil {
 		return nil, ErrNotXdomea
 	}
-	m := &Message{Version: root.text}
+	m := &Message{Version: root.text, raw: b}
 	// 3.x: Kopf; 4.0: nachrichtenkopf with identifikation.nachricht.
 	head := root.child("Kopf")
 	if head == nil {
@@ -235,7 +256,7 @@ func record(n *node) *Record {
 	default:
 		return nil
 	}
-	r := &Record{Kind: n.name}
+	r := &Record{Kind: n.name, start: n.start, end: n.end}
 	if r.ID = n.textOf("Identifikation", "ID"); r.ID == "" {
 		r.ID = n.textOf("Identifikation", "xdomeaUUID")
 	}

@@ -2,6 +2,7 @@ package xdomea
 
 import (
 	"archive/zip"
+	"encoding/xml"
 	"context"
 	"os"
 	"os/exec"
@@ -73,6 +74,13 @@ func TestRealMessages(t *testing.T) {
 	in, err = Inspect(ctx, transfer(t, "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.Aussonderung.0503.zip", [2]string{v3msg, read(t, v3msg)}, [2]string{v3doc, read(t, v3doc)}), schemas, 0)
 	if err != nil || !in.OK() || !strings.HasPrefix(in.Schema, "valid against") {
 		t.Fatalf("3.0 transfer: %+v %v", in, err)
+	}
+	part := in.Message.Part(in.Units[0])
+	if sub, err := Parse(strings.NewReader(string(part))); err == nil || !strings.Contains(string(part), "<xdomea:ID>67e456ea-b420-11ec-b503-005056871b7c</xdomea:ID>") {
+		t.Errorf("the record's part: %v %+v\n%s", err, sub, part) // well-formed, but not a 0503 of its own
+	}
+	if err := xml.Unmarshal(part, new(struct{})); err != nil {
+		t.Errorf("the record's part is not well-formed: %v", err)
 	}
 	if in.Message.Version != "3.0.0" || len(in.Units) != 1 || in.Units[0].Title != "[Vorgangsbetreff]" || in.Units[0].Opened != "2010-04-04" {
 		t.Errorf("3.0: %+v %+v", in.Message, in.Units)
