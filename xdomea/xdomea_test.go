@@ -2,8 +2,8 @@ package xdomea
 
 import (
 	"archive/zip"
-	"encoding/xml"
 	"context"
+	"encoding/xml"
 	"os"
 	"os/exec"
 	"path/filepath"
