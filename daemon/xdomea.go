@@ -218,19 +218,43 @@ func (d *Daemon) archiveUnit(ctx context.Context, c *Claim, in *config.Inbox, in
 	if rec == nil {
 		return &ingest.InputError{Folder: c.Name, Problems: []string{"record " + u.ID + " is no longer in the message"}}
 	}
+	// Built once, then renamed into place: a retry (a location was down)
+	// ingests the very same folder, so the ingest resumes instead of
+	// packing a different AIP under the same id.
 	dir := filepath.Join(c.dir, "records", u.ID)
-	if err := os.RemoveAll(dir); err != nil {
+	if _, err := os.Stat(dir); err != nil {
+		if err := d.buildUnit(c, ins, rec, u, dir); err != nil {
+			return err
+		}
+	}
+	id, err := aip.ParseID(u.AIP)
+	if err != nil {
 		return err
 	}
-	if err := xdomea.Extract(c.ZipPath(), u.Files, dir); err != nil {
+	opts := archive.IngestOptions{ID: id, Origin: unitOrigin(ins.Message, rec),
+		Defaults: &aip.Metadata{Agency: in.Defaults.Agency, RecordClass: in.Defaults.RecordClass}, Policy: &in.Policy}
+	if _, err := d.a.Ingest(ctx, dir, opts); err != nil {
 		return err
 	}
-	if err := xdomea.Extract(c.ZipPath(), []string{ins.MessageFile}, filepath.Join(dir, "xdomea")); err != nil {
+	log.Info().Str("record", u.ID).Str("aip", u.AIP).Msg("xdomea record archived")
+	return nil
+}
+
+// buildUnit writes a record's case folder at dir, through dir.partial.
+func (d *Daemon) buildUnit(c *Claim, ins *xdomea.Inspection, rec *xdomea.Record, u *transferUnit, dir string) error {
+	tmp := dir + ".partial"
+	if err := os.RemoveAll(tmp); err != nil {
+		return err
+	}
+	if err := xdomea.Extract(c.ZipPath(), u.Files, tmp); err != nil {
+		return err
+	}
+	if err := xdomea.Extract(c.ZipPath(), []string{ins.MessageFile}, filepath.Join(tmp, "xdomea")); err != nil {
 		return err
 	}
 	// Its own part of the message beside the whole.
 	if part := ins.Message.Part(rec); part != nil {
-		if err := atomicfile.WriteFile(filepath.Join(dir, "xdomea", rec.Kind+"-"+rec.ID+".xml"), part, 0o640); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(tmp, "xdomea", rec.Kind+"-"+rec.ID+".xml"), part, 0o640); err != nil {
 			return err
 		}
 	}
@@ -250,20 +274,13 @@ func (d *Daemon) archiveUnit(ctx context.Context, c *Claim, in *config.Inbox, in
 	if rec.Disposal != "" {
 		fmt.Fprintf(&y, "  xdomea-Aussonderungsart: %q\n", rec.Disposal)
 	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, ingest.SidecarName), []byte(y.String()), 0o640); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(tmp, ingest.SidecarName), []byte(y.String()), 0o640); err != nil {
 		return err
 	}
-	id, err := aip.ParseID(u.AIP)
-	if err != nil {
+	if err := atomicfile.SyncTree(tmp); err != nil {
 		return err
 	}
-	opts := archive.IngestOptions{ID: id, Origin: unitOrigin(ins.Message, rec),
-		Defaults: &aip.Metadata{Agency: in.Defaults.Agency, RecordClass: in.Defaults.RecordClass}, Policy: &in.Policy}
-	if _, err := d.a.Ingest(ctx, dir, opts); err != nil {
-		return err
-	}
-	log.Info().Str("record", u.ID).Str("aip", u.AIP).Msg("xdomea record archived")
-	return nil
+	return os.Rename(tmp, dir)
 }
 
 // unitOrigin names a record's delivery for once-only.

@@ -154,22 +154,30 @@ formats: {policy: {unidentified: warn}}
 	a.Close(context.Background())
 }
 
-// TestXdomeaImportWaitsForEveryCopy: with allow_missing and one location
-// down, the record is archived and the 0507 sent, but the 0506 (which lets
-// the sender delete its copy) waits until replicate has made the copy.
+// TestXdomeaImportWaitsForEveryCopy: with one location down the 0507 is
+// sent, but the 0506 (which lets the sender delete its copy) waits until
+// the copy exists: with allow_missing the record is archived with one copy
+// and replicate makes the other; without it the ingest itself waits and
+// completes when the location is back.
 func TestXdomeaImportWaitsForEveryCopy(t *testing.T) {
+	for _, allowMissing := range []bool{true, false} {
+		t.Run(fmt.Sprintf("allow_missing=%v", allowMissing), func(t *testing.T) { testXdomeaWaits(t, allowMissing) })
+	}
+}
+
+func testXdomeaWaits(t *testing.T, allowMissing bool) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "archivd.yaml")
 	os.WriteFile(p, []byte(fmt.Sprintf(`data_dir: %[1]s/var
 locations:
   - {name: a, type: local, path: %[1]s/a}
   - {name: b, type: local, path: %[1]s/b}
-copies: {allow_missing: true}
+copies: {allow_missing: %[2]v}
 inboxes:
   - {name: dms, path: %[1]s/inbox, kind: xdomea, ready: rename, outbox: %[1]s/outbox}
-daemon: {poll_interval: 100ms, min_free_mib: 1}
+daemon: {poll_interval: 100ms, min_free_mib: 1, retry_max: 2s}
 formats: {policy: {unidentified: warn}}
-`, dir)), 0o644)
+`, dir, allowMissing)), 0o644)
 	cfg, err := config.Load(p)
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +188,7 @@ formats: {policy: {unidentified: warn}}
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := New(a, zerolog.Nop())
+	d := New(a, testLog(t))
 	done := make(chan error)
 	ready := make(chan struct{})
 	d.Ready = func() { close(ready) }
@@ -198,12 +206,14 @@ formats: {policy: {unidentified: warn}}
 	outbox := filepath.Join(dir, "outbox")
 	imported := filepath.Join(outbox, "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.AussonderungImportBestaetigen.0506.xml")
 	origin := "xdomea 9fde4e7a-b41b-11ec-9225-005056871b7c/67e456ea-b420-11ec-b503-005056871b7c"
-	waitFor(t, "the record archived with one copy", func() bool {
-		ids, _ := a.Catalog().CommittedIngests(ctx, origin)
-		return len(ids) == 1
+	waitFor(t, "the 0507 receipt", func() bool {
+		return exists(filepath.Join(outbox, "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.AussonderungEmpfangBestaetigen.0507.xml"))
 	})
-	if !exists(filepath.Join(outbox, "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.AussonderungEmpfangBestaetigen.0507.xml")) {
-		t.Error("no 0507 receipt")
+	if allowMissing {
+		waitFor(t, "the record archived with one copy", func() bool {
+			ids, _ := a.Catalog().CommittedIngests(ctx, origin)
+			return len(ids) == 1
+		})
 	}
 	// The daemon looks again every poll; ten polls later still no 0506.
 	for i := 0; i < 10; i++ {
@@ -216,8 +226,10 @@ formats: {policy: {unidentified: warn}}
 	if err := os.Rename(filepath.Join(dir, "b-away"), filepath.Join(dir, "b")); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := a.Replicate(ctx); err != nil || st.Copied != 1 {
-		t.Fatalf("replicate: %+v %v", st, err)
+	if allowMissing {
+		if st, err := a.Replicate(ctx); err != nil || st.Copied != 1 {
+			t.Fatalf("replicate: %+v %v", st, err)
+		}
 	}
 	waitFor(t, "the 0506 after replicate", func() bool { return exists(imported) })
 	b, _ := os.ReadFile(imported)
