@@ -382,7 +382,7 @@ func (c *Checker) checkCopy(ctx context.Context, runID string, kind Kind, t task
 		if err == nil && len(findings) > 0 {
 			// What a quick check finds is confirmed by reading the copy.
 			r.Note = fmt.Sprintf("the quick check found %d problem(s); the copy was read in full", len(findings))
-			kind = Full
+			kind, r.Kind = Full, Full
 		}
 	}
 	if kind == Full {
