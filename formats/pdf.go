@@ -26,6 +26,7 @@ var (
 	maxPDFDepth     = 100
 	maxPDFObjStm    = int64(64 << 20) // decoded bytes of one object or xref stream
 	maxPDFDictBytes = int64(16 << 20)
+	pdfInMemory     = int64(32 << 20) // PDFs up to this size are read whole, once
 )
 
 type (
@@ -44,12 +45,16 @@ type pdfLex struct {
 	pos   int64
 	win   []byte
 	winAt int64
-	limit int64 // no token may start past this
+	limit int64  // no token may start past this
+	all   []byte // the whole file, when it was read at once
 }
 
 func (l *pdfLex) at(p int64) (byte, bool) {
 	if p < 0 || p >= l.size || p > l.limit {
 		return 0, false
+	}
+	if l.all != nil {
+		return l.all[p], true
 	}
 	if p < l.winAt || p >= l.winAt+int64(len(l.win)) {
 		if l.win == nil {
@@ -301,7 +306,15 @@ func (p *pdfCheck) bad(format string, args ...any) {
 
 // checkPDF runs the structure check from the xref at startxref.
 func checkPDF(ctx context.Context, r io.ReaderAt, size, startxref int64) (problems, notes []string, enc bool) {
-	p := &pdfCheck{ctx: ctx, lex: &pdfLex{r: r, size: size, limit: size}, entries: map[int64]xrefEntry{}, streams: map[int64]bool{}}
+	lex := &pdfLex{r: r, size: size, limit: size}
+	if size <= pdfInMemory {
+		// One read instead of a window per object: objects lie all over the file.
+		b := make([]byte, size)
+		if n, _ := r.ReadAt(b, 0); int64(n) == size {
+			lex.all, lex.r = b, bytes.NewReader(b)
+		}
+	}
+	p := &pdfCheck{ctx: ctx, lex: lex, entries: map[int64]xrefEntry{}, streams: map[int64]bool{}}
 	p.readXrefs(startxref)
 	if len(p.problems) > 0 {
 		return p.problems, p.notes, p.enc
