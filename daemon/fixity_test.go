@@ -8,10 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rs/zerolog"
-
 	"github.com/archivd/archivd/archive"
-	"github.com/archivd/archivd/config"
 )
 
 // TestScheduledFixity: the fixity jobs run from the daemon's scheduler
@@ -19,27 +16,16 @@ import (
 // and fixity runs, and fill the fixity metrics.
 func TestScheduledFixity(t *testing.T) {
 	dir := t.TempDir()
-	p := filepath.Join(dir, "archivd.yaml")
-	os.WriteFile(p, []byte(fmt.Sprintf("data_dir: %s/var\ndaemon: {min_free_mib: 1}\nschedule:\n  fixity: \"@every 1h\"\n  fixity_quick: \"@every 1h\"\n", dir)), 0o644)
-	cfg, err := config.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a, err := archive.Open(ctx, cfg, archive.Options{Mode: archive.Writer, Log: zerolog.Nop(), Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configAt(t, dir, fmt.Sprintf("data_dir: %s/var\ndaemon: {min_free_mib: 1}\nschedule:\n  fixity: \"@every 1h\"\n  fixity_quick: \"@every 1h\"\n", dir))
+	ctx := context.Background()
+	a := openWriter(t, ctx, cfg)
 	c := filepath.Join(dir, "case")
 	os.MkdirAll(c, 0o755)
 	os.WriteFile(filepath.Join(c, "Antrag.txt"), []byte("Antrag\n"), 0o644)
 	if _, err := a.Ingest(ctx, c, archive.IngestOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	d := New(a, zerolog.Nop())
-	done := make(chan error)
-	go func() { done <- d.Run(ctx) }()
+	d, stop := startDaemon(t, a)
 	waitFor(t, "both fixity jobs ran", func() bool {
 		runs, _ := a.Catalog().ScheduleRuns(ctx)
 		n := 0
@@ -84,9 +70,5 @@ func TestScheduledFixity(t *testing.T) {
 	if got["archivd_fixity_verified_bytes_total,location=local"] <= 0 {
 		t.Error("no verified bytes counted")
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	a.Close(context.Background())
+	stop()
 }

@@ -19,6 +19,50 @@ import (
 
 const xdomeaExamples = "../../shared/data/xdomea/examples/"
 
+// configAt writes a configuration into dir and loads it.
+func configAt(t *testing.T, dir, text string) *config.Config {
+	t.Helper()
+	p := filepath.Join(dir, "archivd.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// openWriter opens the archive of cfg as its writer, closed when the test ends.
+func openWriter(t *testing.T, ctx context.Context, cfg *config.Config) *archive.Archive {
+	t.Helper()
+	a, err := archive.Open(ctx, cfg, archive.Options{Mode: archive.Writer, Log: zerolog.Nop(), Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close(context.Background()) })
+	return a
+}
+
+// startDaemon runs the daemon on a until the test calls stop, which
+// checks that it ended cleanly.
+func startDaemon(t *testing.T, a *archive.Archive) (d *Daemon, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	d = New(a, testLog(t))
+	done := make(chan error)
+	ready := make(chan struct{})
+	d.Ready = func() { close(ready) }
+	go func() { done <- d.Run(ctx) }()
+	<-ready
+	return d, func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // xdomeaZip writes a transfer zip into the inbox as a DMS hands it over:
 // built beside, then renamed in.
 func xdomeaZip(t *testing.T, inbox, name string, entries ...[2]string) {
@@ -49,30 +93,16 @@ func xdomeaZip(t *testing.T, inbox, name string, entries ...[2]string) {
 func TestXdomeaTransfers(t *testing.T) {
 	dir := t.TempDir()
 	schemas, _ := filepath.Abs("../../shared/data/xdomea/xsd-3.0.0")
-	p := filepath.Join(dir, "archivd.yaml")
-	os.WriteFile(p, []byte(fmt.Sprintf(`data_dir: %[1]s/var
+	cfg := configAt(t, dir, fmt.Sprintf(`data_dir: %[1]s/var
 archive: {organization: Kreisarchiv Musterland}
 inboxes:
   - {name: dms, path: %[1]s/inbox, kind: xdomea, ready: rename, outbox: %[1]s/outbox, schemas: %[2]s}
 daemon: {poll_interval: 100ms, min_free_mib: 1}
 formats: {policy: {unidentified: warn}}
-`, dir, schemas)), 0o644)
-	cfg, err := config.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a, err := archive.Open(ctx, cfg, archive.Options{Mode: archive.Writer, Log: zerolog.Nop(), Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := New(a, zerolog.Nop())
-	done := make(chan error)
-	ready := make(chan struct{})
-	d.Ready = func() { close(ready) }
-	go func() { done <- d.Run(ctx) }()
-	<-ready
+`, dir, schemas))
+	ctx := context.Background()
+	a := openWriter(t, ctx, cfg)
+	_, stop := startDaemon(t, a)
 
 	msgName := "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.Aussonderung.0503.xml"
 	docName := "f4bcaaf7-d7cb-11ef-a278-005056871b7c.txt"
@@ -147,11 +177,7 @@ formats: {policy: {unidentified: warn}}
 	if m, _ := filepath.Glob(filepath.Join(outbox, "22222222*")); len(m) != 0 {
 		t.Errorf("an unreadable transfer was answered: %v", m)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	a.Close(context.Background())
+	stop()
 }
 
 // TestXdomeaImportWaitsForEveryCopy: with one location down the 0507 is
@@ -167,8 +193,7 @@ func TestXdomeaImportWaitsForEveryCopy(t *testing.T) {
 
 func testXdomeaWaits(t *testing.T, allowMissing bool) {
 	dir := t.TempDir()
-	p := filepath.Join(dir, "archivd.yaml")
-	os.WriteFile(p, []byte(fmt.Sprintf(`data_dir: %[1]s/var
+	cfg := configAt(t, dir, fmt.Sprintf(`data_dir: %[1]s/var
 locations:
   - {name: a, type: local, path: %[1]s/a}
   - {name: b, type: local, path: %[1]s/b}
@@ -177,23 +202,10 @@ inboxes:
   - {name: dms, path: %[1]s/inbox, kind: xdomea, ready: rename, outbox: %[1]s/outbox}
 daemon: {poll_interval: 100ms, min_free_mib: 1, retry_max: 2s}
 formats: {policy: {unidentified: warn}}
-`, dir, allowMissing)), 0o644)
-	cfg, err := config.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a, err := archive.Open(ctx, cfg, archive.Options{Mode: archive.Writer, Log: zerolog.Nop(), Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := New(a, testLog(t))
-	done := make(chan error)
-	ready := make(chan struct{})
-	d.Ready = func() { close(ready) }
-	go func() { done <- d.Run(ctx) }()
-	<-ready
+`, dir, allowMissing))
+	ctx := context.Background()
+	a := openWriter(t, ctx, cfg)
+	_, stop := startDaemon(t, a)
 	// Location b goes away (an unmounted disk).
 	if err := os.Rename(filepath.Join(dir, "b"), filepath.Join(dir, "b-away")); err != nil {
 		t.Fatal(err)
@@ -236,9 +248,5 @@ formats: {policy: {unidentified: warn}}
 	if !strings.Contains(string(b), "<xdomea:Erfolgreich>true</xdomea:Erfolgreich>") {
 		t.Errorf("0506:\n%s", b)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	a.Close(context.Background())
+	stop()
 }
