@@ -21,7 +21,6 @@ import (
 	"github.com/archivd/archivd/ocfl"
 	"github.com/archivd/archivd/report"
 	"github.com/archivd/archivd/retention"
-	"github.com/archivd/archivd/sign"
 	"github.com/archivd/archivd/storage"
 )
 
@@ -59,11 +58,17 @@ type Executed struct {
 // nothing of it deleted. An interrupted execution resumes where it stopped:
 // the record of what it removed is in the catalog. It ends with the signed
 // deletion certificate. Offer batches are executed by OfferConfirm.
-func (a *Archive) Execute(ctx context.Context, batch string, who Actor, key *sign.Key) (*Executed, error) {
-	return a.execute(ctx, batch, who, key, false)
+func (a *Archive) Execute(ctx context.Context, batch string, who Actor) (*Executed, error) {
+	return a.execute(ctx, batch, who, false)
 }
 
-func (a *Archive) execute(ctx context.Context, batch string, who Actor, key *sign.Key, offerConfirmed bool) (*Executed, error) {
+// execute loads the signing key before anything else: no deletion starts
+// that could not be certified.
+func (a *Archive) execute(ctx context.Context, batch string, who Actor, offerConfirmed bool) (*Executed, error) {
+	key, err := a.SigningKey()
+	if err != nil {
+		return nil, fmt.Errorf("the deletion certificate must be signed, and nothing is deleted without it: %w", err)
+	}
 	b, items, err := a.cat.GetBatch(ctx, batch)
 	if err != nil {
 		return nil, err
@@ -411,7 +416,7 @@ func (a *Archive) unpack(ctx context.Context, st storage.Store, id aip.ID, v int
 // OfferConfirm records that the receiving archive confirmed the transfer
 // of an exported offer batch and disposes of its AIPs like an approved
 // batch (certificate included).
-func (a *Archive) OfferConfirm(ctx context.Context, batch string, who Actor, key *sign.Key) (*Executed, error) {
+func (a *Archive) OfferConfirm(ctx context.Context, batch string, who Actor) (*Executed, error) {
 	b, _, err := a.cat.GetBatch(ctx, batch)
 	if err != nil {
 		return nil, err
@@ -419,7 +424,7 @@ func (a *Archive) OfferConfirm(ctx context.Context, batch string, who Actor, key
 	if b.Action != retention.Offer || (b.State != BatchOffered && b.State != BatchExecuting) {
 		return nil, fmt.Errorf("offer confirm: batch %s is a %s batch in state %s; only an exported offer batch (archivd offer export) is confirmed", batch, b.Action, b.State)
 	}
-	return a.execute(ctx, batch, who, key, true)
+	return a.execute(ctx, batch, who, true)
 }
 
 // crash is fault injection for the crash tests: ARCHIVD_CRASH_AT=step:n

@@ -15,6 +15,17 @@ import (
 // such as @daily and @every 6h.
 var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
+// Interval is the time between two runs of a cron spec (0 for none or an
+// unreadable spec): the share of the fixity cycle one scheduled run takes.
+func Interval(spec string, zone *time.Location) time.Duration {
+	s, err := CronParser.Parse(spec)
+	if err != nil {
+		return 0
+	}
+	next := s.Next(time.Now().In(zone))
+	return s.Next(next).Sub(next)
+}
+
 // checkDaemon checks inboxes, daemon settings and the schedule.
 func (c *Config) checkDaemon(root *yaml.Node, add func(l int, format string, args ...any), line func(...string) int) {
 	names := map[string]bool{}

@@ -153,15 +153,10 @@ func (f *fixityCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (f *fixityCollector) Collect(ch chan<- prometheus.Metric) {
-	cfg := f.d.conf()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var locs []string
-	for _, l := range cfg.Locations {
-		locs = append(locs, l.Name)
-	}
 	now := time.Now()
-	st, err := fixity.StatusOf(ctx, f.d.a.Catalog(), locs, time.Duration(cfg.Fixity.CycleDays)*24*time.Hour, now)
+	st, err := f.d.a.FixityStatus(ctx, now)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(coverageDesc, err)
 		return

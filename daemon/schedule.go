@@ -56,7 +56,7 @@ func (d *Daemon) Jobs() []Job {
 			continue
 		}
 		out = append(out, Job{Name: k.name, Spec: k.spec, Run: func(ctx context.Context) (string, error) {
-			run, err := d.a.Fixity(ctx, fixity.Options{Kind: k.kind, Interval: Interval(k.spec, d.conf().Zone)})
+			run, err := d.a.Fixity(ctx, fixity.Options{Kind: k.kind, Interval: config.Interval(k.spec, d.conf().Zone)})
 			if run != nil {
 				d.Metrics.observeFixity(run)
 			}
@@ -88,17 +88,6 @@ func (d *Daemon) Jobs() []Job {
 		}})
 	}
 	return out
-}
-
-// Interval is the time between two runs of a cron spec: the share of the
-// fixity cycle one scheduled run takes.
-func Interval(spec string, zone *time.Location) time.Duration {
-	s, err := config.CronParser.Parse(spec)
-	if err != nil {
-		return 0
-	}
-	next := s.Next(time.Now().In(zone))
-	return s.Next(next).Sub(next)
 }
 
 func (d *Daemon) startSchedule(ctx context.Context) (*scheduler, error) {

@@ -160,7 +160,7 @@ func VerifyCertificate(path string, pin *sign.Public) (*Verdict, error) {
 	return v, nil
 }
 
-var certPage = template.Must(template.New("cert").Funcs(template.FuncMap{"when": when, "bytes": humanBytes}).Parse(`<!DOCTYPE html>
+var certPage = template.Must(template.New("cert").Funcs(template.FuncMap{"when": when, "bytes": HumanBytes}).Parse(`<!DOCTYPE html>
 <html lang="de">
 <head>
 <meta charset="utf-8">

@@ -35,7 +35,7 @@ func renderCSV(r *Report) ([]byte, error) {
 var tmplFS embed.FS
 
 var page = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
-	"bytes":   humanBytes,
+	"bytes":   HumanBytes,
 	"percent": func(f float64) string { return fmt.Sprintf("%.1f %%", f*100) },
 	"when":    when,
 	"short":   func(s string) string { return strings.TrimPrefix(s, "urn:uuid:") },
@@ -50,7 +50,8 @@ func renderHTML(r *Report) ([]byte, error) {
 	return b.Bytes(), err
 }
 
-func humanBytes(n int64) string {
+// HumanBytes shows a size in B, KiB, MiB, ….
+func HumanBytes(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

@@ -26,6 +26,8 @@ type Verification struct {
 	// key is the one the report carries, and only its fingerprint, compared
 	// with the one the archive published, ties it to the archive.
 	Pinned bool
+	// Certificate: the file is a deletion certificate (no chain).
+	Certificate bool
 }
 
 // OK reports whether nothing was found wrong anywhere in the chain.
@@ -179,4 +181,25 @@ func ParsePeriodRFC(p Period) (from, to time.Time, err error) {
 		return from, to, fmt.Errorf("period %q: unreadable bounds %q – %q", p.Name, p.From, p.To)
 	}
 	return from, to, nil
+}
+
+// VerifyFile checks a fixity report and its chain, or a deletion
+// certificate, whichever path is; a certificate gives a chain of one.
+func VerifyFile(path string, pin *sign.Public) (*Verification, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var head struct {
+		Document string `json:"document"`
+	}
+	json.Unmarshal(b, &head)
+	if head.Document != CertificateDocument {
+		return Verify(path, pin)
+	}
+	v, err := VerifyCertificate(path, pin)
+	if err != nil {
+		return nil, err
+	}
+	return &Verification{Chain: []Verdict{*v}, Pinned: pin != nil, Certificate: true}, nil
 }

@@ -1,20 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/archivd/archivd/archive"
-	"github.com/archivd/archivd/daemon"
 	"github.com/archivd/archivd/fixity"
 	"github.com/archivd/archivd/report"
 	"github.com/archivd/archivd/sign"
@@ -49,10 +46,6 @@ func (c *cli) fixityCmd(ctx context.Context, args []string) int {
 	o := fixity.Options{Kind: fixity.Full, All: all || len(aips) > 0, AIPs: aips, Location: location}
 	if quick {
 		o.Kind = fixity.Quick
-	}
-	if !o.All {
-		// By hand without --all: what the schedule would take now.
-		o.Interval = daemon.Interval(cfg.Schedule.Fixity, cfg.Zone)
 	}
 	if isTerminal(c.errw) {
 		var bar *progressbar.ProgressBar
@@ -105,12 +98,8 @@ func (c *cli) fixityStatus(ctx context.Context, args []string) int {
 		return code
 	}
 	return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
-		var locs []string
-		for _, l := range cfg.Locations {
-			locs = append(locs, l.Name)
-		}
 		now := time.Now()
-		st, err := fixity.StatusOf(ctx, a.Catalog(), locs, time.Duration(cfg.Fixity.CycleDays)*24*time.Hour, now)
+		st, err := a.FixityStatus(ctx, now)
 		if err != nil {
 			fmt.Fprintf(c.errw, "archivd: fixity status: %v\n", err)
 			return exitFailure
@@ -121,7 +110,7 @@ func (c *cli) fixityStatus(ctx context.Context, args []string) int {
 			if l.OldestVerified != "" {
 				oldest = l.OldestVerified + fmt.Sprintf(" (%s ago)", l.Age(now).Round(time.Minute))
 			}
-			fmt.Fprintf(c.out, "%-12s %5.1f %% verified within the cycle (%d of %d AIPs, %s); oldest verification %s", l.Location, l.Ratio*100, l.Verified, l.Copies, humanBytes(l.Bytes), oldest)
+			fmt.Fprintf(c.out, "%-12s %5.1f %% verified within the cycle (%d of %d AIPs, %s); oldest verification %s", l.Location, l.Ratio*100, l.Verified, l.Copies, report.HumanBytes(l.Bytes), oldest)
 			if l.OldestAIP != "" {
 				fmt.Fprintf(c.out, ": %s", l.OldestAIP)
 			}
@@ -139,16 +128,6 @@ func (c *cli) fixityStatus(ctx context.Context, args []string) int {
 	})
 }
 
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%d KiB", n>>10)
-}
-
 // multi is a repeatable string flag.
 type multi []string
 
@@ -164,15 +143,7 @@ func (c *cli) keygen(ctx context.Context, args []string) int {
 	if code != exitOK {
 		return code
 	}
-	path := out
-	if path == "" {
-		if cfg.Signing.Systemd != "" {
-			fmt.Fprintf(c.errw, "archivd keygen: signing.systemd is set: create the key with --out FILE, then encrypt it as the credential:\n  systemd-creds encrypt --name=%s FILE /etc/credstore.encrypted/%s\nand remove FILE\n", cfg.Signing.Systemd, cfg.Signing.Systemd)
-			return exitUsage
-		}
-		path = cfg.Signing.KeyFile
-	}
-	k, err := sign.Generate(path)
+	k, err := archive.Keygen(cfg, out)
 	if err != nil {
 		fmt.Fprintf(c.errw, "archivd: keygen: %v\n", err)
 		return exitFailure
@@ -199,37 +170,19 @@ func (c *cli) reportCmd(ctx context.Context, args []string) int {
 	if code != exitOK {
 		return code
 	}
-	now := time.Now()
-	if period == "" {
-		period = now.In(cfg.Zone).AddDate(0, 0, -now.In(cfg.Zone).Day()).Format("2006-01")
-	}
-	if dir == "" {
-		dir = cfg.Fixity.Reports
-	}
-	key, err := sign.Load(cfg.SigningKeyPath())
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: report build: %v\n", err)
-		return exitConfig
-	}
 	return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
-		var locs []string
-		for _, l := range cfg.Locations {
-			locs = append(locs, l.Name)
-		}
-		p, r, err := report.Build(ctx, a.Catalog(), key, report.Input{Period: period, Zone: cfg.Zone, Locations: locs,
-			Cycle: time.Duration(cfg.Fixity.CycleDays) * 24 * time.Hour, Organization: cfg.Archive.Organization, Contact: cfg.Archive.Contact,
-			Generator: "archivd " + version, Dir: dir, Now: now})
+		p, r, err := a.BuildReport(ctx, period, dir, time.Now())
 		if err != nil {
 			fmt.Fprintf(c.errw, "archivd: report build: %v\n", err)
 			return exitFailure
 		}
 		s := r.Summary
-		fmt.Fprintf(c.out, "report %d for %s: %s (signed: %s%s)\n", r.Sequence, period, p, p, sign.Suffix)
+		fmt.Fprintf(c.out, "report %d for %s: %s (signed: %s%s)\n", r.Sequence, r.Period.Name, p, p, sign.Suffix)
 		for _, f := range r.Files {
 			fmt.Fprintf(c.out, "  %s\n", f.Name)
 		}
 		fmt.Fprintf(c.out, "%d checks of %d AIPs, %s; damage found %d, repaired %d, open %d; coverage %.1f %%; key %s\n",
-			s.Checks, s.AIPsChecked, humanBytes(s.BytesChecked), s.DamageFound, s.DamageRepaired, s.DamageOpen, s.Coverage*100, r.SigningKey.Fingerprint)
+			s.Checks, s.AIPsChecked, report.HumanBytes(s.BytesChecked), s.DamageFound, s.DamageRepaired, s.DamageOpen, s.Coverage*100, r.SigningKey.Fingerprint)
 		return exitOK
 	})
 }
@@ -252,20 +205,7 @@ func (c *cli) reportVerify(args []string) int {
 		}
 		pin = &k
 	}
-	if b, err := os.ReadFile(pos[0]); err == nil && bytes.Contains(b, []byte(`"document": "`+report.CertificateDocument+`"`)) {
-		v, err := report.VerifyCertificate(pos[0], pin)
-		if err != nil {
-			fmt.Fprintf(c.errw, "archivd: report verify: %v\n", err)
-			return exitUsage
-		}
-		if len(v.Problems) > 0 {
-			fmt.Fprintf(c.out, "INVALID %s\n  %s\n", v.File, strings.Join(v.Problems, "\n  "))
-			return exitDataErr
-		}
-		fmt.Fprintf(c.out, "OK      %s (deletion certificate, key %s)\n", v.File, v.Fingerprint)
-		return exitOK
-	}
-	v, err := report.Verify(pos[0], pin)
+	v, err := report.VerifyFile(pos[0], pin)
 	if err != nil {
 		fmt.Fprintf(c.errw, "archivd: report verify: %v\n", err)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -273,12 +213,18 @@ func (c *cli) reportVerify(args []string) int {
 		}
 		return exitDataErr
 	}
+	what := func(r report.Verdict) string {
+		if v.Certificate {
+			return "deletion certificate"
+		}
+		return fmt.Sprintf("report %d", r.Sequence)
+	}
 	for _, r := range v.Chain {
 		if len(r.Problems) == 0 {
-			fmt.Fprintf(c.out, "OK      %s (report %d, key %s)\n", r.File, r.Sequence, r.Fingerprint)
+			fmt.Fprintf(c.out, "OK      %s (%s, key %s)\n", r.File, what(r), r.Fingerprint)
 			continue
 		}
-		fmt.Fprintf(c.out, "INVALID %s (report %d)\n", r.File, r.Sequence)
+		fmt.Fprintf(c.out, "INVALID %s (%s)\n", r.File, what(r))
 		for _, p := range r.Problems {
 			fmt.Fprintf(c.out, "  %s\n", p)
 		}

@@ -266,8 +266,8 @@ func (c *cli) disposeCmd(ctx context.Context, args []string) int {
 			return exitOK
 		})
 	case args[0] == "execute" && len(pos) == 1:
-		return c.executeBatch(ctx, cfg, who, func(a *archive.Archive, key *sign.Key) (*archive.Executed, error) {
-			return a.Execute(ctx, pos[0], who, key)
+		return c.executeBatch(ctx, cfg, who, func(a *archive.Archive) (*archive.Executed, error) {
+			return a.Execute(ctx, pos[0], who)
 		})
 	case args[0] == "list" && len(pos) == 0:
 		return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
@@ -305,16 +305,10 @@ func (c *cli) disposeCmd(ctx context.Context, args []string) int {
 	return exitUsage
 }
 
-// executeBatch runs an execution with the signing key loaded first: no
-// deletion starts that could not be certified.
-func (c *cli) executeBatch(ctx context.Context, cfg *config.Config, who archive.Actor, run func(*archive.Archive, *sign.Key) (*archive.Executed, error)) int {
-	key, err := sign.Load(cfg.SigningKeyPath())
-	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: the deletion certificate must be signed, and nothing is deleted without it: %v\n", err)
-		return exitConfig
-	}
+// executeBatch runs an execution and prints what it destroyed and kept.
+func (c *cli) executeBatch(ctx context.Context, cfg *config.Config, who archive.Actor, run func(*archive.Archive) (*archive.Executed, error)) int {
 	return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
-		ex, err := run(a, key)
+		ex, err := run(a)
 		if ex != nil {
 			for _, id := range ex.Destroyed {
 				fmt.Fprintf(c.out, "DESTROYED %s\n", id)
@@ -370,8 +364,8 @@ func (c *cli) offerCmd(ctx context.Context, args []string) int {
 			return exitOK
 		})
 	case args[0] == "confirm" && len(pos) == 1:
-		return c.executeBatch(ctx, cfg, who, func(a *archive.Archive, key *sign.Key) (*archive.Executed, error) {
-			return a.OfferConfirm(ctx, pos[0], who, key)
+		return c.executeBatch(ctx, cfg, who, func(a *archive.Archive) (*archive.Executed, error) {
+			return a.OfferConfirm(ctx, pos[0], who)
 		})
 	}
 	fmt.Fprintln(c.errw, usage)
