@@ -56,7 +56,15 @@ func (d *Daemon) processTransfer(ctx context.Context, c *Claim, in *config.Inbox
 			return fmt.Errorf("%s: %w", c.transferFile(), err)
 		}
 	}
-	ins, err := xdomea.Inspect(ctx, c.ZipPath(), in.Schemas, d.zipLimit())
+	// Checked in full once; later passes (waiting for copies, a retry)
+	// read only the message again.
+	var ins *xdomea.Inspection
+	var err error
+	if t.ProzessID != "" {
+		ins, err = xdomea.Reopen(c.ZipPath(), t.Message)
+	} else {
+		ins, err = xdomea.Inspect(ctx, c.ZipPath(), in.Schemas, d.zipLimit())
+	}
 	if err != nil {
 		wait := d.backoff(c)
 		log.Error().Err(err).Dur("retry_in", wait.Round(time.Second)).Msg("transfer not read; it stays claimed and is tried again")

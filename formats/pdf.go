@@ -280,7 +280,6 @@ type pdfCheck struct {
 	problems []string
 	notes    []string
 	enc      bool
-	streams  map[int64]bool // object numbers that are streams (type 1)
 	// last is the value of the object streamAt read last; maxRef the
 	// highest object number any checked object refers to.
 	last   any
@@ -314,7 +313,7 @@ func checkPDF(ctx context.Context, r io.ReaderAt, size, startxref int64) (proble
 			lex.all, lex.r = b, bytes.NewReader(b)
 		}
 	}
-	p := &pdfCheck{ctx: ctx, lex: lex, entries: map[int64]xrefEntry{}, streams: map[int64]bool{}}
+	p := &pdfCheck{ctx: ctx, lex: lex, entries: map[int64]xrefEntry{}}
 	p.readXrefs(startxref)
 	if len(p.problems) > 0 {
 		return p.problems, p.notes, p.enc

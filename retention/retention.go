@@ -153,13 +153,14 @@ func Decide(classes []Class, meta aip.Metadata, inbox string, ingested time.Time
 		} else {
 			d.Basis += "; kept permanently"
 		}
-		d.Basis = fmt.Sprintf("class %s (%s): %s", c.Name, c.describe(), d.Basis)
+		d.Basis = fmt.Sprintf("class %s (%s): %s", c.Name, c.Describe(), d.Basis)
 		return d
 	}
 	return nil
 }
 
-func (c *Class) describe() string {
+// Describe says in words which AIPs the class takes.
+func (c *Class) Describe() string {
 	var m []string
 	if c.Match.RecordClass != "" {
 		m = append(m, "record class "+c.Match.RecordClass)

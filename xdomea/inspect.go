@@ -321,3 +321,28 @@ func Extract(zipPath string, names []string, dir string) error {
 	}
 	return nil
 }
+
+// Reopen reads only the message of a transfer Inspect checked before (its
+// entry name known): no entry is hashed again.
+func Reopen(zipPath, messageFile string) (*Inspection, error) {
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		if path.Clean(f.Name) != messageFile {
+			continue
+		}
+		b, err := readEntry(f, 256<<20)
+		if err != nil {
+			return nil, err
+		}
+		m, err := Parse(strings.NewReader(string(b)))
+		if err != nil {
+			return nil, err
+		}
+		return &Inspection{Zip: zipPath, MessageFile: messageFile, Message: m, Units: m.Units()}, nil
+	}
+	return nil, fmt.Errorf("%s: no entry %s", zipPath, messageFile)
+}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -96,10 +95,7 @@ func (c *cli) retentionCmd(ctx context.Context, args []string) int {
 				if k.Permanent {
 					period = "permanent"
 				}
-				match := strings.TrimSpace(fmt.Sprintf("%s %s %s", prefixed("record_class=", k.Match.RecordClass), prefixed("reference=", k.Match.Reference), prefixed("inbox=", k.Match.Inbox)))
-				if match == "" {
-					match = "every AIP"
-				}
+				match := k.Describe()
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", k.Name, match, period, k.Trigger, k.Action, k.AIPs)
 			}
 			tw.Flush()
@@ -154,13 +150,6 @@ func (c *cli) retentionCmd(ctx context.Context, args []string) int {
 	}
 	fmt.Fprintln(c.errw, "usage: archivd retention classes|due|recompute --config FILE ...")
 	return exitUsage
-}
-
-func prefixed(p, v string) string {
-	if v == "" {
-		return ""
-	}
-	return p + v
 }
 
 func orNone(s string) string {
