@@ -11,7 +11,6 @@ import (
 	"github.com/archivd/archivd/sign"
 )
 
-
 // Checker is the fixity checker over the configured locations.
 func (a *Archive) Checker() *fixity.Checker {
 	cfg := a.conf()
@@ -43,7 +42,9 @@ func (a *Archive) Fixity(ctx context.Context, o fixity.Options) (*fixity.Run, er
 }
 
 // cycle is the configured fixity cycle.
-func (a *Archive) cycle() time.Duration { return time.Duration(a.conf().Fixity.CycleDays) * 24 * time.Hour }
+func (a *Archive) cycle() time.Duration {
+	return time.Duration(a.conf().Fixity.CycleDays) * 24 * time.Hour
+}
 
 // locationNames are the configured locations, in order.
 func (a *Archive) locationNames() []string {
