@@ -437,3 +437,26 @@ func TestRetentionRecorded(t *testing.T) {
 		}
 	}
 }
+
+// The case's further metadata survives in bag-info.txt: names with
+// spaces, '=', '%' or non-ASCII and values with line breaks come back as
+// they were (a rebuilt catalog has them, retention classes match on them).
+func TestBagInfoExtraRoundTrip(t *testing.T) {
+	meta := Metadata{Reference: "63.01-17/2026", Extra: map[string]string{
+		"xdomea-Aussonderungsart": "A", "a=b c": "x=y", "Größe%": "zwei\nZeilen", "leer": "",
+	}}
+	info := bagInfo(Record{ID: ID{}, Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}, meta, "1.1")
+	got := MetadataFromBagInfo([]byte(info))
+	want := map[string]string{"xdomea-Aussonderungsart": "A", "a=b c": "x=y", "Größe%": "zwei Zeilen"}
+	if len(got.Extra) != len(want) {
+		t.Fatalf("extra: %q\n%s", got.Extra, info)
+	}
+	for k, v := range want {
+		if got.Extra[k] != v {
+			t.Errorf("%q: %q, want %q\n%s", k, got.Extra[k], v, info)
+		}
+	}
+	if got.Reference != meta.Reference {
+		t.Errorf("reference %q", got.Reference)
+	}
+}

@@ -136,6 +136,19 @@ func MetadataFromBagInfo(b []byte) Metadata {
 		"Case-Record-Class": &m.RecordClass, "Case-Opened": &m.Opened, "Case-Closed": &m.Closed} {
 		*dst = bagInfoField(b, label)
 	}
+	for _, line := range strings.Split(string(b), "\n") {
+		v, ok := strings.CutPrefix(strings.TrimSuffix(line, "\r"), "Case-Extra: ")
+		if !ok {
+			continue
+		}
+		k, v, _ := strings.Cut(v, "=")
+		if k, err := UnescapePath(k); err == nil && k != "" {
+			if m.Extra == nil {
+				m.Extra = map[string]string{}
+			}
+			m.Extra[k] = v
+		}
+	}
 	return m
 }
 

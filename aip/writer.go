@@ -632,6 +632,19 @@ func bagInfo(rec Record, meta Metadata, oxum string) string {
 	line("Case-Opened", meta.Opened)
 	line("Case-Closed", meta.Closed)
 	line("Case-Delivery", EscapePath(rec.Origin))
+	// Further metadata of the case (the sidecar's extra fields, an xdomea
+	// record's ProzessID, Aufbewahrungsdauer, Aussonderungsart): one line
+	// each, the name escaped like a path, in name order.
+	keys := make([]string, 0, len(meta.Extra))
+	for k := range meta.Extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if meta.Extra[k] != "" {
+			line("Case-Extra", strings.ReplaceAll(EscapePath(k), "=", "%3D")+"="+meta.Extra[k])
+		}
+	}
 	if r := rec.Retention; r != nil {
 		line("Retention-Class", r.Class)
 		line("Retention-Period", r.Period)

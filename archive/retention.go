@@ -147,7 +147,7 @@ func (a *Archive) RecomputeRetention(ctx context.Context, class string, who Acto
 		if err != nil && !errors.Is(err, catalog.ErrNotFound) {
 			return out, err
 		}
-		meta := aip.Metadata{Title: rec.Title, Reference: rec.Reference, Agency: rec.Agency, RecordClass: rec.RecordClass, Opened: rec.Opened, Closed: rec.Closed}
+		meta := aip.Metadata{Title: rec.Title, Reference: rec.Reference, Agency: rec.Agency, RecordClass: rec.RecordClass, Opened: rec.Opened, Closed: rec.Closed, Extra: rec.Extra}
 		inbox := ""
 		if in, err := a.cat.GetIngest(ctx, id); err == nil {
 			if rest, ok := strings.CutPrefix(in.Origin, "inbox "); ok {

@@ -9,6 +9,7 @@ package catalog
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -117,6 +118,10 @@ var migrations = []string{
 		aip TEXT PRIMARY KEY, reference TEXT NOT NULL, title TEXT NOT NULL, agency TEXT NOT NULL, record_class TEXT NOT NULL,
 		opened TEXT NOT NULL, closed TEXT NOT NULL, created TEXT NOT NULL, class TEXT NOT NULL, ends TEXT NOT NULL,
 		package_sha512 TEXT NOT NULL, batch TEXT NOT NULL, proposed_by TEXT NOT NULL, approved_by TEXT NOT NULL, executed_at TEXT NOT NULL);`,
+	// 7: the case's further metadata (a JSON object: sidecar extra fields,
+	// an xdomea record's Aufbewahrungsdauer and Aussonderungsart), which
+	// retention classes match on. Derived: bag-info.txt records it.
+	`ALTER TABLE aips ADD COLUMN extra TEXT NOT NULL DEFAULT '';`,
 }
 
 // DerivedTables can be rebuilt from storage; "ingests" is primary.
@@ -211,6 +216,7 @@ type (
 	AIP struct {
 		ID, Reference, Title, Agency, RecordClass, Opened, Closed, Created string
 		Head                                                               int
+		Extra                                                              map[string]string
 	}
 	Version struct {
 		AIP             string
@@ -276,9 +282,9 @@ func (c *DB) PutVersionRows(ctx context.Context, a AIP, v Version, p Package, fi
 
 // PutVersionRows is the transaction body of DB.PutVersionRows.
 func PutVersionRows(ctx context.Context, tx Execer, a AIP, v Version, p Package, files []File, copies ...Copy) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO aips (id, reference, title, agency, record_class, opened, closed, created, head)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET head = excluded.head`,
-		a.ID, a.Reference, a.Title, a.Agency, a.RecordClass, a.Opened, a.Closed, a.Created, a.Head); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO aips (id, reference, title, agency, record_class, opened, closed, created, head, extra)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET head = excluded.head, extra = excluded.extra`,
+		a.ID, a.Reference, a.Title, a.Agency, a.RecordClass, a.Opened, a.Closed, a.Created, a.Head, encodeExtra(a.Extra)); err != nil {
 		return fmt.Errorf("catalog aip %s: %w", a.ID, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO versions (aip, version, created, message, inventory_sha512) VALUES (?, ?, ?, ?, ?)`,
@@ -482,12 +488,36 @@ func (c *DB) GetIngest(ctx context.Context, aip string) (Ingest, error) {
 // GetAIP returns one AIP.
 func (c *DB) GetAIP(ctx context.Context, id string) (AIP, error) {
 	var a AIP
-	err := c.db.QueryRowContext(ctx, `SELECT id, reference, title, agency, record_class, opened, closed, created, head FROM aips WHERE id = ?`, id).
-		Scan(&a.ID, &a.Reference, &a.Title, &a.Agency, &a.RecordClass, &a.Opened, &a.Closed, &a.Created, &a.Head)
+	var extra string
+	err := c.db.QueryRowContext(ctx, `SELECT id, reference, title, agency, record_class, opened, closed, created, head, extra FROM aips WHERE id = ?`, id).
+		Scan(&a.ID, &a.Reference, &a.Title, &a.Agency, &a.RecordClass, &a.Opened, &a.Closed, &a.Created, &a.Head, &extra)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("aip %s: %w", id, ErrNotFound)
 	}
+	if err == nil {
+		a.Extra, err = decodeExtra(extra)
+		if err != nil {
+			err = fmt.Errorf("aip %s: extra metadata: %w", id, err)
+		}
+	}
 	return a, err
+}
+
+// encodeExtra stores further metadata as a JSON object ("" for none).
+func encodeExtra(m map[string]string) string {
+	if len(m) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(m) // map keys are sorted: the same metadata, the same text
+	return string(b)
+}
+
+func decodeExtra(s string) (map[string]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var m map[string]string
+	return m, json.Unmarshal([]byte(s), &m)
 }
 
 // AIPs lists all AIP ids in order.

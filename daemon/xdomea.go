@@ -63,7 +63,7 @@ func (d *Daemon) processTransfer(ctx context.Context, c *Claim, in *config.Inbox
 	if t.ProzessID != "" {
 		ins, err = xdomea.Reopen(c.ZipPath(), t.Message)
 	} else {
-		ins, err = xdomea.Inspect(ctx, c.ZipPath(), in.Schemas, d.zipLimit())
+		ins, err = xdomea.InspectAs(ctx, c.ZipPath(), c.Name, in.Schemas, d.zipLimit())
 	}
 	if err != nil {
 		wait := d.backoff(c)
@@ -106,7 +106,7 @@ func (d *Daemon) processTransfer(ctx context.Context, c *Claim, in *config.Inbox
 			}
 			// Delivered before: a record already archived from this
 			// process is not archived twice.
-			if prev, err := d.a.Catalog().CommittedIngests(ctx, unitOrigin(m, u)); err == nil && len(prev) > 0 {
+			if prev, err := d.a.Catalog().CommittedIngests(ctx, unitOrigin(c.Inbox, m, u)); err == nil && len(prev) > 0 {
 				tu.Status, tu.AIP, tu.Reason = "archived", prev[0], "already archived from an earlier delivery of this transfer"
 			}
 			t.Units = append(t.Units, tu)
@@ -239,7 +239,7 @@ func (d *Daemon) archiveUnit(ctx context.Context, c *Claim, in *config.Inbox, in
 	if err != nil {
 		return err
 	}
-	opts := archive.IngestOptions{ID: id, Origin: unitOrigin(ins.Message, rec),
+	opts := archive.IngestOptions{ID: id, Origin: unitOrigin(in.Name, ins.Message, rec),
 		Defaults: &aip.Metadata{Agency: in.Defaults.Agency, RecordClass: in.Defaults.RecordClass}, Policy: &in.Policy}
 	if _, err := d.a.Ingest(ctx, dir, opts); err != nil {
 		return err
@@ -291,9 +291,10 @@ func (d *Daemon) buildUnit(c *Claim, ins *xdomea.Inspection, rec *xdomea.Record,
 	return os.Rename(tmp, dir)
 }
 
-// unitOrigin names a record's delivery for once-only.
-func unitOrigin(m *xdomea.Message, r *xdomea.Record) string {
-	return "xdomea " + m.ProzessID + "/" + r.ID
+// unitOrigin names a record's delivery for once-only: the inbox (which
+// retention classes match on), the process and the record.
+func unitOrigin(inbox string, m *xdomea.Message, r *xdomea.Record) string {
+	return "inbox " + inbox + "/xdomea " + m.ProzessID + "/" + r.ID
 }
 
 // date keeps the date of an xdomea date or time.

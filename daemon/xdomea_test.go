@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/archivd/archivd/aip"
 	"github.com/archivd/archivd/archive"
 	"github.com/archivd/archivd/config"
 )
@@ -123,7 +125,7 @@ formats: {policy: {unidentified: warn}}
 	if !strings.Contains(string(b), "<xdomea:IDSGO>67e456ea-b420-11ec-b503-005056871b7c</xdomea:IDSGO>") || !strings.Contains(string(b), "<xdomea:Erfolgreich>true</xdomea:Erfolgreich>") {
 		t.Errorf("0506:\n%s", b)
 	}
-	ids, _ := a.Catalog().CommittedIngests(ctx, "xdomea 9fde4e7a-b41b-11ec-9225-005056871b7c/67e456ea-b420-11ec-b503-005056871b7c")
+	ids, _ := a.Catalog().CommittedIngests(ctx, "inbox dms/xdomea 9fde4e7a-b41b-11ec-9225-005056871b7c/67e456ea-b420-11ec-b503-005056871b7c")
 	if len(ids) != 1 {
 		t.Fatalf("the record's AIP: %v", ids)
 	}
@@ -217,7 +219,7 @@ formats: {policy: {unidentified: warn}}
 	xdomeaZip(t, filepath.Join(dir, "inbox"), "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.Aussonderung.0503.zip", [2]string{msgName, string(msg)}, [2]string{docName, string(doc)})
 	outbox := filepath.Join(dir, "outbox")
 	imported := filepath.Join(outbox, "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.AussonderungImportBestaetigen.0506.xml")
-	origin := "xdomea 9fde4e7a-b41b-11ec-9225-005056871b7c/67e456ea-b420-11ec-b503-005056871b7c"
+	origin := "inbox dms/xdomea 9fde4e7a-b41b-11ec-9225-005056871b7c/67e456ea-b420-11ec-b503-005056871b7c"
 	waitFor(t, "the 0507 receipt", func() bool {
 		return exists(filepath.Join(outbox, "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.AussonderungEmpfangBestaetigen.0507.xml"))
 	})
@@ -249,4 +251,129 @@ formats: {policy: {unidentified: warn}}
 		t.Errorf("0506:\n%s", b)
 	}
 	stop()
+}
+
+// TestXdomeaFaultsAndRetention: the error cases of a transfer through the
+// running daemon, each with its quarantine reason, and a 0506 naming the
+// failed record where the transfer could be read (none where it could
+// not); and the records' Aufbewahrungsdauer and Aussonderungsart reach the
+// catalog and bag-info.txt and decide the retention class.
+func TestXdomeaFaultsAndRetention(t *testing.T) {
+	dir := t.TempDir()
+	schemas, _ := filepath.Abs("../../shared/data/xdomea/xsd-3.0.0")
+	cfg := configAt(t, dir, fmt.Sprintf(`data_dir: %[1]s/var
+inboxes:
+  - {name: dms, path: %[1]s/inbox, kind: xdomea, ready: rename, outbox: %[1]s/outbox, schemas: %[2]s}
+daemon: {poll_interval: 100ms, min_free_mib: 1}
+formats: {policy: {unidentified: warn}}
+retention:
+  classes:
+    - {name: archivgut, match: {metadata: {xdomea-Aussonderungsart: A}}, permanent: true}
+    - {name: dms, match: {inbox: dms}, from_record: true}
+`, dir, schemas))
+	ctx := context.Background()
+	a := openWriter(t, ctx, cfg)
+	_, stop := startDaemon(t, a)
+	defer stop()
+
+	const sample = "9fde4e7a-b41b-11ec-9225-005056871b7c"
+	msg, _ := os.ReadFile(xdomeaExamples + sample + "_Aussonderung.Aussonderung.0503.xml")
+	docName := "f4bcaaf7-d7cb-11ef-a278-005056871b7c.txt"
+	doc, _ := os.ReadFile(xdomeaExamples + docName)
+	inbox, outbox := filepath.Join(dir, "inbox"), filepath.Join(dir, "outbox")
+	// deliver hands over the sample as process id with the message edited by
+	// edit and further entries.
+	deliver := func(id string, edit func(string) string, more ...[2]string) string {
+		m := strings.ReplaceAll(string(msg), sample, id)
+		if edit != nil {
+			m = edit(m)
+		}
+		name := id + "_Aussonderung.Aussonderung.0503"
+		xdomeaZip(t, inbox, name+".zip", append([][2]string{{name + ".xml", m}, {docName, string(doc)}}, more...)...)
+		return "dms/" + name + ".zip"
+	}
+	answer := func(id string) string {
+		return filepath.Join(outbox, id+"_Aussonderung.AussonderungImportBestaetigen.0506.xml")
+	}
+	quarantined := func(delivery, reason string) {
+		t.Helper()
+		waitFor(t, delivery+" quarantined for "+reason, func() bool {
+			q, err := FindQuarantined(cfg, delivery)
+			return err == nil && strings.Contains(strings.Join(q.Reason.Problems, "\n"), reason)
+		})
+	}
+	archival := func(years, code string) func(string) string {
+		return func(m string) string {
+			return strings.Replace(m, "</xdomea:AllgemeineMetadaten>\n      <xdomea:Aktenbetreff>", `</xdomea:AllgemeineMetadaten>
+      <xdomea:ArchivspezifischeMetadaten>
+        <xdomea:Aufbewahrungsdauer><xdomea:AnzahlJahre>`+years+`</xdomea:AnzahlJahre></xdomea:Aufbewahrungsdauer>
+        <xdomea:Aussonderungsart><xdomea:Aussonderungsart><code>`+code+`</code></xdomea:Aussonderungsart></xdomea:Aussonderungsart>
+      </xdomea:ArchivspezifischeMetadaten>
+      <xdomea:Aktenbetreff>`, 1)
+		}
+	}
+
+	// Retention from the record: archivwürdig is kept for good; a record
+	// to be destroyed after 10 years keeps its sender's period and action.
+	for _, c := range []struct{ id, code, class, ends, action string }{
+		{"aaaaaaaa-b41b-11ec-9225-005056871b7c", "A", "archivgut", "", "review"},
+		{"bbbbbbbb-b41b-11ec-9225-005056871b7c", "V", "dms", "2022-12-31", "destroy"},
+	} {
+		deliver(c.id, archival("10", c.code))
+		waitFor(t, "the 0506 of "+c.id, func() bool { return exists(answer(c.id)) })
+		ids, _ := a.Catalog().CommittedIngests(ctx, "inbox dms/xdomea "+c.id+"/67e456ea-b420-11ec-b503-005056871b7c")
+		if len(ids) != 1 {
+			t.Fatalf("%s: AIPs %v", c.id, ids)
+		}
+		rec, _ := a.Catalog().GetAIP(ctx, ids[0])
+		if rec.Extra["xdomea-Aufbewahrungsdauer"] != "10" || rec.Extra["xdomea-Aussonderungsart"] != c.code || rec.Extra["xdomea-ProzessID"] != c.id {
+			t.Errorf("%s: the catalog's metadata: %+v", c.id, rec.Extra)
+		}
+		r, err := a.Catalog().GetRetention(ctx, ids[0])
+		if err != nil || r.Class != c.class || r.Ends != c.ends || r.Action != c.action {
+			t.Errorf("%s: retention %+v %v", c.id, r, err)
+		}
+		aipID, _ := aip.ParseID(ids[0])
+		rc, err := a.Stores()[0].Open(ctx, ids[0], "v1/content/"+aipID.BagInfoFile(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bag, _ := io.ReadAll(rc)
+		rc.Close()
+		if !strings.Contains(string(bag), "Case-Extra: xdomea-Aussonderungsart="+c.code+"\n") || !strings.Contains(string(bag), "Case-Extra: xdomea-Aufbewahrungsdauer=10\n") {
+			t.Errorf("%s: bag-info.txt:\n%s", c.id, bag)
+		}
+	}
+
+	// A file the message does not name: no record imported, the 0506 says why.
+	id := "cccccccc-b41b-11ec-9225-005056871b7c"
+	delivery := deliver(id, nil, [2]string{"beipack.txt", "not named in the message"})
+	quarantined(delivery, "beipack.txt")
+	waitFor(t, "the 0506 of the transfer with an extra file", func() bool { return exists(answer(id)) })
+	if b, _ := os.ReadFile(answer(id)); !strings.Contains(string(b), "<xdomea:Erfolgreich>false</xdomea:Erfolgreich>") || !strings.Contains(string(b), "beipack.txt") {
+		t.Errorf("0506 of a transfer with an extra file:\n%s", b)
+	}
+
+	// Transfers that cannot be read as a whole: quarantined with the
+	// reason, not answered.
+	for _, c := range []struct {
+		id, reason string
+		edit       func(string) string
+		more       [][2]string
+	}{
+		{"dddddddd-b41b-11ec-9225-005056871b7c", "points outside the transfer", nil, [][2]string{{"../../etc/evil.txt", "zip slip"}}},
+		{"eeeeeeee-b41b-11ec-9225-005056871b7c", "namespace", func(m string) string {
+			return strings.ReplaceAll(m, "urn:xoev-de:xdomea:schema:3.0.0", "urn:example:not-xdomea")
+		}, nil},
+		// Valid XML, but not to the schema: the validator's own words.
+		{"ffffffff-b41b-11ec-9225-005056871b7c", "Unbekannt", func(m string) string {
+			return strings.Replace(m, "<xdomea:Aktenbetreff>", "<xdomea:Unbekannt>x</xdomea:Unbekannt><xdomea:Aktenbetreff>", 1)
+		}, nil},
+		{"99999999-b41b-11ec-9225-005056871b7c", "XML", func(m string) string { return m[:len(m)/2] }, nil},
+	} {
+		quarantined(deliver(c.id, c.edit, c.more...), c.reason)
+		if m, _ := filepath.Glob(filepath.Join(outbox, c.id+"*")); len(m) != 0 {
+			t.Errorf("%s: a transfer that cannot be read was answered: %v", c.reason, m)
+		}
+	}
 }

@@ -11,6 +11,8 @@ package retention
 import (
 	"fmt"
 	"path"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,12 +41,23 @@ type Class struct {
 		RecordClass string `yaml:"record_class"` // Aktenplan number
 		Reference   string `yaml:"reference"`    // Aktenzeichen
 		Inbox       string `yaml:"inbox"`        // the inbox the case came from
+		// Metadata: further metadata of the case (case.yaml extra:, an
+		// xdomea record's xdomea-Aussonderungsart ...), name: glob.
+		Metadata map[string]string `yaml:"metadata"`
 	} `yaml:"match"`
 	// Years is the period; Permanent keeps the AIP for good (no end).
 	Years     int    `yaml:"years"`
 	Permanent bool   `yaml:"permanent"`
 	Trigger   string `yaml:"trigger"` // closed (default; the ingest date when there is none, recorded) or ingest
 	Action    string `yaml:"action"`  // destroy, offer or review
+	// FromRecord takes the period and the action from the record's own
+	// metadata where it gives them: the Aufbewahrungsdauer (years, or
+	// unbefristet: permanent) and the Aussonderungsart (A archivwürdig:
+	// offer, B bewerten: review, V vernichten: destroy), as an e-file
+	// system hands them over in xdomea. Years/Permanent and Action are then
+	// the fallback for a record without them; without a fallback such a
+	// record is left to the next class.
+	FromRecord bool `yaml:"from_record"`
 	// LockMode is the Object Lock mode copies are retained in until the
 	// end: governance, compliance (not even root lifts it), or "" for the
 	// location's object_lock.mode.
@@ -58,16 +71,20 @@ func (c *Class) Check() string {
 		return "name is required"
 	case c.Permanent && c.Years != 0:
 		return "years and permanent: one or the other"
-	case !c.Permanent && (c.Years < 1 || c.Years > 1000):
+	case !c.Permanent && (c.Years < 0 || c.Years > 1000 || c.Years == 0 && !c.FromRecord):
 		return fmt.Sprintf("years %d: 1 to 1000, or permanent: true", c.Years)
 	case c.Trigger != TriggerClosed && c.Trigger != TriggerIngest:
 		return fmt.Sprintf("trigger %q: closed or ingest", c.Trigger)
-	case c.Action != Destroy && c.Action != Offer && c.Action != Review:
+	case c.Action != Destroy && c.Action != Offer && c.Action != Review && !(c.Action == "" && c.FromRecord):
 		return fmt.Sprintf("action %q: destroy, offer or review", c.Action)
 	case c.LockMode != "" && c.LockMode != "governance" && c.LockMode != "compliance":
 		return fmt.Sprintf("lock_mode %q: governance or compliance (or leave it out: the location's mode)", c.LockMode)
 	}
-	for _, p := range []string{c.Match.RecordClass, c.Match.Reference, c.Match.Inbox} {
+	patterns := []string{c.Match.RecordClass, c.Match.Reference, c.Match.Inbox}
+	for _, p := range c.Match.Metadata {
+		patterns = append(patterns, p)
+	}
+	for _, p := range patterns {
 		if _, err := path.Match(p, ""); err != nil {
 			return fmt.Sprintf("match pattern %q: %v", p, err)
 		}
@@ -88,7 +105,37 @@ func (c *Class) Matches(meta aip.Metadata, inbox string) bool {
 			return false
 		}
 	}
+	for k, p := range c.Match.Metadata {
+		if ok, _ := path.Match(p, meta.Extra[k]); !ok {
+			return false
+		}
+	}
 	return true
+}
+
+// Names of the record's own retention metadata in the case's further
+// metadata, as the xdomea inbox records them (a case.yaml may give them
+// under extra: too).
+const (
+	KeyPeriod   = "xdomea-Aufbewahrungsdauer" // years, or "unbefristet"
+	KeyDisposal = "xdomea-Aussonderungsart"   // A, B or V
+)
+
+// fromRecord reads the record's own period and action: years (0 and
+// permanent false when it gives none), and the action with the code it
+// came from ("" when none or an unknown code).
+func fromRecord(meta aip.Metadata) (years int, permanent, ok bool, action, code string) {
+	switch p := strings.TrimSpace(meta.Extra[KeyPeriod]); {
+	case strings.EqualFold(p, "unbefristet"):
+		permanent, ok = true, true
+	case p != "":
+		if n, err := strconv.Atoi(p); err == nil && n >= 0 && n <= 1000 {
+			years, ok = n, true
+		}
+	}
+	code = strings.ToUpper(strings.TrimSpace(meta.Extra[KeyDisposal]))
+	action = map[string]string{"A": Offer, "B": Review, "V": Destroy}[code]
+	return years, permanent, ok, action, code
 }
 
 // Decision is an AIP's retention, as recorded with it.
@@ -130,7 +177,32 @@ func Decide(classes []Class, meta aip.Metadata, inbox string, ingested time.Time
 			continue
 		}
 		d := &Decision{Class: c.Name, Years: c.Years, Permanent: c.Permanent, Action: c.Action, LockMode: c.LockMode}
-		if c.Permanent {
+		var own []string // what the record gave itself, said in the basis
+		if c.FromRecord {
+			years, permanent, ok, action, code := fromRecord(meta)
+			switch {
+			case ok && permanent:
+				d.Years, d.Permanent = 0, true
+				own = append(own, "Aufbewahrungsdauer unbefristet from the record")
+			case ok:
+				d.Years, d.Permanent = years, false
+				own = append(own, fmt.Sprintf("Aufbewahrungsdauer %d years from the record", years))
+			case c.Years == 0 && !c.Permanent:
+				continue // no period here or in the class: the next class decides
+			case meta.Extra[KeyPeriod] != "":
+				own = append(own, fmt.Sprintf("the record's Aufbewahrungsdauer %q is no number of years: the class's period", meta.Extra[KeyPeriod]))
+			}
+			switch {
+			case action != "":
+				d.Action = action
+				own = append(own, fmt.Sprintf("Aussonderungsart %s from the record: %s", code, action))
+			case c.Action == "":
+				continue
+			case code != "":
+				own = append(own, fmt.Sprintf("the record's Aussonderungsart %q is none of A, B, V: the class's action", code))
+			}
+		}
+		if d.Permanent {
 			d.Years = 0
 		}
 		d.Trigger, d.TriggerDate = TriggerIngest, ingested.In(zone).Format("2006-01-02")
@@ -147,9 +219,12 @@ func Decide(classes []Class, meta aip.Metadata, inbox string, ingested time.Time
 		default:
 			d.Basis = "the case has no closing date: counted from the ingest date instead"
 		}
-		if !c.Permanent {
-			d.Ends = EndOfPeriod(d.TriggerDate, c.Years)
-			d.Basis += fmt.Sprintf("; %d years from the end of %s, ending %s", c.Years, d.TriggerDate[:4], d.Ends)
+		if len(own) > 0 {
+			d.Basis += "; " + strings.Join(own, "; ")
+		}
+		if !d.Permanent {
+			d.Ends = EndOfPeriod(d.TriggerDate, d.Years)
+			d.Basis += fmt.Sprintf("; %d years from the end of %s, ending %s", d.Years, d.TriggerDate[:4], d.Ends)
 		} else {
 			d.Basis += "; kept permanently"
 		}
@@ -170,6 +245,14 @@ func (c *Class) Describe() string {
 	}
 	if c.Match.Inbox != "" {
 		m = append(m, "inbox "+c.Match.Inbox)
+	}
+	keys := make([]string, 0, len(c.Match.Metadata))
+	for k := range c.Match.Metadata {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		m = append(m, k+" "+c.Match.Metadata[k])
 	}
 	if len(m) == 0 {
 		return "every AIP"

@@ -73,3 +73,68 @@ func TestEndOfYearRule(t *testing.T) {
 		t.Error("a class of 0 years passes its check")
 	}
 }
+
+// An e-file system hands over each record's Aufbewahrungsdauer and
+// Aussonderungsart (xdomea); classes match on them and can take them over.
+func TestClassesFromRecordMetadata(t *testing.T) {
+	classes := []Class{
+		// Records the sender appraised as archivwürdig are kept for good.
+		{Name: "archivgut", Permanent: true, Trigger: TriggerClosed, Action: Review},
+		// Records from the DMS inbox keep the sender's own period and action.
+		{Name: "dms", FromRecord: true, Trigger: TriggerClosed},
+		// Everything else.
+		{Name: "rest", Years: 10, Trigger: TriggerClosed, Action: Review},
+	}
+	classes[0].Match.Metadata = map[string]string{KeyDisposal: "A"}
+	classes[1].Match.Inbox = "dms"
+	if p := classes[1].Check(); p != "" {
+		t.Fatalf("a from_record class needs neither years nor action: %s", p)
+	}
+	if p := (&Class{Name: "x", Trigger: TriggerClosed, Action: Offer}).Check(); p == "" {
+		t.Error("a class without years, permanent or from_record passed the check")
+	}
+	ingested := time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
+	meta := func(period, disposal string) aip.Metadata {
+		m := aip.Metadata{Closed: "2020-06-30", Extra: map[string]string{}}
+		if period != "" {
+			m.Extra[KeyPeriod] = period
+		}
+		if disposal != "" {
+			m.Extra[KeyDisposal] = disposal
+		}
+		return m
+	}
+	for _, c := range []struct {
+		name             string
+		meta             aip.Metadata
+		inbox            string
+		class, ends, act string
+		permanent        bool
+		basis            string
+	}{
+		{"archivwürdig: matched on the Aussonderungsart", meta("10", "A"), "dms", "archivgut", "", Review, true, "xdomea-Aussonderungsart A"},
+		{"the sender's 10 years and V", meta("10", "V"), "dms", "dms", "2030-12-31", Destroy, false, "Aufbewahrungsdauer 10 years from the record; Aussonderungsart V from the record: destroy"},
+		{"unbefristet, B", meta("unbefristet", "B"), "dms", "dms", "", Review, true, "unbefristet from the record"},
+		{"0 years: due after the closing year", meta("0", "v"), "dms", "dms", "2020-12-31", Destroy, false, "0 years from the record"},
+		{"no period: left to the next class", meta("", "V"), "dms", "rest", "2030-12-31", Review, false, "class rest"},
+		{"no action: left to the next class", meta("5", ""), "dms", "rest", "2030-12-31", Review, false, "class rest"},
+		{"an unknown code: left to the next class", meta("5", "X"), "dms", "rest", "2030-12-31", Review, false, "class rest"},
+		{"another inbox", meta("5", "V"), "post", "rest", "2030-12-31", Review, false, "class rest"},
+	} {
+		d := Decide(classes, c.meta, c.inbox, ingested, time.UTC)
+		if d == nil {
+			t.Errorf("%s: no class", c.name)
+			continue
+		}
+		if d.Class != c.class || d.Ends != c.ends || d.Action != c.act || d.Permanent != c.permanent || !strings.Contains(d.Basis, c.basis) {
+			t.Errorf("%s: %+v", c.name, d)
+		}
+	}
+	// With a fallback in the class, a record without its own values takes
+	// the class's, and an unreadable value is named in the basis.
+	fallback := []Class{{Name: "dms", FromRecord: true, Years: 6, Trigger: TriggerClosed, Action: Offer}}
+	d := Decide(fallback, meta("sechs", "X"), "", ingested, time.UTC)
+	if d == nil || d.Ends != "2026-12-31" || d.Action != Offer || !strings.Contains(d.Basis, `"sechs" is no number`) || !strings.Contains(d.Basis, `"X" is none of`) {
+		t.Errorf("fallback: %+v", d)
+	}
+}

@@ -66,6 +66,13 @@ var (
 // schemas, the message is validated by xmllint against the xdomea schemas
 // in that folder.
 func Inspect(ctx context.Context, zipPath, schemas string, maxBytes int64) (*Inspection, error) {
+	return InspectAs(ctx, zipPath, filepath.Base(zipPath), schemas, maxBytes)
+}
+
+// InspectAs is Inspect of a zip kept under another name (the daemon's
+// claim): name is the file name it was delivered as, which must carry
+// the message's ProzessID.
+func InspectAs(ctx context.Context, zipPath, name, schemas string, maxBytes int64) (*Inspection, error) {
 	in := &Inspection{Zip: zipPath}
 	zr, err := zip.OpenReader(zipPath)
 	if err != nil {
@@ -73,7 +80,7 @@ func Inspect(ctx context.Context, zipPath, schemas string, maxBytes int64) (*Ins
 		return in, nil
 	}
 	defer zr.Close()
-	if m := reZipName.FindStringSubmatch(filepath.Base(zipPath)); m == nil {
+	if m := reZipName.FindStringSubmatch(name); m == nil {
 		in.Notes = append(in.Notes, "the file name is not <ProzessID>_Aussonderung.Aussonderung.0503.zip or <ProzessID>_0503_<n>.zip")
 	}
 	if len(zr.File) > maxEntries {
@@ -144,7 +151,7 @@ func Inspect(ctx context.Context, zipPath, schemas string, maxBytes int64) (*Ins
 		return in, nil
 	}
 	in.Message, in.Units = m, m.Units()
-	if zm := reZipName.FindStringSubmatch(filepath.Base(zipPath)); zm != nil && zm[1] != m.ProzessID {
+	if zm := reZipName.FindStringSubmatch(name); zm != nil && zm[1] != m.ProzessID {
 		in.Problems = append(in.Problems, fmt.Sprintf("the zip is named for process %s, the message is of process %s", zm[1], m.ProzessID))
 	}
 	named := map[string]bool{in.MessageFile: true}

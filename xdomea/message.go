@@ -55,8 +55,8 @@ type Record struct {
 	RecordClass string // Aktenplaneinheit/Kennzeichen
 	Opened      string // Laufzeit/Beginn
 	Closed      string // Laufzeit/Ende
-	Retention   string // Aufbewahrungsdauer, as given
-	Disposal    string // Aussonderungsart code, as given
+	Retention   string // Aufbewahrungsdauer: years ("10"), or Unlimited; inherited from the enclosing record
+	Disposal    string // Aussonderungsart code (A, B, V); inherited from the enclosing record
 	Children    []*Record
 	Versions    []Version // of a Dokument
 
@@ -123,6 +123,26 @@ func (n *node) find(name string) *node {
 	}
 	return nil
 }
+
+// findOwn is find within a record's own metadata: it does not descend
+// into the records the element contains.
+func (n *node) findOwn(name string) *node {
+	for _, c := range n.children {
+		switch c.name {
+		case name:
+			return c
+		case "Akte", "Vorgang", "Dokument", "Akteninhalt", "DokumentOderDokumentMitSchriftstueck", "Teilakte":
+			continue
+		}
+		if f := c.findOwn(name); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// Unlimited is Record.Retention for Aufbewahrungsdauer/Unbefristet.
+const Unlimited = "unbefristet"
 
 // Limits of the parser.
 const (
@@ -268,13 +288,20 @@ func record(n *node) *Record {
 	r.Reference = n.textOf("AllgemeineMetadaten", "Kennzeichen")
 	r.RecordClass = n.textOf("AllgemeineMetadaten", "Aktenplaneinheit", "Kennzeichen")
 	r.Opened, r.Closed = n.textOf("Laufzeit", "Beginn"), n.textOf("Laufzeit", "Ende")
-	if a := n.find("Aufbewahrungsdauer"); a != nil {
-		r.Retention = strings.TrimSpace(collect(a))
+	if a := n.findOwn("Aufbewahrungsdauer"); a != nil {
+		switch {
+		case a.textOf("AnzahlJahre") != "":
+			r.Retention = a.textOf("AnzahlJahre")
+		case a.child("Unbefristet") != nil:
+			r.Retention = Unlimited
+		default:
+			r.Retention = collect(a)
+		}
 	}
-	if a := n.find("Aussonderungsart"); a != nil {
+	if a := n.findOwn("Aussonderungsart"); a != nil {
 		r.Disposal = strings.TrimSpace(a.textOf("Aussonderungsart", "code"))
 		if r.Disposal == "" {
-			r.Disposal = strings.TrimSpace(collect(a))
+			r.Disposal = collect(a)
 		}
 	}
 	for _, c := range n.children {
@@ -310,7 +337,25 @@ func record(n *node) *Record {
 			}
 		}
 	}
+	for _, k := range r.Children {
+		k.inherit(r.Retention, r.Disposal)
+	}
 	return r
+}
+
+// inherit gives a record and those inside it the enclosing record's
+// Aufbewahrungsdauer and Aussonderungsart where they have none of their
+// own (xdomea: they pass from Akte to Vorgang to Dokument).
+func (r *Record) inherit(retention, disposal string) {
+	if r.Retention == "" {
+		r.Retention = retention
+	}
+	if r.Disposal == "" {
+		r.Disposal = disposal
+	}
+	for _, k := range r.Children {
+		k.inherit(r.Retention, r.Disposal)
+	}
 }
 
 // collect joins the text below n (for code lists and durations).

@@ -165,3 +165,55 @@ func TestAnswersValidate(t *testing.T) {
 		t.Error("a 4.0 answer was written unchecked")
 	}
 }
+
+// archival adds the Vorgang's archival metadata (Aufbewahrungsdauer,
+// Aussonderungsart) to the real 3.0.0 sample, where the schema puts it.
+func archival(t *testing.T, block string) string {
+	t.Helper()
+	msg := read(t, v3msg)
+	const at = "</xdomea:AllgemeineMetadaten>\n      <xdomea:Aktenbetreff>"
+	if !strings.Contains(msg, at) {
+		t.Fatal("the 3.0.0 sample changed: no place for ArchivspezifischeMetadaten")
+	}
+	return strings.Replace(msg, at, "</xdomea:AllgemeineMetadaten>\n"+block+"      <xdomea:Aktenbetreff>", 1)
+}
+
+func TestArchivalMetadata(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name, block, retention, disposal string
+	}{
+		{"ten years, archivwürdig", `<xdomea:ArchivspezifischeMetadaten>
+        <xdomea:Aufbewahrungsdauer><xdomea:AnzahlJahre>10</xdomea:AnzahlJahre></xdomea:Aufbewahrungsdauer>
+        <xdomea:Aussonderungsart><xdomea:Aussonderungsart listURI="urn:xoev-de:xdomea:codeliste:aussonderungsart" listVersionID="1.0"><code>A</code></xdomea:Aussonderungsart></xdomea:Aussonderungsart>
+      </xdomea:ArchivspezifischeMetadaten>
+`, "10", "A"},
+		// Unbefristet is the fixed value 1: it must not read as one year.
+		{"unbefristet, zu vernichten", `<xdomea:ArchivspezifischeMetadaten>
+        <xdomea:Aufbewahrungsdauer><xdomea:Unbefristet>1</xdomea:Unbefristet></xdomea:Aufbewahrungsdauer>
+        <xdomea:Aussonderungsart><xdomea:Aussonderungsart><code>V</code></xdomea:Aussonderungsart></xdomea:Aussonderungsart>
+      </xdomea:ArchivspezifischeMetadaten>
+`, Unlimited, "V"},
+		{"none given", "", "", ""},
+	} {
+		p := transfer(t, "9fde4e7a-b41b-11ec-9225-005056871b7c_Aussonderung.Aussonderung.0503.zip",
+			[2]string{v3msg, archival(t, c.block)}, [2]string{v3doc, read(t, v3doc)})
+		in, err := Inspect(ctx, p, schemas, 0)
+		if err != nil || !in.OK() || !strings.HasPrefix(in.Schema, "valid against") {
+			t.Fatalf("%s: %+v %v", c.name, in, err)
+		}
+		u := in.Units[0]
+		if u.Retention != c.retention || u.Disposal != c.disposal {
+			t.Errorf("%s: Aufbewahrungsdauer %q, Aussonderungsart %q; want %q, %q", c.name, u.Retention, u.Disposal, c.retention, c.disposal)
+		}
+		// The Vorgang's documents inherit both (xdomea passes them down).
+		if len(u.Children) == 0 {
+			t.Fatalf("%s: the Vorgang has no documents", c.name)
+		}
+		for _, d := range u.Children {
+			if d.Retention != c.retention || d.Disposal != c.disposal {
+				t.Errorf("%s: document %s: %q %q", c.name, d.ID, d.Retention, d.Disposal)
+			}
+		}
+	}
+}

@@ -86,7 +86,7 @@ func VersionMessage(meta aip.Metadata) string {
 // uses the same function, so a rebuilt catalog equals the original.
 func Rows(id aip.ID, version int, created string, meta aip.Metadata, res *aip.Result, invSHA512, message string) (catalog.AIP, catalog.Version, catalog.Package, []catalog.File) {
 	a := catalog.AIP{ID: id.String(), Reference: meta.Reference, Title: meta.Title, Agency: meta.Agency,
-		RecordClass: meta.RecordClass, Opened: meta.Opened, Closed: meta.Closed, Created: created, Head: version}
+		RecordClass: meta.RecordClass, Opened: meta.Opened, Closed: meta.Closed, Created: created, Head: version, Extra: meta.Extra}
 	v := catalog.Version{AIP: id.String(), Version: version, Created: created, Message: message, InventorySHA512: invSHA512}
 	p := catalog.Package{AIP: id.String(), Version: version, Name: id.PackageFile(version), Size: res.Size,
 		SHA512: res.Package.SHA512.String(), SHA256: res.Package.SHA256.String(), Frames: len(res.Frames), PayloadOxum: res.PayloadOxum}
