@@ -257,9 +257,9 @@ func containerMatches(c *containerSig, er *entryReader, entry func(string) *sour
 		ok := false
 		for _, sig := range f.sigs {
 			b := &budget{}
-			all := true
-			for i := range sig.seqs {
-				if !s.matchSeq(&sig.seqs[i], b) {
+			seqs, all := sig.sequences()
+			for i := range seqs {
+				if !s.matchSeq(&seqs[i], b) {
 					all = false
 					break
 				}

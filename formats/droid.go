@@ -71,9 +71,10 @@ func (bs *byteSeq) window() int {
 
 type signature struct {
 	id      int
-	seqs    []byteSeq
-	bounded bool // every sequence bounded
+	seqs    []byteSeq // use sequences(): read from the cache when first needed
+	bounded bool      // every sequence bounded
 	quick   []quickCheck
+	lazy    *lazySeqs // nil once the sequences are there
 }
 
 // quickCheck is a literal a signature needs at a fixed offset from BOF

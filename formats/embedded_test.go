@@ -1,6 +1,7 @@
 package formats
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -41,7 +42,20 @@ func TestShippedPRONOM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cached.fallback = Builtin()
+	cached.fallback = builtinFallback
+	// Every signature read back lazily is the one compiled from the XML.
+	for _, f := range fresh.sigs.list {
+		c := cached.sigs.sigs[f.id]
+		if c == nil || c.lazy == nil || c.lazy.done.Load() {
+			t.Fatalf("signature %d: not read lazily from the cache", f.id)
+		}
+		seqs, ok := c.sequences()
+		if !ok || !reflect.DeepEqual(seqs, f.seqs) || !reflect.DeepEqual(c.quick, f.quick) || c.bounded != f.bounded {
+			t.Fatalf("signature %d differs after the cache", f.id)
+		}
+	}
+	cached, _ = readCache(bins[0]) // again, for the identification below to decode on demand
+	cached.fallback = builtinFallback
 	var files []string
 	filepath.WalkDir("../../shared/data/corpus", func(p string, d os.DirEntry, err error) error {
 		if err == nil && d.Type().IsRegular() {
@@ -60,7 +74,7 @@ func TestShippedPRONOM(t *testing.T) {
 		}
 	}
 	// A damaged cache is not trusted: the XML is compiled again.
-	os.WriteFile(bins[0], append([]byte("archivd compiled signatures 2\n"), make([]byte, 100)...), 0o640)
+	os.WriteFile(bins[0], append(bytes.Clone(cacheMagic), make([]byte, 100)...), 0o640)
 	if _, err := readCache(bins[0]); err == nil {
 		t.Fatal("a damaged cache was read")
 	}

@@ -58,16 +58,15 @@ type Identifier struct {
 	SHA256    string // of the signature file, "" for the built-in set
 	ContVer   string
 	ContSHA   string
-	prio      map[int]map[int]bool // format id -> transitive set of ids it has priority over
-	MaxScan   int64                // cap for full-file scans
-	MemberCap int                  // max ZIP members identified
+	MaxScan   int64 // cap for full-file scans
+	MemberCap int   // max ZIP members identified
 	builtin   bool
 	// Where the files were read from ("" for the shipped ones), and the
 	// container file's name.
 	Path, ContPath, ContSource string
 	// fallback identifies what no signature here matches (the built-in
 	// set beside PRONOM: formats PRONOM cannot see, such as plain text).
-	fallback *Identifier
+	fallback func() *Identifier
 }
 
 // LoadDROID loads a DROID signature file and optionally a container
@@ -111,23 +110,34 @@ func (id *Identifier) init() {
 	if id.MemberCap == 0 {
 		id.MemberCap = 10000
 	}
-	// Transitive closure of the priority relation (DROID does one level;
-	// the closure is safer when chains exist).
-	id.prio = map[int]map[int]bool{}
-	var visit func(root, f int, seen map[int]bool)
-	visit = func(root, f int, seen map[int]bool) {
-		for _, o := range id.sigs.formats[f].over {
-			if !seen[o] && id.sigs.formats[o] != nil {
+}
+
+// over reports whether format a has priority over format b, directly or
+// through a chain (DROID looks one level deep; the chain is safer). Asked
+// only for the few formats that matched one file, so it is not
+// precomputed: a start that identifies one file does not pay for the
+// closure over all 2,500 formats.
+func (id *Identifier) over(a, b int) bool {
+	seen := map[int]bool{}
+	stack := []int{a}
+	for len(stack) > 0 {
+		f := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		fm := id.sigs.formats[f]
+		if fm == nil {
+			continue
+		}
+		for _, o := range fm.over {
+			if o == b {
+				return true
+			}
+			if !seen[o] {
 				seen[o] = true
-				visit(root, o, seen)
+				stack = append(stack, o)
 			}
 		}
 	}
-	for fid := range id.sigs.formats {
-		seen := map[int]bool{}
-		visit(fid, fid, seen)
-		id.prio[fid] = seen
-	}
+	return false
 }
 
 // IdentifyFile identifies the file at path.
@@ -206,7 +216,7 @@ func (id *Identifier) Identify(r io.ReaderAt, size int64, name string) (Result, 
 		if id.fallback != nil {
 			// What PRONOM cannot see (an SVG without an XML declaration, a
 			// format PRONOM has no signature for), the built-in set may.
-			fr, err := id.fallback.Identify(r, size, name)
+			fr, err := id.fallback().Identify(r, size, name)
 			if err == nil && fr.PUID != Unknown {
 				fr.Warnings = append(res.Warnings, fr.Warnings...)
 				fr.Members = append(res.Members, fr.Members...)
@@ -284,9 +294,13 @@ func (id *Identifier) matchSig(src *source, sig *signature) bool {
 	if !sig.passes(src) {
 		return false
 	}
+	seqs, ok := sig.sequences()
+	if !ok {
+		return false
+	}
 	b := &budget{}
-	for i := range sig.seqs {
-		if sig.seqs[i].bounded() && !src.matchSeq(&sig.seqs[i], b) {
+	for i := range seqs {
+		if seqs[i].bounded() && !src.matchSeq(&seqs[i], b) {
 			return false
 		}
 	}
@@ -294,8 +308,8 @@ func (id *Identifier) matchSig(src *source, sig *signature) bool {
 		if err := src.readFull(); err != nil {
 			return false
 		}
-		for i := range sig.seqs {
-			if !sig.seqs[i].bounded() && !src.matchSeq(&sig.seqs[i], b) {
+		for i := range seqs {
+			if !seqs[i].bounded() && !src.matchSeq(&seqs[i], b) {
 				return false
 			}
 		}
@@ -309,7 +323,7 @@ func (id *Identifier) prune(hits []int) []int {
 	for _, h := range hits {
 		dominated := false
 		for _, o := range hits {
-			if o != h && id.prio[o][h] && !id.prio[h][o] {
+			if o != h && id.over(o, h) && !id.over(h, o) {
 				dominated = true
 				break
 			}

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/archivd/archivd/atomicfile"
 	"github.com/archivd/archivd/sign"
@@ -83,7 +84,7 @@ func WriteCertificate(dir string, key *sign.Key, c *Certificate) (string, error)
 	}
 	jsonName, htmlName := CertificateNames(c.Batch)
 	var hb bytes.Buffer
-	if err := certPage.Execute(&hb, c); err != nil {
+	if err := certPage().Execute(&hb, c); err != nil {
 		return "", err
 	}
 	if err := atomicfile.WriteFile(filepath.Join(dir, htmlName), hb.Bytes(), 0o644); err != nil {
@@ -160,7 +161,11 @@ func VerifyCertificate(path string, pin *sign.Public) (*Verdict, error) {
 	return v, nil
 }
 
-var certPage = template.Must(template.New("cert").Funcs(template.FuncMap{"when": when, "bytes": HumanBytes}).Parse(`<!DOCTYPE html>
+var certPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("cert").Funcs(template.FuncMap{"when": when, "bytes": HumanBytes}).Parse(certHTML))
+})
+
+const certHTML = `<!DOCTYPE html>
 <html lang="de">
 <head>
 <meta charset="utf-8">
@@ -211,4 +216,4 @@ th { background: #eee; } tr { page-break-inside: avoid; }
 <span class="en">/ deletion-{{.Batch}}.json with its signature is authoritative</span> (docs/verify-reports.md).</p>
 </body>
 </html>
-`))
+`

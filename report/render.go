@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -34,19 +35,22 @@ func renderCSV(r *Report) ([]byte, error) {
 //go:embed report.html.tmpl
 var tmplFS embed.FS
 
-var page = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
-	"bytes":   HumanBytes,
-	"percent": func(f float64) string { return fmt.Sprintf("%.1f %%", f*100) },
-	"when":    when,
-	"short":   func(s string) string { return strings.TrimPrefix(s, "urn:uuid:") },
-	"outcome": outcomeWords,
-}).ParseFS(tmplFS, "report.html.tmpl"))
+// page is parsed when the first report is written, not at every start.
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
+		"bytes":   HumanBytes,
+		"percent": func(f float64) string { return fmt.Sprintf("%.1f %%", f*100) },
+		"when":    when,
+		"short":   func(s string) string { return strings.TrimPrefix(s, "urn:uuid:") },
+		"outcome": outcomeWords,
+	}).ParseFS(tmplFS, "report.html.tmpl"))
+})
 
 // renderHTML is the report for people: the summary first, then every
 // damage and repair, then what was checked per location and every run.
 func renderHTML(r *Report) ([]byte, error) {
 	var b bytes.Buffer
-	err := page.Execute(&b, r)
+	err := page().Execute(&b, r)
 	return b.Bytes(), err
 }
 
