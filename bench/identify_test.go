@@ -3,8 +3,10 @@ package bench
 import (
 	"fmt"
 	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,4 +113,56 @@ func BenchmarkIdentifyCommand(b *testing.B) {
 	b.ReportMetric(own.Seconds()/base.Seconds(), "x_file")
 	fmt.Printf("identify %d files: archivd identify %.2fs (identification and validation), file --mime-type %.2fs: %.2f× (target ≤ 1)\n",
 		len(files), own.Seconds()/n, base.Seconds()/n, own.Seconds()/base.Seconds())
+}
+
+// BenchmarkIdentifyOneFile: the start-up of `archivd identify FILE` for
+// one file (the compiled signatures cached, as after the first run), beside
+// `archivd help` (the process, the Go runtime and package initialisation:
+// the floor any archivd command pays), `file --mime-type` on the same file
+// and a Go program that does nothing, all in the same run. Target: under
+// 20 ms for identify.
+//
+//	go test ./bench -run '^$' -bench IdentifyOneFile -benchtime 50x
+func BenchmarkIdentifyOneFile(b *testing.B) {
+	files, _ := corpusFiles(b)
+	one := files[0]
+	for _, f := range files {
+		if strings.HasSuffix(f, ".pdf") {
+			one = f
+			break
+		}
+	}
+	bin := archivdBinary(b)
+	empty := filepath.Join(b.TempDir(), "empty")
+	src := filepath.Join(b.TempDir(), "empty.go")
+	os.WriteFile(src, []byte("package main\n\nfunc main() {}\n"), 0o644)
+	if out, err := exec.Command("go", "build", "-o", empty, src).CombinedOutput(); err != nil {
+		b.Fatalf("%v: %s", err, out)
+	}
+	cache := b.TempDir()
+	env := append(os.Environ(), "XDG_CACHE_HOME="+cache, "HOME="+cache)
+	run := func(name string, args ...string) time.Duration {
+		c := exec.Command(name, args...)
+		c.Env = env
+		start := time.Now()
+		if out, err := c.CombinedOutput(); err != nil {
+			b.Fatalf("%s %v: %v: %s", name, args, err, out)
+		}
+		return time.Since(start)
+	}
+	run(bin, "identify", one) // compiles the signatures into the cache
+	var ident, help, file, nothing time.Duration
+	for i := 0; i < b.N; i++ {
+		ident += run(bin, "identify", one)
+		help += run(bin, "help")
+		file += run("file", "--mime-type", "-b", one)
+		nothing += run(empty)
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(b.N) }
+	b.ReportMetric(ms(ident), "identify_ms")
+	b.ReportMetric(ms(help), "help_ms")
+	b.ReportMetric(ms(file), "file_ms")
+	b.ReportMetric(ms(nothing), "empty_go_ms")
+	fmt.Printf("one file (%s): archivd identify %.1f ms (target < 20), archivd help %.1f ms, file --mime-type %.1f ms, an empty Go program %.1f ms\n",
+		filepath.Base(one), ms(ident), ms(help), ms(file), ms(nothing))
 }

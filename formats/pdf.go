@@ -3,13 +3,14 @@ package formats
 import (
 	"bufio"
 	"bytes"
-	"compress/zlib"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strconv"
+
+	"github.com/klauspost/compress/zlib"
 )
 
 // The PDF structure check: every cross-reference section (tables, streams,
