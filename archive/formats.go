@@ -112,6 +112,11 @@ func Identify(ctx context.Context, a *formats.Analyzer, paths []string) (*Identi
 			sidecars[filepath.Join(p, ingest.SidecarName)] = true
 		}
 	}
+	// Files up to 8 MiB are read once, whole, for identification and
+	// validation both (at most one such buffer per core).
+	whole := *a
+	whole.ReadWhole = 8 << 20
+	a = &whole
 	// Every core analyses files; the results keep the listing's order.
 	type result struct {
 		an  formats.Analysis

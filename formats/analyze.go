@@ -10,6 +10,7 @@ import (
 	"os/exec"
 
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -28,6 +29,12 @@ type Analyzer struct {
 	ID       *Identifier
 	Policy   *Policy
 	External []External
+	// ReadWhole: AnalyzeFile reads a file up to this size whole, with one
+	// read, and identifies and validates it from memory (0: identification
+	// and validation read what each needs from the file). For a command
+	// that only analyses: the validators read most files whole anyway, and
+	// identification's windows and full scans then read nothing again.
+	ReadWhole int64
 }
 
 // Analysis is everything archivd records about one file's format.
@@ -49,8 +56,25 @@ func (a *Analyzer) AnalyzeFile(ctx context.Context, path, name string) (Analysis
 	if err != nil {
 		return Analysis{}, err
 	}
+	if size := st.Size(); size > 0 && size <= a.ReadWhole {
+		// The buffer is reused: an Analysis holds no bytes of the file.
+		buf := wholeBuffers.Get().(*[]byte)
+		defer wholeBuffers.Put(buf)
+		if int64(cap(*buf)) < size {
+			*buf = make([]byte, size)
+		}
+		data := (*buf)[:size]
+		if _, err := io.ReadFull(f, data); err != nil {
+			return Analysis{}, fmt.Errorf("read %s: %w", name, err)
+		}
+		an, err := a.analyze(ctx, bytes.NewReader(data), size, path, name)
+		an.BytesRead, an.Validation.BytesRead = size, 0 // one read of the whole file
+		return an, err
+	}
 	return a.analyze(ctx, f, st.Size(), path, name)
 }
+
+var wholeBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // AnalyzeBytes is AnalyzeFile for a file whose bytes were read already
 // (the packager reads small files whole): identification and the native

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -118,8 +119,9 @@ func (id *Identifier) init() {
 // precomputed: a start that identifies one file does not pay for the
 // closure over all 2,500 formats.
 func (id *Identifier) over(a, b int) bool {
-	seen := map[int]bool{}
-	stack := []int{a}
+	// Priority chains are short: a few formats on the stack, no map.
+	var seenBuf, stackBuf [32]int
+	seen, stack := seenBuf[:0], append(stackBuf[:0], a)
 	for len(stack) > 0 {
 		f := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -131,8 +133,8 @@ func (id *Identifier) over(a, b int) bool {
 			if o == b {
 				return true
 			}
-			if !seen[o] {
-				seen[o] = true
+			if !slices.Contains(seen, o) {
+				seen = append(seen, o)
 				stack = append(stack, o)
 			}
 		}

@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
+	"sync"
 
 	"github.com/klauspost/compress/zlib"
 )
@@ -286,16 +289,29 @@ type pdfCheck struct {
 	last   any
 	maxRef int64
 	refBy  int64
-	// zr and buf are reused for every stream inflated.
+	// inf is reused for every stream inflated, and by the next file.
+	inf *inflater
+}
+
+// inflater is what inflating a stream needs: a zlib reader with its 32 KiB
+// window, a read buffer for streams read from the file and a scratch
+// buffer. Pooled: made anew for every file they were most of the
+// allocations of a corpus pass.
+type inflater struct {
 	zr  io.ReadCloser
+	br  *bufio.Reader
 	buf []byte
 }
 
-func (p *pdfCheck) scratch() []byte {
-	if p.buf == nil {
-		p.buf = make([]byte, 32<<10)
+var inflaters = sync.Pool{New: func() any { return &inflater{buf: make([]byte, 32<<10)} }}
+
+func (p *pdfCheck) scratch() []byte { return p.inflater().buf }
+
+func (p *pdfCheck) inflater() *inflater {
+	if p.inf == nil {
+		p.inf = inflaters.Get().(*inflater)
 	}
-	return p.buf
+	return p.inf
 }
 
 func (p *pdfCheck) bad(format string, args ...any) {
@@ -315,6 +331,11 @@ func checkPDF(ctx context.Context, r io.ReaderAt, size, startxref int64) (proble
 		}
 	}
 	p := &pdfCheck{ctx: ctx, lex: lex, entries: map[int64]xrefEntry{}}
+	defer func() {
+		if p.inf != nil {
+			inflaters.Put(p.inf)
+		}
+	}()
 	p.readXrefs(startxref)
 	if len(p.problems) > 0 {
 		return p.problems, p.notes, p.enc
@@ -644,18 +665,29 @@ func (p *pdfCheck) inflates(d pdfDict, start, length int64) error {
 	if n, _ := first.(pdfName); n != "FlateDecode" || p.enc || p.ctx.Err() != nil {
 		return nil
 	}
-	src := bufio.NewReaderSize(io.NewSectionReader(p.lex.r, start, length), 32<<10)
-	var err error
-	if p.zr == nil {
-		p.zr, err = zlib.NewReader(src)
+	inf := p.inflater()
+	// A byte reader is read as it is; a stream in the file through a buffer.
+	var src io.Reader
+	if p.lex.all != nil && start >= 0 && start+length <= int64(len(p.lex.all)) {
+		src = bytes.NewReader(p.lex.all[start : start+length])
 	} else {
-		err = p.zr.(zlib.Resetter).Reset(src, nil)
+		if inf.br == nil {
+			inf.br = bufio.NewReaderSize(nil, 32<<10)
+		}
+		inf.br.Reset(io.NewSectionReader(p.lex.r, start, length))
+		src = inf.br
+	}
+	var err error
+	if inf.zr == nil {
+		inf.zr, err = zlib.NewReader(src)
+	} else {
+		err = inf.zr.(zlib.Resetter).Reset(src, nil)
 	}
 	if err != nil {
-		p.zr = nil
+		inf.zr = nil
 		return fmt.Errorf("FlateDecode data does not begin a zlib stream: %v", err)
 	}
-	if _, err := io.CopyBuffer(io.Discard, io.LimitReader(p.zr, 1<<30), p.scratch()); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+	if _, err := io.CopyBuffer(io.Discard, io.LimitReader(inf.zr, 1<<30), inf.buf); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("FlateDecode data does not decode: %v", err)
 	}
 	return nil
@@ -833,11 +865,13 @@ func (p *pdfCheck) checkObjects() {
 			p.bad("object %d: the xref places it at %d, where %s", n, e.off, foundAt(num, err))
 		}
 	}
-	for stm, objs := range stms {
+	// In object-stream order: the same file gives the same findings in the
+	// same order every time (and the same ones when the cap of 20 cuts).
+	for _, stm := range slices.Sorted(maps.Keys(stms)) {
 		if p.ctx.Err() != nil || len(p.problems) >= 20 {
 			return
 		}
-		p.checkObjStm(stm, objs)
+		p.checkObjStm(stm, stms[stm])
 	}
 }
 
