@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -84,29 +85,38 @@ func BenchmarkIdentify(b *testing.B) {
 
 // BenchmarkIdentifyCommand runs `archivd identify` (identification and
 // validation, on every core) over the corpus as a user does, and beside it
-// `file --mime-type` over the same files, in the same run. Target: at most
-// file's time. siegfried, the third tool the target names, is not on the
-// Go module proxy here (403) and is not measured.
+// `file --mime-type` over the same files and siegfried's `sf` (built from
+// tools/siegfried, its own default.sig; as users run it, and with -multi
+// 16, its fastest here), in the same run. Targets: at most file's time,
+// at least twice siegfried's speed.
 //
 //	go test ./bench -run '^$' -bench IdentifyCommand -benchtime 3x
 func BenchmarkIdentifyCommand(b *testing.B) {
 	files, _ := corpusFiles(b)
 	bin := archivdBinary(b)
+	sf, sfHome := siegfried(b)
 	exec.Command(bin, "identify", files[0]).Run() // compile the signatures once
-	var own, base time.Duration
-	for i := 0; i < b.N; i++ {
+	timed := func(name string, args ...string) time.Duration {
 		start := time.Now()
-		if out, err := exec.Command(bin, "identify", "--format", "csv", allCorpora).CombinedOutput(); err != nil && len(out) == 0 {
-			b.Fatal(err)
+		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil && len(out) == 0 {
+			b.Fatalf("%s: %v", name, err)
 		}
-		own += time.Since(start)
-		start = time.Now()
+		return time.Since(start)
+	}
+	var own, base, sfDefault, sfMulti time.Duration
+	for i := 0; i < b.N; i++ {
+		own += timed(bin, "identify", "--format", "csv", allCorpora)
+		start := time.Now()
 		for j := 0; j < len(files); j += 500 {
 			if err := exec.Command("file", append([]string{"--mime-type", "-b"}, files[j:min(j+500, len(files))]...)...).Run(); err != nil {
 				b.Fatal(err)
 			}
 		}
 		base += time.Since(start)
+		if sf != "" {
+			sfDefault += timed(sf, "-home", sfHome, "-sig", "default.sig", "-csv", allCorpora)
+			sfMulti += timed(sf, "-home", sfHome, "-sig", "default.sig", "-multi", "16", "-csv", allCorpora)
+		}
 	}
 	n := float64(b.N)
 	b.ReportMetric(own.Seconds()/n, "archivd_s")
@@ -114,7 +124,45 @@ func BenchmarkIdentifyCommand(b *testing.B) {
 	b.ReportMetric(own.Seconds()/base.Seconds(), "x_file")
 	fmt.Printf("identify %d files: archivd identify %.2fs (identification and validation), file --mime-type %.2fs: %.2f× (target ≤ 1)\n",
 		len(files), own.Seconds()/n, base.Seconds()/n, own.Seconds()/base.Seconds())
+	if sf == "" {
+		fmt.Println("siegfried: not measured (tools/siegfried did not build)")
+		return
+	}
+	b.ReportMetric(sfDefault.Seconds()/n, "sf_s")
+	b.ReportMetric(sfMulti.Seconds()/n, "sf_multi16_s")
+	fmt.Printf("siegfried (identification only): sf %.2fs, archivd %.2f× its speed; sf -multi 16 %.2fs, archivd %.2f× (target ≥ 2)\n",
+		sfDefault.Seconds()/n, sfDefault.Seconds()/own.Seconds(), sfMulti.Seconds()/n, sfMulti.Seconds()/own.Seconds())
 }
+
+// siegfried builds sf from tools/siegfried (once) and finds the folder
+// with its signature files; "" when it does not build.
+func siegfried(b *testing.B) (bin, home string) {
+	sfOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "archivd-bench-sf")
+		if err != nil {
+			return
+		}
+		build := exec.Command("go", "build", "-o", filepath.Join(dir, "sf"), "github.com/richardlehane/siegfried/cmd/sf")
+		build.Dir = "../tools/siegfried"
+		if out, err := build.CombinedOutput(); err != nil {
+			b.Logf("siegfried does not build: %v: %s", err, out)
+			return
+		}
+		list := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/richardlehane/siegfried")
+		list.Dir = "../tools/siegfried"
+		out, err := list.Output()
+		if err != nil {
+			return
+		}
+		sfBin, sfHome = filepath.Join(dir, "sf"), filepath.Join(strings.TrimSpace(string(out)), "cmd", "roy", "data")
+	})
+	return sfBin, sfHome
+}
+
+var (
+	sfOnce        sync.Once
+	sfBin, sfHome string
+)
 
 // BenchmarkIdentifyOneFile: the start-up of `archivd identify FILE` for
 // one file (the compiled signatures cached, as after the first run), beside
