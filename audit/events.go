@@ -27,7 +27,7 @@ const (
 	TypeDisposalProposed = "disposal proposed"
 	TypeDisposalApproved = "disposal approved"
 	TypeOffered          = "offered to the archive"
-	TypeXdomeaAnswer     = "xdomea answer sent"
+	TypeXdomeaAnswer     = "xdomea answer" // outcome success: written to the outbox; failure: not sent, and why
 
 	OutcomeSuccess = "success"
 	OutcomeFailure = "failure"

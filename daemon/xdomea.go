@@ -331,6 +331,12 @@ func (d *Daemon) answer(ctx context.Context, in *config.Inbox, m *xdomea.Message
 		b, err = xdomea.ImportConfirmation(m, org, time.Now(), outcomes)
 	}
 	if err != nil {
+		// Not sent, and the audit trail says so: the DMS administrator and
+		// the auditor see why the sender got no answer.
+		if _, aerr := d.a.Trail().Record(context.WithoutCancel(ctx), audit.Entry{Type: audit.TypeXdomeaAnswer, Outcome: audit.OutcomeFailure,
+			Detail: fmt.Sprintf("xdomea %s for transfer %s not sent: %v", typ, m.ProzessID, err)}); aerr != nil {
+			return fmt.Errorf("%w (and the audit trail: %v)", err, aerr)
+		}
 		return err
 	}
 	if err := os.MkdirAll(in.Outbox, 0o750); err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/archivd/archivd/aip"
 	"github.com/archivd/archivd/archive"
+	"github.com/archivd/archivd/audit"
 	"github.com/archivd/archivd/config"
 )
 
@@ -375,5 +376,68 @@ retention:
 		if m, _ := filepath.Glob(filepath.Join(outbox, c.id+"*")); len(m) != 0 {
 			t.Errorf("%s: a transfer that cannot be read was answered: %v", c.reason, m)
 		}
+	}
+}
+
+// TestXdomea40Transfers: a transfer in xdomea 4.0 through the running
+// daemon is archived with its metadata, but not answered (archivd has no
+// 4.0 schemas to check an answer against), and the audit trail says why;
+// a 4.0 document whose SHA-256 differs from the message's is not imported
+// and the quarantine names both digests.
+func TestXdomea40Transfers(t *testing.T) {
+	dir := t.TempDir()
+	cfg := configAt(t, dir, fmt.Sprintf(`data_dir: %[1]s/var
+inboxes:
+  - {name: dms, path: %[1]s/inbox, kind: xdomea, ready: rename, outbox: %[1]s/outbox}
+daemon: {poll_interval: 100ms, min_free_mib: 1}
+formats: {policy: {unidentified: warn}}
+`, dir))
+	ctx := context.Background()
+	a := openWriter(t, ctx, cfg)
+	_, stop := startDaemon(t, a)
+	defer stop()
+
+	const sample = "518c7c31-d1a0-11ef-accb-005056871b7c"
+	msgName := sample + "_0503_1.xml"
+	docName := "8bcadd35-d27b-11ef-ab6c-005056871b7c.txt"
+	msg, _ := os.ReadFile(xdomeaExamples + msgName)
+	doc, _ := os.ReadFile(xdomeaExamples + docName)
+	inbox, outbox := filepath.Join(dir, "inbox"), filepath.Join(dir, "outbox")
+
+	xdomeaZip(t, inbox, sample+"_0503_1.zip", [2]string{msgName, string(msg)}, [2]string{docName, string(doc)})
+	var ids []string
+	waitFor(t, "the 4.0 record archived", func() bool {
+		ids, _ = a.Catalog().CommittedIngests(ctx, "inbox dms/xdomea "+sample+"/"+"07333b5f-d1a2-11ef-88aa-005056871b7c")
+		return len(ids) == 1
+	})
+	rec, _ := a.Catalog().GetAIP(ctx, ids[0])
+	if rec.Reference != "[Vorgangskennzeichen]" || rec.Closed != "2025-01-14" || rec.Extra["xdomea-ProzessID"] != sample {
+		t.Errorf("the 4.0 record's metadata: %+v", rec)
+	}
+	waitFor(t, "the 4.0 transfer done", func() bool { return len(claims(t, cfg)) == 0 })
+	if m, _ := filepath.Glob(filepath.Join(outbox, "*")); len(m) != 0 {
+		t.Errorf("a 4.0 transfer was answered: %v", m)
+	}
+	var notSent []string
+	a.Trail().Log().Verify(func(e audit.Entry) error {
+		if e.Type == audit.TypeXdomeaAnswer && e.Outcome == audit.OutcomeFailure && strings.Contains(e.Detail, sample) {
+			notSent = append(notSent, e.Detail)
+		}
+		return nil
+	})
+	if len(notSent) != 2 || !strings.Contains(strings.Join(notSent, " "), "4.0.0") {
+		t.Errorf("the audit trail on the answers not sent: %q", notSent)
+	}
+
+	// The same message with another document under its name: the digest
+	// the message gives does not match.
+	other := "618c7c31-d1a0-11ef-accb-005056871b7c"
+	xdomeaZip(t, inbox, other+"_0503_1.zip", [2]string{other + "_0503_1.xml", strings.ReplaceAll(string(msg), sample, other)}, [2]string{docName, "ein anderes Dokument"})
+	waitFor(t, "the record whose document differs quarantined", func() bool {
+		q, err := FindQuarantined(cfg, "dms/"+other+"_0503_1.zip")
+		return err == nil && strings.Contains(strings.Join(q.Reason.Problems, " "), "ebd6798571b4476ed77408a9e7d4dde5ed0d37e3a1c93c9426e86ef40cc0d69f")
+	})
+	if ids, _ := a.Catalog().CommittedIngests(ctx, "inbox dms/xdomea "+other+"/07333b5f-d1a2-11ef-88aa-005056871b7c"); len(ids) != 0 {
+		t.Errorf("a record whose document differs was archived: %v", ids)
 	}
 }
