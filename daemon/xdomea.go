@@ -106,8 +106,11 @@ func (d *Daemon) processTransfer(ctx context.Context, c *Claim, in *config.Inbox
 			}
 			// Delivered before: a record already archived from this
 			// process is not archived twice.
-			if prev, err := d.a.Catalog().CommittedIngests(ctx, unitOrigin(c.Inbox, m, u)); err == nil && len(prev) > 0 {
-				tu.Status, tu.AIP, tu.Reason = "archived", prev[0], "already archived from an earlier delivery of this transfer"
+			for _, origin := range []string{unitOrigin(c.Inbox, m, u), legacyUnitOrigin(m, u)} {
+				if prev, err := d.a.Catalog().CommittedIngests(ctx, origin); err == nil && len(prev) > 0 {
+					tu.Status, tu.AIP, tu.Reason = "archived", prev[0], "already archived from an earlier delivery of this transfer"
+					break
+				}
 			}
 			t.Units = append(t.Units, tu)
 		}
@@ -295,6 +298,12 @@ func (d *Daemon) buildUnit(c *Claim, ins *xdomea.Inspection, rec *xdomea.Record,
 // retention classes match on), the process and the record.
 func unitOrigin(inbox string, m *xdomea.Message, r *xdomea.Record) string {
 	return "inbox " + inbox + "/xdomea " + m.ProzessID + "/" + r.ID
+}
+
+// legacyUnitOrigin is how archivd named a record's delivery before the
+// inbox was part of it: records archived then are still found.
+func legacyUnitOrigin(m *xdomea.Message, r *xdomea.Record) string {
+	return "xdomea " + m.ProzessID + "/" + r.ID
 }
 
 // date keeps the date of an xdomea date or time.
