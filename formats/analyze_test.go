@@ -18,16 +18,7 @@ func TestReadWholeSameAnalysis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var files []string
-	filepath.WalkDir("../../shared/data/corpus", func(p string, d os.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			files = append(files, p)
-		}
-		return nil
-	})
-	if len(files) < 1000 {
-		t.Fatalf("corpus: %d files", len(files))
-	}
+	files := corpus(t)
 	// Every seventh file: all families, a few seconds.
 	var sample []string
 	for i := 0; i < len(files); i += 7 {
@@ -71,4 +62,20 @@ func TestReadWholeSameAnalysis(t *testing.T) {
 	if read < len(sample)/2 {
 		t.Errorf("only %d of %d files were read whole", read, len(sample))
 	}
+}
+
+// corpus lists every regular file of the shared corpus.
+func corpus(t *testing.T) []string {
+	t.Helper()
+	var files []string
+	filepath.WalkDir("../../shared/data/corpus", func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) < 1000 {
+		t.Fatalf("corpus: %d files", len(files))
+	}
+	return files
 }

@@ -56,17 +56,7 @@ func TestShippedPRONOM(t *testing.T) {
 	}
 	cached, _ = readCache(bins[0]) // again, for the identification below to decode on demand
 	cached.fallback = builtinFallback
-	var files []string
-	filepath.WalkDir("../../shared/data/corpus", func(p string, d os.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			files = append(files, p)
-		}
-		return nil
-	})
-	if len(files) < 100 {
-		t.Fatalf("corpus: %d files", len(files))
-	}
-	for _, p := range files {
+	for _, p := range corpus(t) {
 		a, err1 := fresh.IdentifyFile(p)
 		c, err2 := cached.IdentifyFile(p)
 		if err1 != nil || err2 != nil || !reflect.DeepEqual(a, c) {
