@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"fmt"
 	"strings"
 )
 
@@ -41,7 +42,7 @@ func (c *DB) ListAIPs(ctx context.Context, f AIPFilter) ([]AIP, int, error) {
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 100
 	}
-	rows, err := c.db.QueryContext(ctx, `SELECT id, reference, title, agency, record_class, opened, closed, created, head FROM aips`+
+	rows, err := c.db.QueryContext(ctx, `SELECT id, reference, title, agency, record_class, opened, closed, created, head, extra FROM aips`+
 		cond+` ORDER BY reference, id LIMIT ? OFFSET ?`, append(args, f.Limit, max(f.Offset, 0))...)
 	if err != nil {
 		return nil, 0, err
@@ -50,8 +51,12 @@ func (c *DB) ListAIPs(ctx context.Context, f AIPFilter) ([]AIP, int, error) {
 	var out []AIP
 	for rows.Next() {
 		var a AIP
-		if err := rows.Scan(&a.ID, &a.Reference, &a.Title, &a.Agency, &a.RecordClass, &a.Opened, &a.Closed, &a.Created, &a.Head); err != nil {
+		var extra string
+		if err := rows.Scan(&a.ID, &a.Reference, &a.Title, &a.Agency, &a.RecordClass, &a.Opened, &a.Closed, &a.Created, &a.Head, &extra); err != nil {
 			return nil, 0, err
+		}
+		if a.Extra, err = decodeExtra(extra); err != nil {
+			return nil, 0, fmt.Errorf("aip %s: extra metadata: %w", a.ID, err)
 		}
 		out = append(out, a)
 	}

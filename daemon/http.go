@@ -137,6 +137,9 @@ type (
 		Closed      string `json:"closed,omitempty"`
 		Created     string `json:"created"`
 		Versions    int    `json:"versions"`
+		// Metadata: the case's further fields (case.yaml extra:, an xdomea
+		// record's ProzessID, Aufbewahrungsdauer, Aussonderungsart).
+		Metadata map[string]string `json:"metadata,omitempty"`
 	}
 	apiFile struct {
 		Path     string `json:"path"`
@@ -183,7 +186,7 @@ type (
 
 func toAPIAIP(a catalog.AIP) apiAIP {
 	return apiAIP{ID: a.ID, Reference: a.Reference, Title: a.Title, Agency: a.Agency, RecordClass: a.RecordClass,
-		Opened: a.Opened, Closed: a.Closed, Created: a.Created, Versions: a.Head}
+		Opened: a.Opened, Closed: a.Closed, Created: a.Created, Versions: a.Head, Metadata: a.Extra}
 }
 
 func intParam(r *http.Request, name string, def int) (int, error) {

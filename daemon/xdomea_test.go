@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -274,7 +275,7 @@ retention:
 `, dir, schemas))
 	ctx := context.Background()
 	a := openWriter(t, ctx, cfg)
-	_, stop := startDaemon(t, a)
+	d, stop := startDaemon(t, a)
 	defer stop()
 
 	const sample = "9fde4e7a-b41b-11ec-9225-005056871b7c"
@@ -329,6 +330,14 @@ retention:
 		rec, _ := a.Catalog().GetAIP(ctx, ids[0])
 		if rec.Extra["xdomea-Aufbewahrungsdauer"] != "10" || rec.Extra["xdomea-Aussonderungsart"] != c.code || rec.Extra["xdomea-ProzessID"] != c.id {
 			t.Errorf("%s: the catalog's metadata: %+v", c.id, rec.Extra)
+		}
+		// The API shows them too.
+		req := httptest.NewRequest("GET", "/api/v1/aips/"+ids[0], nil)
+		req.Header.Set("Authorization", "Bearer a-token-for-the-test")
+		rw := httptest.NewRecorder()
+		d.Handler("a-token-for-the-test").ServeHTTP(rw, req)
+		if rw.Code != 200 || !strings.Contains(rw.Body.String(), `"xdomea-Aussonderungsart": "`+c.code+`"`) {
+			t.Errorf("%s: the API: %d %s", c.id, rw.Code, rw.Body.String())
 		}
 		r, err := a.Catalog().GetRetention(ctx, ids[0])
 		if err != nil || r.Class != c.class || r.Ends != c.ends || r.Action != c.action {

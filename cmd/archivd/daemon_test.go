@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,6 +21,7 @@ import (
 	"github.com/archivd/archivd/daemon"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
 )
 
 // daemonSetup writes a configuration with one inbox (ready: marker).
@@ -500,9 +500,20 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Read as YAML: a document a YAML parser refuses is no API description.
+	var api struct {
+		OpenAPI string                    `yaml:"openapi"`
+		Paths   map[string]map[string]any `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(doc, &api); err != nil || api.OpenAPI == "" {
+		t.Fatalf("docs/api.yaml is no OpenAPI document: %v", err)
+	}
 	documented := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^  (/[^:]+):$`).FindAllStringSubmatch(string(doc), -1) {
-		documented[m[1]] = true
+	for p, ops := range api.Paths {
+		documented[p] = true
+		if _, ok := ops["get"]; !ok || len(ops) != 1 {
+			t.Errorf("docs/api.yaml: %s: every route is GET only", p)
+		}
 	}
 	served := map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 	for _, p := range (&daemon.Daemon{}).APIPaths() {
