@@ -12,6 +12,7 @@ import (
 	"github.com/archivd/archivd/audit"
 	"github.com/archivd/archivd/catalog"
 	"github.com/archivd/archivd/catalog/rebuild"
+	"github.com/archivd/archivd/config"
 	"github.com/archivd/archivd/fixity"
 	"github.com/archivd/archivd/formats"
 	"github.com/archivd/archivd/ingest"
@@ -56,15 +57,7 @@ func (a *Archive) Ingester(o IngestOptions) (*ingest.Ingester, error) {
 	if o.Policy != nil {
 		an.Policy = an.Policy.Merge(o.Policy)
 	}
-	defaults := aip.Metadata{Agency: cfg.CaseDefaults.Agency, RecordClass: cfg.CaseDefaults.RecordClass}
-	if o.Defaults != nil {
-		if o.Defaults.Agency != "" {
-			defaults.Agency = o.Defaults.Agency
-		}
-		if o.Defaults.RecordClass != "" {
-			defaults.RecordClass = o.Defaults.RecordClass
-		}
-	}
+	defaults := caseDefaults(cfg, o.Defaults)
 	return &ingest.Ingester{
 		Analyzer: an,
 		Again:    o.Again,
@@ -352,4 +345,19 @@ func (a *Archive) Hold(ctx context.Context, id aip.ID, on bool, reason string, w
 // swaps it in when complete (see catalog/rebuild).
 func (a *Archive) RebuildCatalog(ctx context.Context) (*rebuild.Stats, error) {
 	return rebuild.Run(ctx, a.stores, a.cat, a.trail.log, a.conf().Zone)
+}
+
+// caseDefaults are the agency and record class a case gets where its
+// sidecar has none: the inbox's (or command's) own, else the configured.
+func caseDefaults(cfg *config.Config, own *aip.Metadata) aip.Metadata {
+	d := aip.Metadata{Agency: cfg.CaseDefaults.Agency, RecordClass: cfg.CaseDefaults.RecordClass}
+	if own != nil {
+		if own.Agency != "" {
+			d.Agency = own.Agency
+		}
+		if own.RecordClass != "" {
+			d.RecordClass = own.RecordClass
+		}
+	}
+	return d
 }

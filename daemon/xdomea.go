@@ -269,23 +269,11 @@ func (d *Daemon) buildUnit(c *Claim, ins *xdomea.Inspection, rec *xdomea.Record,
 			return err
 		}
 	}
-	meta := map[string]string{"title": rec.Title, "reference": rec.Reference, "record_class": rec.RecordClass,
-		"agency": ins.Message.Sender, "opened": date(rec.Opened), "closed": date(rec.Closed)}
-	var y strings.Builder
-	for _, k := range []string{"title", "reference", "agency", "record_class", "opened", "closed"} {
-		if meta[k] != "" {
-			b, _ := json.Marshal(meta[k]) // a JSON string is a YAML string
-			fmt.Fprintf(&y, "%s: %s\n", k, b)
-		}
+	y, err := ingest.SidecarYAML(ins.Message.CaseMetadata(rec))
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(&y, "extra:\n  xdomea-ProzessID: %q\n  xdomea-%s: %q\n", ins.Message.ProzessID, rec.Kind, rec.ID)
-	if rec.Retention != "" {
-		fmt.Fprintf(&y, "  xdomea-Aufbewahrungsdauer: %q\n", rec.Retention)
-	}
-	if rec.Disposal != "" {
-		fmt.Fprintf(&y, "  xdomea-Aussonderungsart: %q\n", rec.Disposal)
-	}
-	if err := atomicfile.WriteFile(filepath.Join(tmp, ingest.SidecarName), []byte(y.String()), 0o640); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(tmp, ingest.SidecarName), y, 0o640); err != nil {
 		return err
 	}
 	if err := atomicfile.SyncTree(tmp); err != nil {
@@ -304,14 +292,6 @@ func unitOrigin(inbox string, m *xdomea.Message, r *xdomea.Record) string {
 // inbox was part of it: records archived then are still found.
 func legacyUnitOrigin(m *xdomea.Message, r *xdomea.Record) string {
 	return "xdomea " + m.ProzessID + "/" + r.ID
-}
-
-// date keeps the date of an xdomea date or time.
-func date(s string) string {
-	if len(s) >= 10 {
-		return s[:10]
-	}
-	return s
 }
 
 // missingCopies names the required locations without a copy of the AIP.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -104,5 +105,25 @@ func TestReadBag(t *testing.T) {
 	makeBag(t, d, payload, strings.Replace(info, "39.3", "47.3", 1))
 	if _, err := ReadBag(d, aip.Metadata{}); err == nil || !strings.Contains(err.Error(), "Payload-Oxum 47.3") {
 		t.Errorf("Payload-Oxum: %v", err)
+	}
+}
+
+// A case.yaml archivd writes (from an xdomea record) reads back as the
+// metadata it was written from, whatever the DMS put in the fields.
+func TestSidecarYAMLRoundTrip(t *testing.T) {
+	meta := aip.Metadata{Title: `Bauantrag: "Neubau" – Müller & Söhne`, Reference: "63.01-17/2026", Agency: "  Kreis Musterland\nBauamt",
+		RecordClass: "63.01", Opened: "2020-01-02", Closed: "2024-12-31",
+		Extra: map[string]string{"xdomea-ProzessID": "9fde4e7a-b41b-11ec-9225-005056871b7c", "xdomea-Aufbewahrungsdauer": "10", "yes": "no", "#": "- [x]"}}
+	b, err := SidecarYAML(meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, errs := parseSidecar(b, aip.Metadata{})
+	if len(errs) > 0 || !reflect.DeepEqual(got, meta) {
+		t.Errorf("read back %+v %v\nfrom\n%s", got, errs, b)
+	}
+	// Empty fields are left out; none is invented.
+	if b, _ := SidecarYAML(aip.Metadata{Title: "x"}); string(b) != "title: x\n" {
+		t.Errorf("sparse sidecar:\n%s", b)
 	}
 }

@@ -30,13 +30,13 @@ const maxSidecar = 1 << 20
 
 // sidecar is the schema of case.yaml.
 type sidecar struct {
-	Title       string            `yaml:"title"`
-	Reference   string            `yaml:"reference"`
-	Agency      string            `yaml:"agency"`
-	RecordClass string            `yaml:"record_class"`
-	Opened      string            `yaml:"opened"`
-	Closed      string            `yaml:"closed"`
-	Extra       map[string]string `yaml:"extra"`
+	Title       string            `yaml:"title,omitempty"`
+	Reference   string            `yaml:"reference,omitempty"`
+	Agency      string            `yaml:"agency,omitempty"`
+	RecordClass string            `yaml:"record_class,omitempty"`
+	Opened      string            `yaml:"opened,omitempty"`
+	Closed      string            `yaml:"closed,omitempty"`
+	Extra       map[string]string `yaml:"extra,omitempty"`
 }
 
 // InputError lists every reason a case folder cannot be ingested, each
@@ -303,4 +303,12 @@ func changed(a, b fs.FileInfo) bool {
 	sa, ok1 := a.Sys().(*syscall.Stat_t)
 	sb, ok2 := b.Sys().(*syscall.Stat_t)
 	return ok1 && ok2 && (sa.Ino != sb.Ino || sa.Dev != sb.Dev)
+}
+
+// SidecarYAML writes meta as a case.yaml that the sidecar parser reads
+// back as it was (for case folders archivd builds itself, as from an
+// xdomea transfer). Empty fields are left out.
+func SidecarYAML(meta aip.Metadata) ([]byte, error) {
+	return yaml.Marshal(sidecar{Title: meta.Title, Reference: meta.Reference, Agency: meta.Agency, RecordClass: meta.RecordClass,
+		Opened: meta.Opened, Closed: meta.Closed, Extra: meta.Extra})
 }

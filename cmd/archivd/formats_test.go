@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,6 +180,24 @@ func TestXdomeaInspect(t *testing.T) {
 	r := archivd(t, "xdomea", "inspect", write("518c7c31-d1a0-11ef-accb-005056871b7c_0503_1.zip", true))
 	if r.code != 0 || !strings.Contains(r.stdout, "1 AIP(s)") || !strings.Contains(r.stdout, "[Vorgangskennzeichen]") || !strings.Contains(r.stdout, "would take") {
 		t.Fatalf("inspect: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	// With the configuration and the inbox: the retention each record's
+	// AIP would get. The sample's Vorgang closed on 2025-01-14; the inbox
+	// gives the record class the class matches on.
+	cfg := filepath.Join(dir, "archivd.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`data_dir: %[1]s/var
+inboxes:
+  - {name: dms, path: %[1]s/inbox, kind: xdomea, outbox: %[1]s/outbox}
+retention:
+  classes:
+    - {name: kurz, match: {inbox: dms, record_class: "\\[Aktenplan*"}, years: 5, action: destroy}
+`, dir)), 0o644)
+	r = archivd(t, "xdomea", "inspect", "--config", cfg, "--inbox", "dms", filepath.Join(dir, "518c7c31-d1a0-11ef-accb-005056871b7c_0503_1.zip"))
+	if r.code != 0 || !strings.Contains(r.stdout, "retention: class kurz, kept to 2030-12-31, then destroy") {
+		t.Fatalf("inspect with the configuration: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := archivd(t, "xdomea", "inspect", "--config", cfg, "--inbox", "post", filepath.Join(dir, "518c7c31-d1a0-11ef-accb-005056871b7c_0503_1.zip")); r.code == 0 || !strings.Contains(r.stderr, "post: no xdomea inbox") {
+		t.Errorf("an inbox that is not there: %d %s", r.code, r.stderr)
 	}
 	os.MkdirAll(filepath.Join(dir, "b"), 0o755)
 	r = archivd(t, "xdomea", "inspect", write("b/518c7c31-d1a0-11ef-accb-005056871b7c_0503_1.zip", false))
