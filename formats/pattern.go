@@ -121,6 +121,36 @@ func matchOne(e *elem, data []byte, pos int) (n int, ok, simple bool) {
 	return 0, false, false
 }
 
+// fixed reports whether p holds only fixed-length elements (literals,
+// sets, ranges): no gaps, no alternatives.
+func (p pattern) fixed() bool {
+	for i := range p {
+		switch p[i].kind {
+		case kLit, kSet, kWide:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// matchFixed matches a pattern of fixed-length elements only (literals,
+// sets, ranges) at pos; simple is false when it holds anything else (a
+// gap, an alternative), which the general matcher takes.
+func matchFixed(p pattern, data []byte, pos int) (end int, ok, simple bool) {
+	if !p.fixed() {
+		return 0, false, false
+	}
+	for i := range p {
+		n, ok, _ := matchOne(&p[i], data, pos)
+		if !ok {
+			return 0, false, true
+		}
+		pos += n
+	}
+	return pos, true, true
+}
+
 func matchFrom(p pattern, i int, data []byte, pos int, b *budget, k func(end int) bool) bool {
 	b.steps++
 	if b.steps > stepLimit {
@@ -154,15 +184,14 @@ func matchFrom(p pattern, i int, data []byte, pos int, b *budget, k func(end int
 		return false
 	case kAlt:
 		for _, a := range e.alts {
-			// Most alternatives are one literal, set or range: matched here,
-			// without a continuation closure (which would be allocated).
-			if len(a) == 1 {
-				if n, ok, simple := matchOne(&a[0], data, pos); simple {
-					if ok && matchFrom(p, i+1, data, pos+n, b, k) {
-						return true
-					}
-					continue
+			// Most alternatives are a fixed run of literals, sets and
+			// ranges: matched here, without a continuation closure (which
+			// would be allocated).
+			if end, ok, simple := matchFixed(a, data, pos); simple {
+				if ok && matchFrom(p, i+1, data, end, b, k) {
+					return true
 				}
+				continue
 			}
 			if matchFrom(a, 0, data, pos, b, func(end int) bool { return matchFrom(p, i+1, data, end, b, k) }) {
 				return true

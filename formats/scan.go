@@ -150,7 +150,17 @@ func matchForward(subs []subseq, i int, data []byte, from int, anchored bool, b 
 		hi = min(len(data), sub.max)
 	}
 	lit, litOff := sub.pat.anchor()
-	next := func(end int) bool { return matchForward(subs, i+1, data, end, anchored, b) }
+	// A run of literals, sets and ranges (most subsequences) is matched
+	// without a continuation; the last subsequence's continuation accepts.
+	fixed := sub.pat.fixed()
+	var next func(end int) bool
+	switch {
+	case fixed:
+	case i+1 == len(subs):
+		next = acceptEnd
+	default:
+		next = func(end int) bool { return matchForward(subs, i+1, data, end, anchored, b) }
+	}
 	for start := lo; start <= hi && start <= len(data); start++ {
 		if lit != nil {
 			// Jump to the next place the anchor literal occurs.
@@ -165,7 +175,12 @@ func matchForward(subs []subseq, i int, data []byte, from int, anchored bool, b 
 			}
 			start += j
 		}
-		if sub.pat.match(data, start, b, next) {
+		if fixed {
+			b.steps++
+			if end, ok, _ := matchFixed(sub.pat, data, start); ok && matchForward(subs, i+1, data, end, anchored, b) {
+				return true
+			}
+		} else if sub.pat.match(data, start, b, next) {
 			return true
 		}
 		if b.steps > stepLimit {
@@ -174,6 +189,8 @@ func matchForward(subs []subseq, i int, data []byte, from int, anchored bool, b 
 	}
 	return false
 }
+
+func acceptEnd(int) bool { return true }
 
 // matchEOF matches an EOF-anchored sequence: subsequence 0 ends between
 // min and max bytes before the end of the file; data ends at the file's
