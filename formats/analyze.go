@@ -67,7 +67,7 @@ func (a *Analyzer) AnalyzeFile(ctx context.Context, path, name string) (Analysis
 		if _, err := io.ReadFull(f, data); err != nil {
 			return Analysis{}, fmt.Errorf("read %s: %w", name, err)
 		}
-		an, err := a.analyze(ctx, bytes.NewReader(data), size, path, name)
+		an, err := a.analyze(ctx, newMemFile(data), size, path, name)
 		an.BytesRead, an.Validation.BytesRead = size, 0 // one read of the whole file
 		return an, err
 	}
@@ -80,7 +80,7 @@ var wholeBuffers = sync.Pool{New: func() any { return new([]byte) }}
 // (the packager reads small files whole): identification and the native
 // validators read data, an external validator reads the file at path.
 func (a *Analyzer) AnalyzeBytes(ctx context.Context, data []byte, path, name string) (Analysis, error) {
-	an, err := a.analyze(ctx, bytes.NewReader(data), int64(len(data)), path, name)
+	an, err := a.analyze(ctx, newMemFile(data), int64(len(data)), path, name)
 	// Nothing was read from the file again.
 	an.BytesRead, an.Validation.BytesRead = 0, 0
 	return an, err

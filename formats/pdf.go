@@ -323,7 +323,9 @@ func (p *pdfCheck) bad(format string, args ...any) {
 // checkPDF runs the structure check from the xref at startxref.
 func checkPDF(ctx context.Context, r io.ReaderAt, size, startxref int64) (problems, notes []string, enc bool) {
 	lex := &pdfLex{r: r, size: size, limit: size}
-	if size <= pdfInMemory {
+	if b, ok := inMemory(r); ok && int64(len(b)) == size {
+		lex.all = b // held in memory already
+	} else if size <= pdfInMemory {
 		// One read instead of a window per object: objects lie all over the file.
 		b := make([]byte, size)
 		if n, _ := r.ReadAt(b, 0); int64(n) == size {

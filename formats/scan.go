@@ -17,6 +17,29 @@ type source struct {
 	capped   bool // the full scan stopped at maxFullScan
 	bytes    int64
 	maxFull  int64
+	borrowed bool   // the views are slices of mem, not pooled buffers
+	mem      []byte // the whole file, when it is held in memory
+}
+
+// memFile is a file held in memory (read whole once, or handed over by the
+// packager): identification and validation take views of its bytes
+// instead of copying them out with ReadAt.
+type memFile struct {
+	*bytes.Reader
+	b []byte
+}
+
+func newMemFile(b []byte) memFile { return memFile{bytes.NewReader(b), b} }
+
+// inMemory returns the whole file's bytes when r holds them.
+func inMemory(r io.ReaderAt) ([]byte, bool) {
+	switch m := r.(type) {
+	case memFile:
+		return m.b, true
+	case *countingReaderAt:
+		return inMemory(m.r)
+	}
+	return nil, false
 }
 
 // buffers are reused across files: identification reads up to a few
@@ -34,6 +57,10 @@ func getBuf(n int) []byte {
 // release returns the source's buffers to the pool; the source must not
 // be used afterwards.
 func (s *source) release() {
+	if s.borrowed {
+		s.bof, s.eof, s.full = nil, nil, nil
+		return
+	}
 	var seen []*byte
 	for _, b := range [][]byte{s.bof, s.eof, s.full} {
 		if cap(b) == 0 || cap(b) > 64<<20 {
@@ -56,6 +83,18 @@ func (s *source) release() {
 
 func newSource(r io.ReaderAt, size int64, bofWin, eofWin int, maxFull int64) (*source, error) {
 	s := &source{r: r, size: size, maxFull: maxFull}
+	if b, ok := inMemory(r); ok && int64(len(b)) == size {
+		// Views of the bytes in memory: nothing is copied or pooled.
+		s.mem, s.borrowed = b, true
+		if size <= int64(bofWin+eofWin) || size <= 1<<16 {
+			s.readFull()
+			s.bof, s.eof = s.full, s.full
+			return s, nil
+		}
+		s.bof, s.eof = b[:bofWin], b[len(b)-eofWin:]
+		s.bytes = int64(bofWin + eofWin)
+		return s, nil
+	}
 	if size <= int64(bofWin+eofWin) || size <= 1<<16 {
 		if err := s.readFull(); err != nil {
 			return nil, err
@@ -85,6 +124,11 @@ func (s *source) readFull() error {
 	n := s.size
 	if n > s.maxFull {
 		n, s.capped = s.maxFull, true
+	}
+	if s.borrowed {
+		s.full = s.mem[:n]
+		s.bytes += n
+		return nil
 	}
 	s.full = getBuf(int(n))
 	k, err := s.r.ReadAt(s.full, 0)
