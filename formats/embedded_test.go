@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -17,22 +18,34 @@ func forget() {
 }
 
 // TestShippedPRONOM: the PRONOM files shipped in the binary are the
-// published ones byte for byte, and their compiled cache identifies every
-// corpus file exactly as the XML does; a damaged cache is rebuilt.
+// published ones byte for byte; signature files on disk get a compiled
+// cache that identifies every corpus file exactly as the XML does; a
+// damaged cache is rebuilt.
 func TestShippedPRONOM(t *testing.T) {
 	forget()
-	cache := t.TempDir()
-	fresh, err := Load(SignatureFiles{Cache: cache})
+	shipped, err := Load(SignatureFiles{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile("../../shared/data/pronom/DROID_SignatureFile_V122.xml")
+	const dir = "../../shared/data/pronom/"
+	b, err := os.ReadFile(dir + "DROID_SignatureFile_V122.xml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(b)
-	if fresh.SHA256 != hex.EncodeToString(sum[:]) || fresh.Version != "122" || fresh.ContVer != "40" || fresh.fallback == nil {
-		t.Fatalf("shipped signatures: %s", fresh.Describe())
+	if shipped.SHA256 != hex.EncodeToString(sum[:]) || shipped.Version != "122" || shipped.ContVer != "40" || shipped.fallback == nil {
+		t.Fatalf("shipped signatures: %s", shipped.Describe())
+	}
+	// The same files installed on disk: compiled once, then read from the cache.
+	files := SignatureFiles{Signature: dir + "DROID_SignatureFile_V122.xml", Container: dir + "container-signature-20260119.xml", Cache: t.TempDir()}
+	cache := files.Cache
+	fresh, err := CheckFiles(files.Signature, files.Container) // compiled from the XML, no cache
+	if err != nil {
+		t.Fatal(err)
+	}
+	forget()
+	if _, err := Load(files); err != nil {
+		t.Fatal(err)
 	}
 	bins, _ := filepath.Glob(filepath.Join(cache, "signatures-*.bin"))
 	if len(bins) != 1 {
@@ -69,7 +82,7 @@ func TestShippedPRONOM(t *testing.T) {
 		t.Fatal("a damaged cache was read")
 	}
 	forget()
-	again, err := Load(SignatureFiles{Cache: cache})
+	again, err := Load(files)
 	if err != nil || again.SHA256 != fresh.SHA256 {
 		t.Fatalf("load over a damaged cache: %v", err)
 	}
@@ -98,5 +111,36 @@ func TestBuiltinStandsInForPRONOM(t *testing.T) {
 	os.WriteFile(bad, []byte("<FFSignatureFile><nope/>"), 0o644)
 	if _, err := CheckFiles(bad, ""); err == nil {
 		t.Error("a broken signature file was accepted")
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite formats/pronom/compiled.bin from the shipped XML")
+
+// TestShippedCompiledUpToDate: the compiled form shipped in the binary is
+// exactly what compiling the shipped XML gives (so a new signature file
+// cannot ship with a stale compiled form); -update rewrites it.
+func TestShippedCompiledUpToDate(t *testing.T) {
+	sig, cont, err := SignatureFiles{}.read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := sig.compile(cont)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := encodeCompiled(id)
+	if *update {
+		if err := os.WriteFile("pronom/compiled.bin", want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if !bytes.Equal(shippedCompiled, want) {
+		t.Fatal("formats/pronom/compiled.bin does not match the shipped XML: go test ./formats -run TestShippedCompiledUpToDate -update")
+	}
+	forget()
+	got, err := Load(SignatureFiles{})
+	if err != nil || got.sigs.list[0].lazy == nil {
+		t.Fatalf("the shipped identifier is not read from the compiled form: %v", err)
 	}
 }
