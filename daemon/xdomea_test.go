@@ -276,7 +276,7 @@ retention:
 	ctx := context.Background()
 	a := openWriter(t, ctx, cfg)
 	d, stop := startDaemon(t, a)
-	defer stop()
+	defer func() { stop() }() // the daemon is restarted below
 
 	const sample = "9fde4e7a-b41b-11ec-9225-005056871b7c"
 	msg, _ := os.ReadFile(xdomeaExamples + sample + "_Aussonderung.Aussonderung.0503.xml")
@@ -354,6 +354,20 @@ retention:
 			t.Errorf("%s: bag-info.txt:\n%s", c.id, bag)
 		}
 	}
+
+	// A rebuilt catalog has the further metadata again, from bag-info.txt.
+	stop()
+	if _, err := a.RebuildCatalog(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := a.Catalog().CommittedIngests(ctx, "inbox dms/xdomea bbbbbbbb-b41b-11ec-9225-005056871b7c/67e456ea-b420-11ec-b503-005056871b7c")
+	if len(ids) != 1 {
+		t.Fatalf("after the rebuild: %v", ids)
+	}
+	if rec, _ := a.Catalog().GetAIP(ctx, ids[0]); rec.Extra["xdomea-Aussonderungsart"] != "V" || rec.Extra["xdomea-Aufbewahrungsdauer"] != "10" {
+		t.Errorf("the metadata after a catalog rebuild: %+v", rec.Extra)
+	}
+	d, stop = startDaemon(t, a)
 
 	// A file the message does not name: no record imported, the 0506 says why.
 	id := "cccccccc-b41b-11ec-9225-005056871b7c"
