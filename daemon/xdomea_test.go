@@ -172,6 +172,18 @@ formats: {policy: {unidentified: warn}}
 		return err == nil && strings.Contains(strings.Join(q.Reason.Problems, " "), docName)
 	})
 
+	// The DMS sends the transfer again, now complete: the record is
+	// archived and the new 0506 (xdomea 3 has one per process) replaces
+	// the refusal.
+	xdomeaZip(t, inbox, "11111111-b41b-11ec-9225-005056871b7c_0503_1.zip", [2]string{"11111111-b41b-11ec-9225-005056871b7c_0503_1.xml", other}, [2]string{docName, string(doc)})
+	waitFor(t, "the 0506 of the complete delivery", func() bool {
+		b, _ := os.ReadFile(refused)
+		return strings.Contains(string(b), "<xdomea:Erfolgreich>true</xdomea:Erfolgreich>")
+	})
+	if ids, _ := a.Catalog().CommittedIngests(ctx, "inbox dms/xdomea 11111111-b41b-11ec-9225-005056871b7c/67e456ea-b420-11ec-b503-005056871b7c"); len(ids) != 1 {
+		t.Errorf("the record of the complete delivery: %v", ids)
+	}
+
 	// Not XML at all: quarantined, no answer.
 	xdomeaZip(t, inbox, "22222222-b41b-11ec-9225-005056871b7c_0503_1.zip", [2]string{"22222222-b41b-11ec-9225-005056871b7c_0503_1.xml", "<nope"})
 	waitFor(t, "the unreadable transfer quarantined", func() bool {
