@@ -29,8 +29,7 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 	case errors.Is(err, daemon.ErrCannotGoOn):
 		return exitFailure // logged
 	case err != nil:
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitCode(err)
+		return c.fail(err, exitCode(err))
 	}
 	return exitOK
 }
@@ -43,8 +42,7 @@ func (c *cli) status(ctx context.Context, args []string) int {
 	}
 	st, err := daemon.StatusOf(ctx, cfg)
 	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitFailure
+		return c.fail(err, exitFailure)
 	}
 	if st.Running != "" {
 		fmt.Fprintf(c.out, "archivd is running (%s)\n", st.Running)
@@ -128,8 +126,7 @@ func (c *cli) quarantine(ctx context.Context, args []string) int {
 	case args[0] == "list" && len(pos) == 0:
 		qs, err := daemon.ListQuarantine(cfg)
 		if err != nil {
-			fmt.Fprintf(c.errw, "archivd: %v\n", err)
-			return exitFailure
+			return c.fail(err, exitFailure)
 		}
 		for _, q := range qs {
 			kind := "refused"
@@ -143,13 +140,11 @@ func (c *cli) quarantine(ctx context.Context, args []string) int {
 	case args[0] == "show" && len(pos) == 1:
 		q, err := daemon.FindQuarantined(cfg, pos[0])
 		if err != nil {
-			fmt.Fprintf(c.errw, "archivd: %v\n", err)
-			return exitUsage
+			return c.fail(err, exitUsage)
 		}
 		b, err := q.ReasonText()
 		if err != nil {
-			fmt.Fprintf(c.errw, "archivd: %v\n", err)
-			return exitFailure
+			return c.fail(err, exitFailure)
 		}
 		fmt.Fprintf(c.out, "%s\n%s", q.Dir, b)
 		return exitOK
@@ -157,8 +152,7 @@ func (c *cli) quarantine(ctx context.Context, args []string) int {
 		return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
 			dst, err := daemon.Retry(ctx, cfg, a.Trail(), pos[0], override)
 			if err != nil {
-				fmt.Fprintf(c.errw, "archivd: %v\n", err)
-				return exitUsage
+				return c.fail(err, exitUsage)
 			}
 			fmt.Fprintf(c.out, "%s is back in its inbox as %s; archivd run claims it again\n", pos[0], dst)
 			return exitOK

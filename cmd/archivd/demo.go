@@ -45,8 +45,7 @@ func (c *cli) demo(ctx context.Context, args []string) int {
 	fmt.Fprintf(c.out, "\n2. archivd run --config %s  (storage %s, catalog %s)\n", setup.ConfigPath, cfg.Locations[0].Path, filepath.Join(cfg.DataDir, "catalog.db"))
 	svc, err := demo.Start(ctx, cfg, c.log, version)
 	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitCode(err)
+		return c.fail(err, exitCode(err))
 	}
 	inbox := cfg.Inboxes[0].Path
 	fmt.Fprintf(c.out, "\n3. a DMS export delivers %d case files into %s (each copied under a hidden name, renamed in, then marked <case>.ready)\n", len(cases), inbox)

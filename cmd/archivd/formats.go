@@ -38,8 +38,7 @@ func (c *cli) identify(ctx context.Context, args []string) int {
 	}
 	a, err := archive.NewAnalyzer(cfg, sigs, conts)
 	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitConfig
+		return c.fail(err, exitConfig)
 	}
 	found, err := archive.Identify(ctx, a, pos)
 	switch {
@@ -47,8 +46,7 @@ func (c *cli) identify(ctx context.Context, args []string) int {
 		fmt.Fprintln(c.errw, "archivd: identify: interrupted")
 		return exitFailure
 	case err != nil:
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitDataErr
+		return c.fail(err, exitDataErr)
 	}
 	for _, p := range found.Skipped {
 		fmt.Fprintf(c.errw, "archivd: %s: not a regular file (a link, pipe or device); left out\n", p)
@@ -118,8 +116,7 @@ func (c *cli) policyCheck(ctx context.Context, args []string) int {
 		fmt.Fprintln(c.out, "The case file would be refused (Die Akte würde abgelehnt).")
 		return exitCode(err)
 	case err != nil && rep == nil:
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitCode(err)
+		return c.fail(err, exitCode(err))
 	}
 	if rep.Sidecar {
 		fmt.Fprintf(c.out, "# %s: case metadata (Aktenzeichen %q, title %q), not a document\n", ingest.SidecarName, rep.Meta.Reference, rep.Meta.Title)

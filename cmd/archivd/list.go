@@ -32,8 +32,7 @@ func (c *cli) list(ctx context.Context, args []string) int {
 	}
 	out, err := archive.List(ctx, cfg, f)
 	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitFailure
+		return c.fail(err, exitFailure)
 	}
 	switch format {
 	case "json":
@@ -88,8 +87,7 @@ func (c *cli) versionCmd(args []string) int {
 	fmt.Fprintf(c.out, "\n%s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	a, err := archive.NewAnalyzer(cfg, "", "")
 	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitConfig
+		return c.fail(err, exitConfig)
 	}
 	fmt.Fprintf(c.out, "signatures in use: %s, version %s", a.ID.Source, a.ID.Version)
 	if a.ID.SHA256 != "" {

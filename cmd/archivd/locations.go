@@ -135,8 +135,7 @@ func (c *cli) holdOne(ctx context.Context, a *archive.Archive, id aip.ID, on boo
 			}
 		}
 		if err != nil {
-			fmt.Fprintf(c.errw, "archivd: %v\n", err)
-			return exitCode(err)
+			return c.fail(err, exitCode(err))
 		}
 		if failed {
 			return exitUnavailable

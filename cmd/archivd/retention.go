@@ -25,6 +25,27 @@ func (c *cli) actor(name string) (archive.Actor, int) {
 	return who, exitOK
 }
 
+// asActor parses a command's subcommand and flags for a step taken in an
+// account's name (--name beside the OS account) and finds the account.
+func (c *cli) asActor(cmd, usage string, args []string, extra func(*flag.FlagSet)) (*config.Config, []string, archive.Actor, int) {
+	if len(args) == 0 {
+		fmt.Fprintln(c.errw, usage)
+		return nil, nil, archive.Actor{}, exitUsage
+	}
+	var name string
+	cfg, pos, code := c.configured(cmd+" "+args[0], args[1:], func(fs *flag.FlagSet) {
+		fs.StringVar(&name, "name", "", "your name, recorded beside your account")
+		if extra != nil {
+			extra(fs)
+		}
+	})
+	if code != exitOK {
+		return nil, nil, archive.Actor{}, code
+	}
+	who, code := c.actor(name)
+	return cfg, pos, who, code
+}
+
 // parseIDs reads AIP ids, naming any that is not one.
 func (c *cli) parseIDs(args []string) ([]aip.ID, bool) {
 	var ids []aip.ID
@@ -43,8 +64,7 @@ func (c *cli) holdList(ctx context.Context, cfg *config.Config) int {
 	return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
 		hs, err := a.Catalog().OpenHolds(ctx, "")
 		if err != nil {
-			fmt.Fprintf(c.errw, "archivd: %v\n", err)
-			return exitFailure
+			return c.fail(err, exitFailure)
 		}
 		if len(hs) == 0 {
 			fmt.Fprintln(c.out, "no AIP is under legal hold")
@@ -85,8 +105,7 @@ func (c *cli) retentionCmd(ctx context.Context, args []string) int {
 		return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
 			classes, other, err := a.RetentionClasses(ctx)
 			if err != nil {
-				fmt.Fprintf(c.errw, "archivd: %v\n", err)
-				return exitFailure
+				return c.fail(err, exitFailure)
 			}
 			tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "CLASS\tMATCH\tPERIOD\tFROM\tTHEN\tAIPS")
@@ -121,8 +140,7 @@ func (c *cli) retentionCmd(ctx context.Context, args []string) int {
 		return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
 			due, err := a.RetentionDue(ctx, t)
 			if err != nil {
-				fmt.Fprintf(c.errw, "archivd: %v\n", err)
-				return exitFailure
+				return c.fail(err, exitFailure)
 			}
 			return c.printDue(due, format)
 		})
@@ -207,21 +225,12 @@ func (c *cli) printDue(due []archive.DueAIP, format string) int {
 // disposeCmd: dispose propose | approve | execute | list | show.
 func (c *cli) disposeCmd(ctx context.Context, args []string) int {
 	usage := "usage: archivd dispose propose --config FILE --reason \"...\" AIP-ID... | approve|execute|show --config FILE BATCH | list --config FILE"
-	if len(args) == 0 {
-		fmt.Fprintln(c.errw, usage)
-		return exitUsage
-	}
-	var reason, name string
-	cfg, pos, code := c.configured("dispose "+args[0], args[1:], func(fs *flag.FlagSet) {
-		fs.StringVar(&name, "name", "", "your name, recorded beside your account")
+	var reason string
+	cfg, pos, who, code := c.asActor("dispose", usage, args, func(fs *flag.FlagSet) {
 		if args[0] == "propose" {
 			fs.StringVar(&reason, "reason", "", "why these AIPs go (recorded, and in the certificate)")
 		}
 	})
-	if code != exitOK {
-		return code
-	}
-	who, code := c.actor(name)
 	if code != exitOK {
 		return code
 	}
@@ -234,8 +243,7 @@ func (c *cli) disposeCmd(ctx context.Context, args []string) int {
 		return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
 			b, err := a.Propose(ctx, ids, reason, who)
 			if err != nil {
-				fmt.Fprintf(c.errw, "archivd: %v\n", err)
-				return exitDataErr
+				return c.fail(err, exitDataErr)
 			}
 			fmt.Fprintf(c.out, "batch %s proposed (%s, %d AIPs) by %s\nnext: another account approves it: archivd dispose approve --config %s %s\n", b.ID, b.Action, len(ids), who, cfg.Path, b.ID)
 			return exitOK
@@ -244,8 +252,7 @@ func (c *cli) disposeCmd(ctx context.Context, args []string) int {
 		return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
 			b, err := a.Approve(ctx, pos[0], who)
 			if err != nil {
-				fmt.Fprintf(c.errw, "archivd: %v\n", err)
-				return exitDataErr
+				return c.fail(err, exitDataErr)
 			}
 			next := "archivd dispose execute --config " + cfg.Path + " " + b.ID
 			if b.Action == "offer" {
@@ -262,8 +269,7 @@ func (c *cli) disposeCmd(ctx context.Context, args []string) int {
 		return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
 			bs, err := a.Catalog().Batches(ctx)
 			if err != nil {
-				fmt.Fprintf(c.errw, "archivd: %v\n", err)
-				return exitFailure
+				return c.fail(err, exitFailure)
 			}
 			for _, b := range bs {
 				fmt.Fprintf(c.out, "%s  %-9s %-7s proposed %s by %s: %s\n", b.ID, b.State, b.Action, b.ProposedAt, b.ProposedBy, b.Reason)
@@ -274,8 +280,7 @@ func (c *cli) disposeCmd(ctx context.Context, args []string) int {
 		return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
 			b, items, err := a.Catalog().GetBatch(ctx, pos[0])
 			if err != nil {
-				fmt.Fprintf(c.errw, "archivd: %v\n", err)
-				return exitCode(err)
+				return c.fail(err, exitCode(err))
 			}
 			fmt.Fprintf(c.out, "batch %s: %s, %s\nreason: %s\nproposed %s by %s\n", b.ID, b.Action, b.State, b.Reason, b.ProposedAt, b.ProposedBy)
 			if b.ApprovedBy != "" {
@@ -307,8 +312,7 @@ func (c *cli) executeBatch(ctx context.Context, cfg *config.Config, who archive.
 			}
 		}
 		if err != nil {
-			fmt.Fprintf(c.errw, "archivd: %v\n", err)
-			return exitCode(err)
+			return c.fail(err, exitCode(err))
 		}
 		fmt.Fprintf(c.out, "batch %s executed by %s: %d destroyed, %d kept, %d stored object versions removed\ncertificate: %s (signed: %s%s)\n",
 			ex.Batch.ID, who, len(ex.Destroyed), len(ex.Kept), ex.Objects, ex.Certificate, ex.Certificate, sign.Suffix)
@@ -322,18 +326,7 @@ func (c *cli) executeBatch(ctx context.Context, cfg *config.Config, who archive.
 // offerCmd: offer export BATCH DIR | offer confirm BATCH.
 func (c *cli) offerCmd(ctx context.Context, args []string) int {
 	usage := "usage: archivd offer export --config FILE BATCH DIR | archivd offer confirm --config FILE BATCH"
-	if len(args) == 0 {
-		fmt.Fprintln(c.errw, usage)
-		return exitUsage
-	}
-	var name string
-	cfg, pos, code := c.configured("offer "+args[0], args[1:], func(fs *flag.FlagSet) {
-		fs.StringVar(&name, "name", "", "your name, recorded beside your account")
-	})
-	if code != exitOK {
-		return code
-	}
-	who, code := c.actor(name)
+	cfg, pos, who, code := c.asActor("offer", usage, args, nil)
 	if code != exitOK {
 		return code
 	}
@@ -345,8 +338,7 @@ func (c *cli) offerCmd(ctx context.Context, args []string) int {
 				fmt.Fprintf(c.out, "bag %s\n", b)
 			}
 			if err != nil {
-				fmt.Fprintf(c.errw, "archivd: %v\n", err)
-				return exitCode(err)
+				return c.fail(err, exitCode(err))
 			}
 			fmt.Fprintf(c.out, "batch %s: %d BagIt bag(s) and offer-%s.csv in %s; the AIPs stay until the archive confirms: archivd offer confirm --config %s %s\n",
 				pos[0], len(bags), pos[0], pos[1], cfg.Path, pos[0])

@@ -60,79 +60,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return c.help(args[:1+min(1, len(args)-1)])
 		}
 	}
-	switch args[0] {
-	case "demo":
-		return c.demo(ctx, args[1:])
-	case "ingest":
-		return c.ingest(ctx, args[1:])
-	case "verify":
-		return c.verify(ctx, args[1:])
-	case "export":
-		return c.export(ctx, args[1:])
-	case "config":
-		switch {
-		case len(args) == 3 && args[1] == "check":
-			return c.configCheck(args[2])
-		case len(args) == 2 && args[1] == "check":
-			return c.missing("config check", "FILE (the configuration to check)")
+	if len(args) >= 2 {
+		if h := handlers[args[0]+" "+args[1]]; h != nil {
+			return h(c, ctx, args[2:])
 		}
-	case "ocfl":
-		switch {
-		case len(args) == 3 && args[1] == "validate":
-			return c.ocflValidate(args[2])
-		case len(args) == 2 && args[1] == "validate":
-			return c.missing("ocfl validate", "PATH (an OCFL object or storage root)")
-		}
-	case "catalog":
-		if len(args) >= 2 && args[1] == "rebuild" {
-			return c.catalogRebuild(ctx, args[2:])
-		}
-	case "audit":
-		if len(args) >= 2 && args[1] == "verify" {
-			return c.auditVerify(ctx, args[2:])
-		}
-	case "identify":
-		return c.identify(ctx, args[1:])
-	case "policy":
-		if len(args) >= 2 && args[1] == "check" {
-			return c.policyCheck(ctx, args[2:])
-		}
-	case "locations":
-		if len(args) >= 2 && args[1] == "check" {
-			return c.locationsCheck(ctx, args[2:])
-		}
-	case "replicate":
-		return c.replicateCmd(ctx, args[1:])
-	case "hold":
-		return c.hold(ctx, args[1:])
-	case "run":
-		return c.runDaemon(ctx, args[1:])
-	case "status":
-		return c.status(ctx, args[1:])
-	case "quarantine":
-		return c.quarantine(ctx, args[1:])
-	case "list":
-		return c.list(ctx, args[1:])
-	case "fixity":
-		return c.fixityCmd(ctx, args[1:])
-	case "report":
-		return c.reportCmd(ctx, args[1:])
-	case "keygen":
-		return c.keygen(ctx, args[1:])
-	case "retention":
-		return c.retentionCmd(ctx, args[1:])
-	case "signatures":
-		return c.signaturesCmd(ctx, args[1:])
-	case "xdomea":
-		return c.xdomeaCmd(ctx, args[1:])
-	case "dispose":
-		return c.disposeCmd(ctx, args[1:])
-	case "offer":
-		return c.offerCmd(ctx, args[1:])
-	case "version", "--version":
-		return c.versionCmd(args[1:])
-	case "help", "-h", "--help":
-		return c.help(args[1:])
+	}
+	if h := handlers[args[0]]; h != nil {
+		return h(c, ctx, args[1:])
 	}
 	var known []string
 	for _, cmd := range commands {
@@ -146,6 +80,44 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "archivd: %q is not complete\nusage: %s\n", strings.Join(args, " "), strings.Join(known, "\n       "))
 	}
 	return exitUsage
+}
+
+// handlers run the commands, by their words ("catalog rebuild" before
+// "catalog"), with the arguments after them.
+var handlers = map[string]func(c *cli, ctx context.Context, args []string) int{
+	"demo": (*cli).demo, "ingest": (*cli).ingest, "verify": (*cli).verify, "export": (*cli).export,
+	"config check": func(c *cli, _ context.Context, args []string) int {
+		return c.onePath("config check", "FILE (the configuration to check)", args, c.configCheck)
+	},
+	"ocfl validate": func(c *cli, _ context.Context, args []string) int {
+		return c.onePath("ocfl validate", "PATH (an OCFL object or storage root)", args, c.ocflValidate)
+	},
+	"catalog rebuild": (*cli).catalogRebuild, "audit verify": (*cli).auditVerify,
+	"identify": (*cli).identify, "policy check": (*cli).policyCheck, "locations check": (*cli).locationsCheck,
+	"replicate": (*cli).replicateCmd, "hold": (*cli).hold, "run": (*cli).runDaemon, "status": (*cli).status,
+	"quarantine": (*cli).quarantine, "list": (*cli).list, "fixity": (*cli).fixityCmd, "report": (*cli).reportCmd,
+	"keygen": (*cli).keygen, "retention": (*cli).retentionCmd, "signatures": (*cli).signaturesCmd,
+	"xdomea": (*cli).xdomeaCmd, "dispose": (*cli).disposeCmd, "offer": (*cli).offerCmd,
+	"version":   func(c *cli, _ context.Context, args []string) int { return c.versionCmd(args) },
+	"--version": func(c *cli, _ context.Context, args []string) int { return c.versionCmd(args) },
+	"help":      func(c *cli, _ context.Context, args []string) int { return c.help(args) },
+	"-h":        func(c *cli, _ context.Context, args []string) int { return c.help(args) },
+	"--help":    func(c *cli, _ context.Context, args []string) int { return c.help(args) },
+}
+
+// fail prints err as archivd's error and returns code.
+func (c *cli) fail(err error, code int) int {
+	fmt.Fprintf(c.errw, "archivd: %v\n", err)
+	return code
+}
+
+// onePath runs a command that takes exactly one path; without it, it says
+// which.
+func (c *cli) onePath(name, what string, args []string, fn func(string) int) int {
+	if len(args) != 1 {
+		return c.missing(name, what)
+	}
+	return fn(args[0])
 }
 
 // flags parses "--config FILE" and others; positional arguments may come
@@ -271,8 +243,7 @@ func (c *cli) export(ctx context.Context, args []string) int {
 	}
 	id, err := aip.ParseID(pos[0])
 	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitUsage
+		return c.fail(err, exitUsage)
 	}
 	v := 0
 	if ver != "" {
@@ -323,8 +294,7 @@ func (c *cli) ocflValidate(path string) int {
 func (c *cli) withArchive(ctx context.Context, cfg *config.Config, mode archive.Mode, fn func(a *archive.Archive) int) int {
 	a, err := archive.Open(ctx, cfg, archive.Options{Mode: mode, Wait: c.wait, Log: c.log, Version: version, Purpose: c.command})
 	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitCode(err)
+		return c.fail(err, exitCode(err))
 	}
 	defer a.Close(context.WithoutCancel(ctx)) // seal and store also after SIGTERM
 	return fn(a)
@@ -378,8 +348,7 @@ func (c *cli) ingestWith(ctx context.Context, cfg *config.Config, folder string,
 			return exitFailure
 		}
 		if err != nil {
-			fmt.Fprintf(c.errw, "archivd: %v\n", err)
-			return exitCode(err)
+			return c.fail(err, exitCode(err))
 		}
 		if idOut != nil {
 			*idOut = id
@@ -401,8 +370,7 @@ func (c *cli) verifyWith(ctx context.Context, cfg *config.Config, ids []aip.ID) 
 		if len(ids) == 0 {
 			names, err := a.Catalog().AIPs(ctx)
 			if err != nil {
-				fmt.Fprintf(c.errw, "archivd: %v\n", err)
-				return exitFailure
+				return c.fail(err, exitFailure)
 			}
 			for _, n := range names {
 				ids = append(ids, aip.MustParseID(n))
@@ -445,8 +413,7 @@ func (c *cli) verifyOne(ctx context.Context, a *archive.Archive, id aip.ID) int 
 	}
 	switch {
 	case err != nil:
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitCode(err)
+		return c.fail(err, exitCode(err))
 	case rep.Damaged():
 		return exitDataErr
 	case rep.Unavailable():
@@ -459,8 +426,7 @@ func (c *cli) exportWith(ctx context.Context, cfg *config.Config, id aip.ID, v i
 	return c.withArchive(ctx, cfg, archive.Shared, func(a *archive.Archive) int {
 		rep, err := a.Export(ctx, id, v, target)
 		if err != nil {
-			fmt.Fprintf(c.errw, "archivd: %v\n", err)
-			return exitCode(err)
+			return c.fail(err, exitCode(err))
 		}
 		fmt.Fprintf(c.out, "exported %s v%d to %s: %d files, %d folders, %d bytes\n", id, rep.Version, target, rep.Files, rep.Dirs, rep.Bytes)
 		return exitOK
@@ -505,8 +471,7 @@ func (c *cli) auditVerify(ctx context.Context, args []string) int {
 	}
 	r, err := archive.VerifyAudit(ctx, cfg)
 	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitFailure
+		return c.fail(err, exitFailure)
 	}
 	if r.Broken != nil {
 		fmt.Fprintf(c.out, "BROKEN after %d intact entries: %v\n", r.Entries, r.Broken)

@@ -47,8 +47,7 @@ func (c *cli) signaturesCmd(ctx context.Context, args []string) int {
 	}
 	a, err := archive.NewAnalyzer(cfg, "", "")
 	if err != nil {
-		fmt.Fprintf(c.errw, "archivd: %v\n", err)
-		return exitConfig
+		return c.fail(err, exitConfig)
 	}
 	id := a.ID
 	sig, cont := id.Origin()
