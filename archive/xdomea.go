@@ -35,12 +35,7 @@ func PlanTransfer(ctx context.Context, cfg *config.Config, inbox, schemas, path 
 	p := &TransferPlan{Inbox: inbox}
 	var in *config.Inbox
 	if cfg != nil && inbox != "" {
-		for i := range cfg.Inboxes {
-			if cfg.Inboxes[i].Name == inbox {
-				in = &cfg.Inboxes[i]
-			}
-		}
-		if in == nil || in.Kind != "xdomea" {
+		if in = cfg.Inbox(inbox); in == nil || in.Kind != "xdomea" {
 			return nil, fmt.Errorf("%s: no xdomea inbox of that name in the configuration", inbox)
 		}
 		if schemas == "" {

@@ -130,6 +130,16 @@ type ExternalValidator struct {
 	TimeoutD time.Duration `yaml:"-"`
 }
 
+// Inbox returns the configured inbox of that name, or nil.
+func (c *Config) Inbox(name string) *Inbox {
+	for i := range c.Inboxes {
+		if c.Inboxes[i].Name == name {
+			return &c.Inboxes[i]
+		}
+	}
+	return nil
+}
+
 // CaseDefaults fill in metadata a case file's sidecar does not give.
 type CaseDefaults struct {
 	Agency      string `yaml:"agency"`

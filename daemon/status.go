@@ -194,12 +194,7 @@ func Retry(ctx context.Context, cfg *config.Config, trail interface {
 	if err != nil {
 		return "", err
 	}
-	var in *config.Inbox
-	for i := range cfg.Inboxes {
-		if cfg.Inboxes[i].Name == q.Reason.Inbox {
-			in = &cfg.Inboxes[i]
-		}
-	}
+	in := cfg.Inbox(q.Reason.Inbox)
 	if in == nil {
 		return "", fmt.Errorf("inbox %q of %s is no longer configured", q.Reason.Inbox, ref)
 	}

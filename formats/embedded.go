@@ -8,10 +8,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"sort"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -545,11 +546,7 @@ func encodeCompiled(id *Identifier) []byte {
 	for _, s := range ss.list {
 		e.sig(s)
 	}
-	fids := make([]int, 0, len(ss.formats))
-	for fid := range ss.formats {
-		fids = append(fids, fid)
-	}
-	sort.Ints(fids)
+	fids := slices.Sorted(maps.Keys(ss.formats))
 	e.int(len(fids))
 	for _, fid := range fids {
 		f := ss.formats[fid]
@@ -562,21 +559,13 @@ func encodeCompiled(id *Identifier) []byte {
 		e.ints(f.over)
 		e.ints(f.sigs)
 	}
-	sids := make([]int, 0, len(ss.bySig))
-	for k := range ss.bySig {
-		sids = append(sids, k)
-	}
-	sort.Ints(sids)
+	sids := slices.Sorted(maps.Keys(ss.bySig))
 	e.int(len(sids))
 	for _, k := range sids {
 		e.int(k)
 		e.ints(ss.bySig[k])
 	}
-	exts := make([]string, 0, len(ss.byExt))
-	for k := range ss.byExt {
-		exts = append(exts, k)
-	}
-	sort.Strings(exts)
+	exts := slices.Sorted(maps.Keys(ss.byExt))
 	e.int(len(exts))
 	for _, k := range exts {
 		e.str(k)
@@ -599,11 +588,7 @@ func encodeCompiled(id *Identifier) []byte {
 				}
 			}
 		}
-		keys := make([]string, 0, len(c.trigger))
-		for k := range c.trigger {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(c.trigger))
 		e.int(len(keys))
 		for _, k := range keys {
 			e.str(k)

@@ -17,8 +17,7 @@ type source struct {
 	capped   bool // the full scan stopped at maxFullScan
 	bytes    int64
 	maxFull  int64
-	borrowed bool   // the views are slices of mem, not pooled buffers
-	mem      []byte // the whole file, when it is held in memory
+	mem      []byte // the whole file, when it is held in memory: the views are slices of it, not pooled buffers
 }
 
 // memFile is a file held in memory (read whole once, or handed over by the
@@ -57,7 +56,7 @@ func getBuf(n int) []byte {
 // release returns the source's buffers to the pool; the source must not
 // be used afterwards.
 func (s *source) release() {
-	if s.borrowed {
+	if s.mem != nil {
 		s.bof, s.eof, s.full = nil, nil, nil
 		return
 	}
@@ -85,7 +84,7 @@ func newSource(r io.ReaderAt, size int64, bofWin, eofWin int, maxFull int64) (*s
 	s := &source{r: r, size: size, maxFull: maxFull}
 	if b, ok := inMemory(r); ok && int64(len(b)) == size {
 		// Views of the bytes in memory: nothing is copied or pooled.
-		s.mem, s.borrowed = b, true
+		s.mem = b
 		if size <= int64(bofWin+eofWin) || size <= 1<<16 {
 			s.readFull()
 			s.bof, s.eof = s.full, s.full
@@ -125,7 +124,7 @@ func (s *source) readFull() error {
 	if n > s.maxFull {
 		n, s.capped = s.maxFull, true
 	}
-	if s.borrowed {
+	if s.mem != nil {
 		s.full = s.mem[:n]
 		s.bytes += n
 		return nil
