@@ -2,9 +2,13 @@ package archive
 
 import (
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/archivd/archivd/catalog"
 	"github.com/archivd/archivd/config"
@@ -78,4 +82,37 @@ func ObjectURL(cfg *config.Config, cp catalog.Copy) string {
 		return filepath.Join(loc.Path, filepath.FromSlash(cp.ObjectKey))
 	}
 	return cp.ObjectKey
+}
+
+// WriteList writes the listed AIPs as archivd list shows them: a table
+// (the default), CSV or JSON.
+func WriteList(w io.Writer, out []Listed, format string) {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(out)
+	case "csv":
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"id", "reference", "title", "agency", "record_class", "closed", "versions", "size", "copies"})
+		for _, l := range out {
+			cw.Write([]string{l.ID, l.Reference, l.Title, l.Agency, l.RecordClass, l.Closed, fmt.Sprint(l.Versions), fmt.Sprint(l.Size), strings.Join(l.Copies, "; ")})
+		}
+		cw.Flush()
+	default:
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "AIP\tAKTENZEICHEN\tTITLE\tCLOSED\tSIZE\tCOPIES")
+		for _, l := range out {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", l.ID, l.Reference, shorten(l.Title, 40), l.Closed, l.Size, strings.Join(l.Copies, ", "))
+		}
+		tw.Flush()
+		fmt.Fprintf(w, "%d AIP(s)\n", len(out))
+	}
+}
+
+func shorten(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }

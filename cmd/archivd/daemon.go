@@ -5,12 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/archivd/archivd/archive"
-	"github.com/archivd/archivd/catalog"
 	"github.com/archivd/archivd/daemon"
 )
 
@@ -44,67 +41,8 @@ func (c *cli) status(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.fail(err, exitFailure)
 	}
-	if st.Running != "" {
-		fmt.Fprintf(c.out, "archivd is running (%s)\n", st.Running)
-	} else {
-		fmt.Fprintln(c.out, "archivd is not running")
-	}
-	fmt.Fprintf(c.out, "\nIn flight: %d\n", len(st.InFlight))
-	tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
-	for _, cs := range st.InFlight {
-		since := cs.Claimed.Format(time.RFC3339)
-		if cs.Updated != "" {
-			since = cs.Updated
-		}
-		line := fmt.Sprintf("  %s/%s\t%s\tsince %s\t%s", cs.Inbox, cs.Name, cs.State, since, cs.ID)
-		if cs.Error != "" {
-			line += "\tlast error: " + firstLine(cs.Error)
-		}
-		fmt.Fprintln(tw, line)
-	}
-	tw.Flush()
-	n := 0
-	for _, q := range st.Queued {
-		n += len(q)
-	}
-	fmt.Fprintf(c.out, "\nIn the inboxes, not claimed yet: %d\n", n)
-	for _, in := range cfg.Inboxes {
-		if q := st.Queued[in.Name]; len(q) > 0 {
-			fmt.Fprintf(c.out, "  %s (ready: %s): %s\n", in.Name, in.Ready, strings.Join(q, ", "))
-		}
-	}
-	fmt.Fprintf(c.out, "\nQuarantined: %d\n", len(st.Quarantined))
-	for _, q := range st.Quarantined {
-		fmt.Fprintf(c.out, "  %s\t%s\t%s\n", q.Ref, q.Reason.Quarantined.Format(time.RFC3339), firstLine(strings.Join(q.Reason.Problems, "; ")))
-	}
-	fmt.Fprintln(c.out, "\nScheduled work:")
-	runs := map[string]catalog.ScheduleRun{}
-	for _, r := range st.Runs {
-		runs[r.Job] = r
-	}
-	if len(st.Next) == 0 {
-		fmt.Fprintln(c.out, "  none configured")
-	}
-	for job, next := range st.Next {
-		last := "never ran"
-		if r, ok := runs[job]; ok {
-			last = fmt.Sprintf("last %s (%s): %s", r.Started, r.Outcome, r.Detail)
-		}
-		fmt.Fprintf(c.out, "  %s: next %s; %s\n", job, next.Format(time.RFC3339), last)
-	}
-	fmt.Fprintf(c.out, "\nRecent failures: %d\n", len(st.Failures))
-	for _, e := range st.Failures {
-		fmt.Fprintf(c.out, "  %s %s %s: %s\n", e.Time, e.Type, e.AIP, firstLine(e.Detail))
-	}
+	st.WriteText(c.out, cfg.Inboxes)
 	return exitOK
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	return s
 }
 
 // quarantine lists, shows and retries refused cases.
@@ -133,7 +71,7 @@ func (c *cli) quarantine(ctx context.Context, args []string) int {
 			if q.Reason.PolicyOnly {
 				kind = "refused by the format policy"
 			}
-			fmt.Fprintf(c.out, "%s\t%s\t%s: %s\n", q.Ref, q.Reason.Quarantined.Format(time.RFC3339), kind, firstLine(strings.Join(q.Reason.Problems, "; ")))
+			fmt.Fprintf(c.out, "%s\t%s\t%s: %s\n", q.Ref, q.Reason.Quarantined.Format(time.RFC3339), kind, q.Summary())
 		}
 		fmt.Fprintf(c.out, "%d case(s) in quarantine\n", len(qs))
 		return exitOK

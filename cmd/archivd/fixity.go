@@ -60,23 +60,7 @@ func (c *cli) fixityCmd(ctx context.Context, args []string) int {
 	return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
 		run, err := a.Fixity(ctx, o)
 		if run != nil {
-			for _, r := range run.Copies {
-				state := strings.ToUpper(r.Outcome)
-				fmt.Fprintf(c.out, "%-11s %s at %s (%s, %d bytes)\n", state, r.AIP, r.Location, r.Kind, r.Bytes)
-				if r.Note != "" {
-					fmt.Fprintf(c.out, "  note: %s\n", r.Note)
-				}
-				for _, f := range r.Findings {
-					fmt.Fprintf(c.out, "  damage: %s\n", f)
-				}
-				if r.Repair != "" {
-					fmt.Fprintf(c.out, "  repair: %s\n", r.Repair)
-				}
-				if r.Err != nil {
-					fmt.Fprintf(c.out, "  %v\n", r.Err)
-				}
-			}
-			fmt.Fprintf(c.out, "fixity run %s: %s\n", run.ID, run.Summary())
+			run.WriteText(c.out)
 		}
 		switch {
 		case err != nil:
@@ -105,26 +89,11 @@ func (c *cli) fixityStatus(ctx context.Context, args []string) int {
 			return exitFailure
 		}
 		fmt.Fprintf(c.out, "cycle: every copy fully re-read within %d days\n", cfg.Fixity.CycleDays)
-		for _, l := range st.Locations {
-			oldest := "never"
-			if l.OldestVerified != "" {
-				oldest = l.OldestVerified + fmt.Sprintf(" (%s ago)", l.Age(now).Round(time.Minute))
-			}
-			fmt.Fprintf(c.out, "%-12s %5.1f %% verified within the cycle (%d of %d AIPs, %s); oldest verification %s", l.Location, l.Ratio*100, l.Verified, l.Copies, report.HumanBytes(l.Bytes), oldest)
-			if l.OldestAIP != "" {
-				fmt.Fprintf(c.out, ": %s", l.OldestAIP)
-			}
-			fmt.Fprintln(c.out)
+		archive.WriteFixityStatus(c.out, st, now)
+		if len(st.OpenDamage) > 0 {
+			return exitDataErr
 		}
-		if len(st.OpenDamage) == 0 {
-			fmt.Fprintln(c.out, "open damage: none")
-			return exitOK
-		}
-		fmt.Fprintf(c.out, "OPEN DAMAGE: %d\n", len(st.OpenDamage))
-		for _, d := range st.OpenDamage {
-			fmt.Fprintf(c.out, "  %s v%d at %s, found %s: %s\n", d.AIP, d.Version, d.Location, d.FoundAt, d.Problem)
-		}
-		return exitDataErr
+		return exitOK
 	})
 }
 

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -54,45 +52,7 @@ func (c *cli) identify(ctx context.Context, args []string) int {
 	for _, f := range found.Failed {
 		fmt.Fprintf(c.errw, "archivd: %s: %v\n", f.Path, f.Err)
 	}
-	results, metadata := found.Files, found.Metadata
-	switch format {
-	case "json":
-		enc := json.NewEncoder(c.out)
-		enc.SetIndent("", "  ")
-		enc.Encode(struct {
-			Identifier string             `json:"identifier"`
-			Files      []formats.Analysis `json:"files"`
-		}{identifierLine(a.ID), results})
-	case "csv":
-		w := csv.NewWriter(c.out)
-		w.Write([]string{"path", "puid", "format_name", "format_version", "mime", "basis", "validity", "pdfa_claim", "decision", "warnings", "identifier"})
-		for _, r := range results {
-			w.Write([]string{r.Path, r.PUID, r.Name, r.Version, r.MIME, r.Basis, r.Validity, r.PDFAClaim, r.Decision.Action, strings.Join(append(r.Warnings, r.ValidityNotes...), "; "), identifierLine(a.ID)})
-		}
-		w.Flush()
-	default:
-		fmt.Fprintf(c.out, "# %s\n", identifierLine(a.ID))
-		for _, m := range metadata {
-			fmt.Fprintf(c.out, "# %s: case metadata, not a document\n", m)
-		}
-		tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "PATH\tPUID\tFORMAT\tVERSION\tMIME\tBASIS\tVALIDITY\tNOTES")
-		for _, r := range results {
-			notes := append([]string(nil), r.Warnings...)
-			if r.PDFAClaim != "" {
-				notes = append(notes, r.PDFAClaim)
-			}
-			notes = append(notes, r.ValidityNotes...)
-			if len(r.Candidates) > 0 {
-				notes = append(notes, "candidates: "+strings.Join(r.Candidates, " "))
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Path, r.PUID, r.Name, r.Version, r.MIME, r.Basis, r.Validity, strings.Join(notes, "; "))
-			for _, m := range r.Members {
-				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t\t%s\n", m.Path, m.PUID, m.Name, m.Version, m.MIME, m.Basis, strings.Join(m.Warnings, "; "))
-			}
-		}
-		tw.Flush()
-	}
+	found.Write(c.out, format, identifierLine(a.ID))
 	if len(found.Failed) > 0 {
 		return exitFailure
 	}

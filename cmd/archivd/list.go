@@ -2,13 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"runtime"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/archivd/archivd/archive"
 	"github.com/archivd/archivd/catalog"
@@ -34,35 +30,8 @@ func (c *cli) list(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.fail(err, exitFailure)
 	}
-	switch format {
-	case "json":
-		enc := json.NewEncoder(c.out)
-		enc.SetIndent("", "  ")
-		enc.Encode(out)
-	case "csv":
-		w := csv.NewWriter(c.out)
-		w.Write([]string{"id", "reference", "title", "agency", "record_class", "closed", "versions", "size", "copies"})
-		for _, l := range out {
-			w.Write([]string{l.ID, l.Reference, l.Title, l.Agency, l.RecordClass, l.Closed, fmt.Sprint(l.Versions), fmt.Sprint(l.Size), strings.Join(l.Copies, "; ")})
-		}
-		w.Flush()
-	default:
-		tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "AIP\tAKTENZEICHEN\tTITLE\tCLOSED\tSIZE\tCOPIES")
-		for _, l := range out {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", l.ID, l.Reference, shorten(l.Title, 40), l.Closed, l.Size, strings.Join(l.Copies, ", "))
-		}
-		tw.Flush()
-		fmt.Fprintf(c.out, "%d AIP(s)\n", len(out))
-	}
+	archive.WriteList(c.out, out, format)
 	return exitOK
-}
-
-func shorten(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }
 
 // commit is set at build time with -ldflags "-X main.commit=...".

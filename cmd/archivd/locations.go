@@ -17,38 +17,8 @@ func (c *cli) locationsCheck(ctx context.Context, args []string) int {
 	}
 	bad := false
 	for _, ch := range archive.CheckLocations(ctx, cfg) {
-		loc := ch.Location
 		bad = bad || !ch.Usable()
-		switch p := ch.Probe; {
-		case ch.Problem != "":
-			fmt.Fprintf(c.out, "%s (%s %s): NOT USABLE: %s\n", loc.Name, loc.Type, loc.Path+loc.Endpoint, ch.Problem)
-		case p != nil:
-			state := "OK"
-			if !ch.Usable() {
-				state = "NOT USABLE"
-			}
-			versioning, lock := p.Versioning, "off"
-			if versioning == "" {
-				versioning = "off"
-			}
-			if p.ObjectLock {
-				lock = "on"
-			}
-			writable := fmt.Sprint(p.Writable)
-			if !p.Checked {
-				versioning, lock, writable = "not checked", "not checked", "not checked"
-			}
-			fmt.Fprintf(c.out, "%s (s3 %s bucket %s): %s\n  reachable: %v, bucket: %v, writable: %s, versioning: %s, object lock: %s\n",
-				loc.Name, loc.Endpoint, loc.Bucket, state, p.Reachable, p.BucketFound, writable, versioning, lock)
-			for _, m := range p.Problems {
-				fmt.Fprintf(c.out, "  problem: %s\n", m)
-			}
-			for _, m := range p.Warnings {
-				fmt.Fprintf(c.out, "  warning: %s\n", m)
-			}
-		default:
-			fmt.Fprintf(c.out, "%s (local %s): OK\n  writable, valid OCFL storage root with %d object(s)\n", loc.Name, loc.Path, ch.Objects)
-		}
+		ch.WriteText(c.out)
 	}
 	if bad {
 		return exitUnavailable

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"text/tabwriter"
@@ -142,7 +140,11 @@ func (c *cli) retentionCmd(ctx context.Context, args []string) int {
 			if err != nil {
 				return c.fail(err, exitFailure)
 			}
-			return c.printDue(due, format)
+			if err := archive.WriteDue(c.out, due, format); err != nil {
+				fmt.Fprintf(c.errw, "archivd retention due: %v\n", err)
+				return exitUsage
+			}
+			return exitOK
 		})
 	case "recompute":
 		who, code := c.actor(name)
@@ -175,51 +177,6 @@ func orNone(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func (c *cli) printDue(due []archive.DueAIP, format string) int {
-	type row struct {
-		AIP, Reference, Title, Class, Ended, Action, Hold, Batch string
-	}
-	var rows []row
-	for _, d := range due {
-		r := row{d.Retention.AIP, d.AIP.Reference, d.AIP.Title, d.Class, d.Ends, d.Action, "", d.Batch}
-		if len(d.Holds) > 0 {
-			r.Hold = d.Holds[0].Reason
-		}
-		rows = append(rows, r)
-	}
-	switch format {
-	case "json":
-		if rows == nil {
-			rows = []row{}
-		}
-		b, _ := json.MarshalIndent(rows, "", "  ")
-		fmt.Fprintln(c.out, string(b))
-	case "csv":
-		w := csv.NewWriter(c.out)
-		w.Write([]string{"aip", "reference", "title", "class", "ended", "action", "hold", "batch"})
-		for _, r := range rows {
-			w.Write([]string{r.AIP, r.Reference, r.Title, r.Class, r.Ended, r.Action, r.Hold, r.Batch})
-		}
-		w.Flush()
-	case "table":
-		tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "AIP\tREFERENCE\tTITLE\tCLASS\tENDED\tTHEN\tHOLD / BATCH")
-		for _, r := range rows {
-			note := r.Batch
-			if r.Hold != "" {
-				note = "HOLD: " + r.Hold
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.AIP, r.Reference, r.Title, r.Class, r.Ended, r.Action, note)
-		}
-		tw.Flush()
-		fmt.Fprintf(c.out, "%d AIP(s) due\n", len(rows))
-	default:
-		fmt.Fprintf(c.errw, "archivd retention due: --format %q: table, csv or json\n", format)
-		return exitUsage
-	}
-	return exitOK
 }
 
 // disposeCmd: dispose propose | approve | execute | list | show.

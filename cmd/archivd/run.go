@@ -393,23 +393,7 @@ func (c *cli) verifyWith(ctx context.Context, cfg *config.Config, ids []aip.ID) 
 func (c *cli) verifyOne(ctx context.Context, a *archive.Archive, id aip.ID) int {
 	rep, err := a.Verify(ctx, id)
 	if rep != nil {
-		for _, cp := range rep.Copies {
-			switch cp.State {
-			case archive.CopyOK:
-				fmt.Fprintf(c.out, "OK %s at %s (%s; %d bytes read)\n", id, cp.Location, strings.Join(cp.Checked, ", "), cp.Bytes)
-			case archive.CopyDamaged:
-				fmt.Fprintf(c.out, "DAMAGED %s at %s\n", id, cp.Location)
-				for _, f := range cp.Findings {
-					fmt.Fprintf(c.out, "  %s\n", f)
-				}
-			case archive.CopyUnavailable:
-				fmt.Fprintf(c.out, "UNAVAILABLE %s at %s: %v\n", id, cp.Location, cp.Err)
-			case archive.CopyUnchecked:
-				fmt.Fprintf(c.out, "UNCHECKED %s at %s: location no longer configured\n", id, cp.Location)
-			case archive.CopyMissing:
-				fmt.Fprintf(c.out, "MISSING %s at %s: no copy yet (run archivd replicate)\n", id, cp.Location)
-			}
-		}
+		rep.WriteText(c.out)
 	}
 	switch {
 	case err != nil:
@@ -444,16 +428,7 @@ func (c *cli) catalogRebuild(ctx context.Context, args []string) int {
 			fmt.Fprintf(c.errw, "archivd: catalog rebuild: %v\nThe catalog is as it was before.\n", err)
 			return exitCode(err)
 		}
-		fmt.Fprintf(c.out, "catalog rebuilt: %d AIP(s), %d version(s), %d audit event(s)\n", st.AIPs, st.Versions, st.Events)
-		for _, s := range st.Skipped {
-			fmt.Fprintf(c.out, "SKIPPED %s\n", s)
-		}
-		for _, id := range st.Kept {
-			fmt.Fprintf(c.out, "KEPT %s: no location could give it; its rows are carried over from the previous catalog (archivd verify %s reports the damage)\n", id, id)
-		}
-		for _, r := range st.Recovered {
-			fmt.Fprintf(c.out, "RECOVERED %s\n", r)
-		}
+		st.WriteText(c.out)
 		if len(st.Skipped) > 0 || len(st.Recovered) > 0 {
 			return exitDataErr
 		}
@@ -473,34 +448,12 @@ func (c *cli) auditVerify(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.fail(err, exitFailure)
 	}
-	if r.Broken != nil {
-		fmt.Fprintf(c.out, "BROKEN after %d intact entries: %v\n", r.Entries, r.Broken)
+	r.WriteText(c.out)
+	switch {
+	case r.Broken != nil || r.Differs():
 		return exitDataErr
+	case r.Pending() || len(r.Unreachable) > 0:
+		return exitUnavailable
 	}
-	fmt.Fprintf(c.out, "OK: %d entries, hash chain intact\n", r.Entries)
-	if r.Torn != nil {
-		fmt.Fprintf(c.out, "NOTE: the open segment ends in an unfinished entry of %d bytes (a crash while it was written, or a write under way); the next command cuts it off and records that\n", r.Torn.Bytes)
-	}
-	code = exitOK
-	differs := false
-	for _, d := range r.Differences {
-		if d.Pending {
-			fmt.Fprintf(c.out, "PENDING %s\n", d)
-			code = exitUnavailable
-			continue
-		}
-		fmt.Fprintf(c.out, "DIFFERS %s\n", d)
-		differs = true
-	}
-	for _, name := range r.Matching {
-		fmt.Fprintf(c.out, "OK stored trail at %s matches the local log\n", name)
-	}
-	for name, err := range r.Unreachable {
-		fmt.Fprintf(c.out, "UNAVAILABLE stored trail at %s: %v\n", name, err)
-		code = exitUnavailable
-	}
-	if differs {
-		return exitDataErr
-	}
-	return code
+	return exitOK
 }
