@@ -2,10 +2,14 @@ package archive
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
+	"text/tabwriter"
 
 	"github.com/archivd/archivd/aip"
 	"github.com/archivd/archivd/atomicfile"
@@ -209,4 +213,24 @@ func InstallSignatures(cfg *config.Config, sig, cont string) (*formats.Identifie
 		}
 	}
 	return id, nil
+}
+
+// WriteText writes every file's decision with its reason in English and
+// German and the counts, as archivd policy check shows them; rejected
+// says whether the policy would refuse the case.
+func (r *PolicyReport) WriteText(w io.Writer, identifier string) (rejected bool) {
+	if r.Sidecar {
+		fmt.Fprintf(w, "# %s: case metadata (Aktenzeichen %q, title %q), not a document\n", ingest.SidecarName, r.Meta.Reference, r.Meta.Title)
+	}
+	counts := map[string]int{}
+	fmt.Fprintf(w, "# %s\n", identifier)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DECISION\tPATH\tPUID\tREASON / GRUND")
+	for _, f := range r.Files {
+		counts[f.Decision]++
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s / %s\n", strings.ToUpper(f.Decision), f.Original, f.PUID, f.Reason, f.Grund)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d file(s): %d accept, %d warn, %d reject\n", len(r.Files), counts[formats.Accept], counts[formats.Warn], counts[formats.Reject])
+	return counts[formats.Reject] > 0
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"text/tabwriter"
 )
 
@@ -52,4 +54,38 @@ func WriteDue(w io.Writer, due []DueAIP, format string) error {
 		return fmt.Errorf("--format %q: table, csv or json", format)
 	}
 	return nil
+}
+
+// WriteRetentionClasses writes the classes with their AIPs, then the AIPs
+// under no class or a class no longer configured, as archivd retention
+// classes shows them.
+func WriteRetentionClasses(w io.Writer, classes []ClassCount, other map[string]int) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CLASS\tMATCH\tPERIOD\tFROM\tTHEN\tAIPS")
+	for _, k := range classes {
+		period := fmt.Sprintf("%d years", k.Years)
+		if k.Permanent {
+			period = "permanent"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", k.Name, k.Describe(), period, k.Trigger, k.Action, k.AIPs)
+	}
+	tw.Flush()
+	for _, name := range slices.Sorted(maps.Keys(other)) {
+		if name == "" {
+			fmt.Fprintf(w, "%d AIP(s) under no class (kept for the locations' object_lock.days; never due)\n", other[name])
+		} else {
+			fmt.Fprintf(w, "%d AIP(s) in class %q, which is no longer configured (archivd retention recompute)\n", other[name], name)
+		}
+	}
+}
+
+// String is the change on one line, as archivd retention recompute shows
+// it: old class, end and action, then the new ones, and what happened at
+// the locations.
+func (ch Change) String() string {
+	s := fmt.Sprintf("%s: %s until %s (%s) -> %s until %s (%s)", ch.AIP, orNone(ch.Old.Class), orNone(ch.Old.Ends), orNone(ch.Old.Action), ch.New.Class, orNone(ch.New.Ends), ch.New.Action)
+	if ch.Note != "" {
+		s += "; " + ch.Note
+	}
+	return s
 }

@@ -3,6 +3,8 @@ package archive
 import (
 	"context"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	"github.com/archivd/archivd/aip"
@@ -70,4 +72,44 @@ func PlanTransfer(ctx context.Context, cfg *config.Config, inbox, schemas, path 
 		p.Records = append(p.Records, pr)
 	}
 	return p, nil
+}
+
+// WriteText writes the transfer's message and each record's AIP (its
+// metadata, documents and, withRetention, the retention it would get), as
+// archivd xdomea inspect shows them.
+func (p *TransferPlan) WriteText(w io.Writer, withRetention bool) {
+	in := p.Inspection
+	if m := in.Message; m != nil {
+		fmt.Fprintf(w, "transfer %s: xdomea %s message %s, created %s\n  from %s to %s; import confirmation (0506) requested: %v\n  schema: %s\n",
+			m.ProzessID, m.Version, in.MessageFile, m.Created, orNone(m.Sender), orNone(m.Receiver), m.ImportConfirmation, in.Schema)
+		fmt.Fprintf(w, "%d AIP(s), one per transferred top-level record:\n", len(p.Records))
+		for _, pr := range p.Records {
+			u := pr.Record
+			fmt.Fprintf(w, "  %s %s %q: Aktenzeichen %s, Aktenplan %s, %s – %s", u.Kind, u.ID, u.Title, orNone(pr.Meta.Reference), orNone(pr.Meta.RecordClass), orNone(pr.Meta.Opened), orNone(pr.Meta.Closed))
+			if u.Retention != "" || u.Disposal != "" {
+				fmt.Fprintf(w, ", Aufbewahrung %s, Aussonderungsart %s", orNone(u.Retention), orNone(u.Disposal))
+			}
+			var names []string
+			for _, f := range u.Files() {
+				names = append(names, f.Name)
+			}
+			fmt.Fprintf(w, "\n    %d primary document(s): %s\n", len(names), strings.Join(names, ", "))
+			switch d := pr.Retention; {
+			case !withRetention:
+			case d == nil:
+				fmt.Fprintln(w, "    retention: no class matches (kept; the locations' Object Lock days are the floor)")
+			case d.Permanent:
+				fmt.Fprintf(w, "    retention: class %s, kept permanently\n      (%s)\n", d.Class, d.Basis)
+			default:
+				fmt.Fprintf(w, "    retention: class %s, kept to %s, then %s\n      (%s)\n", d.Class, d.Ends, d.Action, d.Basis)
+			}
+		}
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -202,4 +203,25 @@ func VerifyFile(path string, pin *sign.Public) (*Verification, error) {
 		return nil, err
 	}
 	return &Verification{Chain: []Verdict{*v}, Pinned: pin != nil, Certificate: true}, nil
+}
+
+// WriteText writes one line per report of the chain (or the certificate),
+// with its problems, as archivd report verify shows them.
+func (v *Verification) WriteText(w io.Writer) {
+	what := func(r Verdict) string {
+		if v.Certificate {
+			return "deletion certificate"
+		}
+		return fmt.Sprintf("report %d", r.Sequence)
+	}
+	for _, r := range v.Chain {
+		if len(r.Problems) == 0 {
+			fmt.Fprintf(w, "OK      %s (%s, key %s)\n", r.File, what(r), r.Fingerprint)
+			continue
+		}
+		fmt.Fprintf(w, "INVALID %s (%s)\n", r.File, what(r))
+		for _, p := range r.Problems {
+			fmt.Fprintf(w, "  %s\n", p)
+		}
+	}
 }

@@ -182,22 +182,7 @@ func (c *cli) reportVerify(args []string) int {
 		}
 		return exitDataErr
 	}
-	what := func(r report.Verdict) string {
-		if v.Certificate {
-			return "deletion certificate"
-		}
-		return fmt.Sprintf("report %d", r.Sequence)
-	}
-	for _, r := range v.Chain {
-		if len(r.Problems) == 0 {
-			fmt.Fprintf(c.out, "OK      %s (%s, key %s)\n", r.File, what(r), r.Fingerprint)
-			continue
-		}
-		fmt.Fprintf(c.out, "INVALID %s (%s)\n", r.File, what(r))
-		for _, p := range r.Problems {
-			fmt.Fprintf(c.out, "  %s\n", p)
-		}
-	}
+	v.WriteText(c.out)
 	if !v.OK() {
 		return exitDataErr
 	}

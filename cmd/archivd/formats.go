@@ -5,8 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/archivd/archivd/archive"
 	"github.com/archivd/archivd/formats"
@@ -78,20 +76,8 @@ func (c *cli) policyCheck(ctx context.Context, args []string) int {
 	case err != nil && rep == nil:
 		return c.fail(err, exitCode(err))
 	}
-	if rep.Sidecar {
-		fmt.Fprintf(c.out, "# %s: case metadata (Aktenzeichen %q, title %q), not a document\n", ingest.SidecarName, rep.Meta.Reference, rep.Meta.Title)
-	}
-	counts := map[string]int{}
-	fmt.Fprintf(c.out, "# %s\n", identifierLine(rep.Identifier))
-	tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DECISION\tPATH\tPUID\tREASON / GRUND")
-	for _, f := range rep.Files {
-		counts[f.Decision]++
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s / %s\n", strings.ToUpper(f.Decision), f.Original, f.PUID, f.Reason, f.Grund)
-	}
-	tw.Flush()
-	fmt.Fprintf(c.out, "%d file(s): %d accept, %d warn, %d reject\n", len(rep.Files), counts[formats.Accept], counts[formats.Warn], counts[formats.Reject])
-	if counts[formats.Reject] > 0 {
+	rejected := rep.WriteText(c.out, identifierLine(rep.Identifier))
+	if rejected {
 		fmt.Fprintln(c.out, "The case file would be refused (Die Akte würde abgelehnt).")
 		return exitDataErr
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/archivd/archivd/aip"
@@ -105,24 +104,7 @@ func (c *cli) retentionCmd(ctx context.Context, args []string) int {
 			if err != nil {
 				return c.fail(err, exitFailure)
 			}
-			tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "CLASS\tMATCH\tPERIOD\tFROM\tTHEN\tAIPS")
-			for _, k := range classes {
-				period := fmt.Sprintf("%d years", k.Years)
-				if k.Permanent {
-					period = "permanent"
-				}
-				match := k.Describe()
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", k.Name, match, period, k.Trigger, k.Action, k.AIPs)
-			}
-			tw.Flush()
-			for name, n := range other {
-				if name == "" {
-					fmt.Fprintf(c.out, "%d AIP(s) under no class (kept for the locations' object_lock.days; never due)\n", n)
-				} else {
-					fmt.Fprintf(c.out, "%d AIP(s) in class %q, which is no longer configured (archivd retention recompute)\n", n, name)
-				}
-			}
+			archive.WriteRetentionClasses(c.out, classes, other)
 			return exitOK
 		})
 	case "due":
@@ -154,11 +136,7 @@ func (c *cli) retentionCmd(ctx context.Context, args []string) int {
 		return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
 			changes, err := a.RecomputeRetention(ctx, class, who)
 			for _, ch := range changes {
-				fmt.Fprintf(c.out, "%s: %s until %s (%s) -> %s until %s (%s)", ch.AIP, orNone(ch.Old.Class), orNone(ch.Old.Ends), orNone(ch.Old.Action), ch.New.Class, orNone(ch.New.Ends), ch.New.Action)
-				if ch.Note != "" {
-					fmt.Fprintf(c.out, "; %s", ch.Note)
-				}
-				fmt.Fprintln(c.out)
+				fmt.Fprintln(c.out, ch)
 			}
 			if err != nil {
 				fmt.Fprintf(c.errw, "archivd: retention recompute: %v\n", err)
@@ -170,13 +148,6 @@ func (c *cli) retentionCmd(ctx context.Context, args []string) int {
 	}
 	fmt.Fprintln(c.errw, "usage: archivd retention classes|due|recompute --config FILE ...")
 	return exitUsage
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // disposeCmd: dispose propose | approve | execute | list | show.
