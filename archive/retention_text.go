@@ -8,6 +8,8 @@ import (
 	"maps"
 	"slices"
 	"text/tabwriter"
+
+	"github.com/archivd/archivd/catalog"
 )
 
 // WriteDue writes the AIPs due as archivd retention due shows them: a
@@ -88,4 +90,30 @@ func (ch Change) String() string {
 		s += "; " + ch.Note
 	}
 	return s
+}
+
+// WriteBatch writes a disposal batch with its steps and AIPs, as archivd
+// dispose show shows it.
+func WriteBatch(w io.Writer, b catalog.Batch, items []catalog.BatchItem) {
+	fmt.Fprintf(w, "batch %s: %s, %s\nreason: %s\nproposed %s by %s\n", b.ID, b.Action, b.State, b.Reason, b.ProposedAt, b.ProposedBy)
+	if b.ApprovedBy != "" {
+		fmt.Fprintf(w, "approved %s by %s\n", b.ApprovedAt, b.ApprovedBy)
+	}
+	if b.Certificate != "" {
+		fmt.Fprintf(w, "executed %s; certificate %s\n", b.ExecutedAt, b.Certificate)
+	}
+	for _, it := range items {
+		fmt.Fprintf(w, "  %s %s %s\n", it.AIP, it.State, it.Detail)
+	}
+}
+
+// WriteText writes every AIP an execution destroyed, then every one it
+// kept and why (in AIP order).
+func (ex *Executed) WriteText(w io.Writer) {
+	for _, id := range ex.Destroyed {
+		fmt.Fprintf(w, "DESTROYED %s\n", id)
+	}
+	for _, id := range slices.Sorted(maps.Keys(ex.Kept)) {
+		fmt.Fprintf(w, "KEPT      %s: %s\n", id, ex.Kept[id])
+	}
 }

@@ -210,16 +210,7 @@ func (c *cli) disposeCmd(ctx context.Context, args []string) int {
 			if err != nil {
 				return c.fail(err, exitCode(err))
 			}
-			fmt.Fprintf(c.out, "batch %s: %s, %s\nreason: %s\nproposed %s by %s\n", b.ID, b.Action, b.State, b.Reason, b.ProposedAt, b.ProposedBy)
-			if b.ApprovedBy != "" {
-				fmt.Fprintf(c.out, "approved %s by %s\n", b.ApprovedAt, b.ApprovedBy)
-			}
-			if b.Certificate != "" {
-				fmt.Fprintf(c.out, "executed %s; certificate %s\n", b.ExecutedAt, b.Certificate)
-			}
-			for _, it := range items {
-				fmt.Fprintf(c.out, "  %s %s %s\n", it.AIP, it.State, it.Detail)
-			}
+			archive.WriteBatch(c.out, b, items)
 			return exitOK
 		})
 	}
@@ -232,12 +223,7 @@ func (c *cli) executeBatch(ctx context.Context, cfg *config.Config, who archive.
 	return c.withArchive(ctx, cfg, archive.Writer, func(a *archive.Archive) int {
 		ex, err := run(a)
 		if ex != nil {
-			for _, id := range ex.Destroyed {
-				fmt.Fprintf(c.out, "DESTROYED %s\n", id)
-			}
-			for id, why := range ex.Kept {
-				fmt.Fprintf(c.out, "KEPT      %s: %s\n", id, why)
-			}
+			ex.WriteText(c.out)
 		}
 		if err != nil {
 			return c.fail(err, exitCode(err))
