@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/klauspost/compress/zlib"
@@ -51,6 +52,7 @@ type pdfLex struct {
 	winAt int64
 	limit int64  // no token may start past this
 	all   []byte // the whole file, when it was read at once
+	tok   []byte // regular's buffer when all is nil
 }
 
 func (l *pdfLex) at(p int64) (byte, bool) {
@@ -104,20 +106,65 @@ func (l *pdfLex) skipSpace() {
 	}
 }
 
-// regular reads a run of regular characters.
+// regular reads a run of regular characters (at most 1025). The bytes
+// are valid until the next call: a view of the file held in memory, or
+// the lexer's own buffer.
 func (l *pdfLex) regular() []byte {
-	var out []byte
+	start := l.pos
+	l.tok = l.tok[:0]
 	for {
 		c, ok := l.at(l.pos)
-		if !ok || isPDFSpace(c) || isPDFDelim(c) {
-			return out
+		if !ok || isPDFSpace(c) || isPDFDelim(c) || l.pos-start > 1024 {
+			break
 		}
-		if len(out) > 1024 {
-			return out
+		if l.all == nil {
+			l.tok = append(l.tok, c)
 		}
-		out = append(out, c)
 		l.pos++
 	}
+	if l.all != nil {
+		return l.all[start:l.pos:l.pos]
+	}
+	return l.tok
+}
+
+// name reads a name after its slash; the common ones are made once, not
+// for every occurrence (a PDF names Type, Length, Filter thousands of
+// times).
+func (l *pdfLex) name() any {
+	b := l.regular()
+	if v, ok := commonPDFNames()[string(b)]; ok {
+		return v
+	}
+	return pdfName(b)
+}
+
+var commonPDFNames = sync.OnceValue(func() map[string]any {
+	m := map[string]any{}
+	for _, n := range strings.Fields(`A AIS AP AcroForm Alternate Annot Annots Artifact Ascent Author BBox BM
+		BaseFont BitsPerComponent Border Bounds C C0 C1 CA CIDSystemInfo CIDToGIDMap CS CapHeight Catalog
+		ColorSpace Columns Contents Coords Count CreationDate Creator CropBox D DA DW Decode DecodeParms
+		Descent DescendantFonts Dest DestOutputProfile Dests DeviceCMYK DeviceGray DeviceRGB Domain Encode
+		Encoding Encrypt ExtGState Extend F FT Ff Fields Figure Filter First FirstChar Flags FlateDecode Font
+		FontBBox FontDescriptor FontFile FontFile2 FontFile3 FontName Form Function FunctionType Functions
+		GTS_PDFA1 Group H Height I ICCBased ID Identity Identity-H Image ImageB ImageC ImageI Index Info
+		Intent Interpolate ItalicAngle K Keywords Kids LC LJ LW Lang Last LastChar Length Length1 Length2
+		Length3 Link ML MK MarkInfo Marked Mask Matrix MediaBox Metadata ModDate N Name Names Next Normal O
+		OP OPM ObjStm Ordering OutputConditionIdentifier OutputIntent OutputIntents Outlines P Page
+		PageMode Pages Parent Pattern Pg Predictor Prev ProcSet Producer Properties Range Rect Registry
+		Resources Root Rotate S SA SMask Shading ShadingType Size Span StemV StructParents StructTreeRoot
+		Subtype Supplement T TK Text Title ToUnicode Transparency Trapped TrueType Type Type0 Type1 URI
+		UseOutlines V W Width Widths WinAnsiEncoding X XML XObject XRef ca op`) {
+		m[n] = pdfName(n)
+	}
+	return m
+})
+
+// numeric reports whether a token may be a PDF number (digits, a sign or
+// a point first); strconv need not try (and fail on) keywords and names.
+func numeric(tok []byte) bool {
+	c := tok[0]
+	return '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'
 }
 
 // object reads one object (a reference n g R is recognised).
@@ -134,7 +181,7 @@ func (l *pdfLex) object(depth int) (any, error) {
 	switch {
 	case c == '/':
 		l.pos++
-		return pdfName(l.regular()), nil
+		return l.name(), nil
 	case c == '(':
 		return l.literal()
 	case c == '<':
@@ -193,11 +240,22 @@ func (l *pdfLex) object(depth int) (any, error) {
 	if len(tok) == 0 {
 		return nil, fmt.Errorf("%w: unexpected byte 0x%02X at %d", errPDFSyntax, c, l.pos)
 	}
+	if !numeric(tok) {
+		switch string(tok) { // the common ones without an allocation
+		case "true":
+			return pdfKw("true"), nil
+		case "false":
+			return pdfKw("false"), nil
+		case "null":
+			return pdfKw("null"), nil
+		}
+		return pdfKw(tok), nil
+	}
 	if n, err := strconv.ParseInt(string(tok), 10, 64); err == nil {
 		// n g R?
 		save := l.pos
 		l.skipSpace()
-		if g := l.regular(); len(g) > 0 {
+		if g := l.regular(); len(g) > 0 && numeric(g) {
 			if gen, err := strconv.ParseInt(string(g), 10, 64); err == nil {
 				l.skipSpace()
 				if r := l.regular(); string(r) == "R" {
@@ -910,7 +968,7 @@ func (p *pdfCheck) checkObjStm(stm int64, objs []int64) {
 		p.bad("object stream %d: /N %d and /First %d do not fit its %d bytes", stm, n, first, len(raw))
 		return
 	}
-	l := &pdfLex{r: bytes.NewReader(raw), size: int64(len(raw)), limit: first}
+	l := &pdfLex{r: bytes.NewReader(raw), size: int64(len(raw)), limit: first, all: raw}
 	held := map[int64]int64{} // object number -> index
 	for i := int64(0); i < n; i++ {
 		a, err1 := l.object(0)
