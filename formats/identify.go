@@ -271,21 +271,21 @@ func contains(l []string, s string) bool {
 // matchSignatures returns the format ids whose internal signatures match.
 func (id *Identifier) matchSignatures(src *source) []int {
 	var hits []int
-	seen := map[int]bool{}
-	cands := id.sigs.rest
-	if len(src.bof) > 0 {
-		cands = append(cands[:len(cands):len(cands)], id.sigs.byFirst[src.bof[0]]...)
-	}
-	for _, sig := range cands {
-		if !id.matchSig(src, sig) {
-			continue
-		}
-		for _, fid := range id.sigs.bySig[sig.id] {
-			if !seen[fid] {
-				seen[fid] = true
-				hits = append(hits, fid)
+	try := func(sigs []*signature) {
+		for _, sig := range sigs {
+			if !id.matchSig(src, sig) {
+				continue
+			}
+			for _, fid := range id.sigs.bySig[sig.id] {
+				if !slices.Contains(hits, fid) { // a handful of hits
+					hits = append(hits, fid)
+				}
 			}
 		}
+	}
+	try(id.sigs.rest)
+	if len(src.bof) > 0 {
+		try(id.sigs.byFirst[src.bof[0]])
 	}
 	return hits
 }
@@ -300,7 +300,8 @@ func (id *Identifier) matchSig(src *source, sig *signature) bool {
 	if !ok {
 		return false
 	}
-	b := &budget{}
+	b := &src.budget // one per source: no allocation for each of the ~400 signatures tried
+	*b = budget{}
 	for i := range seqs {
 		if seqs[i].bounded() && !src.matchSeq(&seqs[i], b) {
 			return false

@@ -18,6 +18,7 @@ type source struct {
 	bytes    int64
 	maxFull  int64
 	mem      []byte // the whole file, when it is held in memory: the views are slices of it, not pooled buffers
+	budget   budget // matchSig's, reset for each signature
 }
 
 // memFile is a file held in memory (read whole once, or handed over by the
