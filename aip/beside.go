@@ -45,7 +45,13 @@ const MaxBeside = 1 << 30
 // Compress returns data as one zstd frame with a content checksum, as the
 // zstd tool writes it.
 func Compress(data []byte) []byte {
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault),
+	// A window no larger than the data: the encoder's history buffer is
+	// twice the window, 16 MiB at the default for an index of a few KiB.
+	window := zstd.MinWindowSize
+	for window < len(data) && window < 8<<20 {
+		window <<= 1
+	}
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithWindowSize(window),
 		zstd.WithEncoderCRC(true), zstd.WithEncoderConcurrency(1), zstd.WithZeroFrames(true))
 	if err != nil {
 		panic(err) // only for invalid options
