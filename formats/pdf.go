@@ -737,6 +737,19 @@ func (p *pdfCheck) inflates(d pdfDict, start, length int64) error {
 		inf.br.Reset(io.NewSectionReader(p.lex.r, start, length))
 		src = inf.br
 	}
+	zr, err := p.zlib(src)
+	if err != nil {
+		return fmt.Errorf("FlateDecode data does not begin a zlib stream: %v", err)
+	}
+	if _, err := io.CopyBuffer(io.Discard, io.LimitReader(zr, 1<<30), inf.buf); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("FlateDecode data does not decode: %v", err)
+	}
+	return nil
+}
+
+// zlib returns the check's pooled zlib reader, reset to read src.
+func (p *pdfCheck) zlib(src io.Reader) (io.Reader, error) {
+	inf := p.inflater()
 	var err error
 	if inf.zr == nil {
 		inf.zr, err = zlib.NewReader(src)
@@ -745,12 +758,9 @@ func (p *pdfCheck) inflates(d pdfDict, start, length int64) error {
 	}
 	if err != nil {
 		inf.zr = nil
-		return fmt.Errorf("FlateDecode data does not begin a zlib stream: %v", err)
+		return nil, err
 	}
-	if _, err := io.CopyBuffer(io.Discard, io.LimitReader(inf.zr, 1<<30), inf.buf); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("FlateDecode data does not decode: %v", err)
-	}
-	return nil
+	return inf.zr, nil
 }
 
 // refs notes the highest object number v refers to.
@@ -795,7 +805,7 @@ func (p *pdfCheck) decode(d pdfDict, data []byte) ([]byte, error) {
 		if n, _ := f.(pdfName); n != "FlateDecode" {
 			return nil, fmt.Errorf("filter %v", f)
 		}
-		zr, err := zlib.NewReader(bytes.NewReader(out))
+		zr, err := p.zlib(bytes.NewReader(out))
 		if err != nil {
 			return nil, err
 		}
