@@ -9,6 +9,7 @@ import (
 	"slices"
 	"text/tabwriter"
 
+	"github.com/archivd/archivd/aip"
 	"github.com/archivd/archivd/catalog"
 )
 
@@ -115,5 +116,45 @@ func (ex *Executed) WriteText(w io.Writer) {
 	}
 	for _, id := range slices.Sorted(maps.Keys(ex.Kept)) {
 		fmt.Fprintf(w, "KEPT      %s: %s\n", id, ex.Kept[id])
+	}
+}
+
+// WriteHold says what setting (on) or clearing a legal hold did: in the
+// catalog (unless err) and at each location. failed: a location failed.
+func WriteHold(w io.Writer, id aip.ID, on bool, who Actor, res []HoldResult, err error) (failed bool) {
+	verb := map[bool]string{true: "set", false: "cleared"}[on]
+	if err == nil {
+		fmt.Fprintf(w, "%s: hold %s in the catalog (by %s)\n", id, verb, who)
+	}
+	for _, r := range res {
+		switch {
+		case !r.Locked:
+			fmt.Fprintf(w, "%s: no Object Lock at this location; nothing to hold\n", r.Location)
+		case r.Err != nil:
+			failed = true
+			fmt.Fprintf(w, "%s: FAILED: %v\n", r.Location, r.Err)
+		default:
+			fmt.Fprintf(w, "%s: legal hold %s\n", r.Location, verb)
+		}
+	}
+	return failed
+}
+
+// WriteHolds writes the open legal holds, one line each, as archivd hold
+// list shows them.
+func WriteHolds(w io.Writer, hs []catalog.Hold) {
+	if len(hs) == 0 {
+		fmt.Fprintln(w, "no AIP is under legal hold")
+	}
+	for _, h := range hs {
+		fmt.Fprintf(w, "%s  since %s by %s: %s\n", h.AIP, h.SetAt, h.SetBy, h.Reason)
+	}
+}
+
+// WriteBatches writes the disposal batches, one line each, as archivd
+// dispose list shows them.
+func WriteBatches(w io.Writer, bs []catalog.Batch) {
+	for _, b := range bs {
+		fmt.Fprintf(w, "%s  %-9s %-7s proposed %s by %s: %s\n", b.ID, b.State, b.Action, b.ProposedAt, b.ProposedBy, b.Reason)
 	}
 }

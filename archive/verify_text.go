@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/archivd/archivd/aip"
 	"github.com/archivd/archivd/audit"
 )
 
@@ -67,4 +68,9 @@ func (r *AuditReport) WriteText(w io.Writer) {
 	for _, name := range slices.Sorted(maps.Keys(r.Unreachable)) {
 		fmt.Fprintf(w, "UNAVAILABLE stored trail at %s: %v\n", name, r.Unreachable[name])
 	}
+}
+
+// WriteText says what an export restored, and where.
+func (r *ExportReport) WriteText(w io.Writer, id aip.ID, target string) {
+	fmt.Fprintf(w, "exported %s v%d to %s: %d files, %d folders, %d bytes\n", id, r.Version, target, r.Files, r.Dirs, r.Bytes)
 }

@@ -71,6 +71,19 @@ func (st *Status) WriteText(w io.Writer, inboxes []config.Inbox) {
 	}
 }
 
+// WriteQuarantineList writes one line per quarantined case, as archivd
+// quarantine list shows them, and their count.
+func WriteQuarantineList(w io.Writer, qs []Quarantined) {
+	for _, q := range qs {
+		kind := "refused"
+		if q.Reason.PolicyOnly {
+			kind = "refused by the format policy"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s: %s\n", q.Ref, q.Reason.Quarantined.Format(time.RFC3339), kind, q.Summary())
+	}
+	fmt.Fprintf(w, "%d case(s) in quarantine\n", len(qs))
+}
+
 // Summary is the reasons of a quarantined case on one line.
 func (q *Quarantined) Summary() string { return firstLine(strings.Join(q.Reason.Problems, "; ")) }
 

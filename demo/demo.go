@@ -1,7 +1,7 @@
 // Package demo is archivd's main job on the embedded default, as a new
 // user first sees it: a configuration with one inbox, sample case files
 // delivered the way a DMS export delivers them, the service archiving
-// them. cmd/archivd prints what happens; the work is here.
+// them. Run tells each step; cmd/archivd parses its flags.
 package demo
 
 import (

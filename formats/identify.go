@@ -453,6 +453,18 @@ func (id *Identifier) Describe() string {
 	return s
 }
 
+// WriteOrigin writes which signature files are in use (version, digest,
+// where from) and the fallback, as archivd signatures shows them.
+func (id *Identifier) WriteOrigin(w io.Writer) {
+	sig, cont := id.Origin()
+	fmt.Fprintf(w, "signature file:           %s, version %s\n  sha256 %s\n  from %s\n", id.Source, id.Version, id.SHA256, sig)
+	if id.ContVer != "" {
+		fmt.Fprintf(w, "container signature file: %s, version %s\n  sha256 %s\n  from %s\n", id.ContSource, id.ContVer, id.ContSHA, cont)
+	}
+	fmt.Fprintf(w, "fallback:                 archivd's built-in set (%s), for what PRONOM cannot identify\n", Builtin().Version)
+	fmt.Fprintln(w, "Every identification records the signature files and versions it used (PREMIS, catalog).")
+}
+
 // Origin says where the signature files were read from.
 func (id *Identifier) Origin() (sig, cont string) {
 	sig, cont = id.Path, id.ContPath

@@ -2,8 +2,12 @@ package ocfl
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 )
 
@@ -81,4 +85,30 @@ func ValidateRoot(fsys fs.FS) *Result {
 	}
 	walk(".", true)
 	return r
+}
+
+// ValidatePath validates what lies at path: a storage root when it has
+// the root declaration, else one object.
+func ValidatePath(path string) *Result {
+	fsys := os.DirFS(path)
+	if _, err := os.Stat(filepath.Join(path, RootDeclaration)); err == nil {
+		return ValidateRoot(fsys)
+	}
+	return ValidateObject(fsys, ".")
+}
+
+// WriteText writes every finding and the verdict on path, as archivd ocfl
+// validate shows them.
+func (r *Result) WriteText(w io.Writer, path string) {
+	for _, f := range r.Errors {
+		fmt.Fprintf(w, "ERROR   %s\n", f)
+	}
+	for _, f := range r.Warnings {
+		fmt.Fprintf(w, "WARNING %s\n", f)
+	}
+	if !r.Valid() {
+		fmt.Fprintf(w, "INVALID %s: %d error(s), %d warning(s)\n", path, len(r.Errors), len(r.Warnings))
+		return
+	}
+	fmt.Fprintf(w, "VALID %s: %d object(s), %d warning(s)\n", path, max(r.Objects, 1), len(r.Warnings))
 }

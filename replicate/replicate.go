@@ -45,6 +45,14 @@ type Stats struct {
 	Failed          []string // "aip vN -> location: reason"
 }
 
+// WriteText says what a run did, as archivd replicate shows it.
+func (st *Stats) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "replicate: %d AIP version(s) checked, %d copy(ies) made, %d failed\n", st.Checked, st.Copied, len(st.Failed))
+	for _, f := range st.Failed {
+		fmt.Fprintf(w, "  failed: %s\n", f)
+	}
+}
+
 // Run makes every missing required copy it can. It returns an error only
 // when it cannot work at all (catalog unreadable, ctx ended).
 func (r *Replicator) Run(ctx context.Context) (*Stats, error) {

@@ -225,3 +225,15 @@ func (v *Verification) WriteText(w io.Writer) {
 		}
 	}
 }
+
+// WriteSummary says what a built report holds, as archivd report build
+// shows it: where it lies (path, signed beside it), its files and figures.
+func (r *Report) WriteSummary(w io.Writer, path string) {
+	s := r.Summary
+	fmt.Fprintf(w, "report %d for %s: %s (signed: %s%s)\n", r.Sequence, r.Period.Name, path, path, sign.Suffix)
+	for _, f := range r.Files {
+		fmt.Fprintf(w, "  %s\n", f.Name)
+	}
+	fmt.Fprintf(w, "%d checks of %d AIPs, %s; damage found %d, repaired %d, open %d; coverage %.1f %%; key %s\n",
+		s.Checks, s.AIPsChecked, HumanBytes(s.BytesChecked), s.DamageFound, s.DamageRepaired, s.DamageOpen, s.Coverage*100, r.SigningKey.Fingerprint)
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"time"
 
 	"github.com/archivd/archivd/archive"
 	"github.com/archivd/archivd/daemon"
@@ -66,14 +65,7 @@ func (c *cli) quarantine(ctx context.Context, args []string) int {
 		if err != nil {
 			return c.fail(err, exitFailure)
 		}
-		for _, q := range qs {
-			kind := "refused"
-			if q.Reason.PolicyOnly {
-				kind = "refused by the format policy"
-			}
-			fmt.Fprintf(c.out, "%s\t%s\t%s: %s\n", q.Ref, q.Reason.Quarantined.Format(time.RFC3339), kind, q.Summary())
-		}
-		fmt.Fprintf(c.out, "%d case(s) in quarantine\n", len(qs))
+		daemon.WriteQuarantineList(c.out, qs)
 		return exitOK
 	case args[0] == "show" && len(pos) == 1:
 		q, err := daemon.FindQuarantined(cfg, pos[0])

@@ -47,7 +47,7 @@ func (c *cli) fixityCmd(ctx context.Context, args []string) int {
 	if quick {
 		o.Kind = fixity.Quick
 	}
-	if isTerminal(c.errw) {
+	if archive.IsTerminal(c.errw) {
 		var bar *progressbar.ProgressBar
 		o.Progress = func(done, total int, bytes int64) {
 			if bar == nil {
@@ -145,13 +145,7 @@ func (c *cli) reportCmd(ctx context.Context, args []string) int {
 			fmt.Fprintf(c.errw, "archivd: report build: %v\n", err)
 			return exitFailure
 		}
-		s := r.Summary
-		fmt.Fprintf(c.out, "report %d for %s: %s (signed: %s%s)\n", r.Sequence, r.Period.Name, p, p, sign.Suffix)
-		for _, f := range r.Files {
-			fmt.Fprintf(c.out, "  %s\n", f.Name)
-		}
-		fmt.Fprintf(c.out, "%d checks of %d AIPs, %s; damage found %d, repaired %d, open %d; coverage %.1f %%; key %s\n",
-			s.Checks, s.AIPsChecked, report.HumanBytes(s.BytesChecked), s.DamageFound, s.DamageRepaired, s.DamageOpen, s.Coverage*100, r.SigningKey.Fingerprint)
+		r.WriteSummary(c.out, p)
 		return exitOK
 	})
 }

@@ -38,10 +38,7 @@ func (c *cli) replicateCmd(ctx context.Context, args []string) int {
 			fmt.Fprintf(c.errw, "archivd: replicate: %v\n", err)
 			return exitFailure
 		}
-		fmt.Fprintf(c.out, "replicate: %d AIP version(s) checked, %d copy(ies) made, %d failed\n", st.Checked, st.Copied, len(st.Failed))
-		for _, f := range st.Failed {
-			fmt.Fprintf(c.out, "  failed: %s\n", f)
-		}
+		st.WriteText(c.out)
 		if len(st.Failed) > 0 {
 			return exitUnavailable
 		}
@@ -87,29 +84,13 @@ func (c *cli) hold(ctx context.Context, args []string) int {
 }
 
 func (c *cli) holdOne(ctx context.Context, a *archive.Archive, id aip.ID, on bool, reason string, who archive.Actor) int {
-	{
-		res, err := a.Hold(ctx, id, on, reason, who)
-		if err == nil {
-			fmt.Fprintf(c.out, "%s: hold %s in the catalog (by %s)\n", id, map[bool]string{true: "set", false: "cleared"}[on], who)
-		}
-		failed := false
-		for _, r := range res {
-			switch {
-			case !r.Locked:
-				fmt.Fprintf(c.out, "%s: no Object Lock at this location; nothing to hold\n", r.Location)
-			case r.Err != nil:
-				failed = true
-				fmt.Fprintf(c.out, "%s: FAILED: %v\n", r.Location, r.Err)
-			default:
-				fmt.Fprintf(c.out, "%s: legal hold %s\n", r.Location, map[bool]string{true: "set", false: "cleared"}[on])
-			}
-		}
-		if err != nil {
-			return c.fail(err, exitCode(err))
-		}
-		if failed {
-			return exitUnavailable
-		}
-		return exitOK
+	res, err := a.Hold(ctx, id, on, reason, who)
+	failed := archive.WriteHold(c.out, id, on, who, res, err)
+	switch {
+	case err != nil:
+		return c.fail(err, exitCode(err))
+	case failed:
+		return exitUnavailable
 	}
+	return exitOK
 }

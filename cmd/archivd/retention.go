@@ -63,12 +63,7 @@ func (c *cli) holdList(ctx context.Context, cfg *config.Config) int {
 		if err != nil {
 			return c.fail(err, exitFailure)
 		}
-		if len(hs) == 0 {
-			fmt.Fprintln(c.out, "no AIP is under legal hold")
-		}
-		for _, h := range hs {
-			fmt.Fprintf(c.out, "%s  since %s by %s: %s\n", h.AIP, h.SetAt, h.SetBy, h.Reason)
-		}
+		archive.WriteHolds(c.out, hs)
 		return exitOK
 	})
 }
@@ -199,9 +194,7 @@ func (c *cli) disposeCmd(ctx context.Context, args []string) int {
 			if err != nil {
 				return c.fail(err, exitFailure)
 			}
-			for _, b := range bs {
-				fmt.Fprintf(c.out, "%s  %-9s %-7s proposed %s by %s: %s\n", b.ID, b.State, b.Action, b.ProposedAt, b.ProposedBy, b.Reason)
-			}
+			archive.WriteBatches(c.out, bs)
 			return exitOK
 		})
 	case args[0] == "show" && len(pos) == 1:

@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -49,7 +47,7 @@ type cli struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c := &cli{out: stdout, errw: stderr, log: newLogger(stderr, "info", "console")}
+	c := &cli{out: stdout, errw: stderr, log: archive.NewLogger(stderr, "info", "console")}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usageText())
 		return exitUsage
@@ -180,7 +178,7 @@ func (c *cli) loadConfig(path string) (*config.Config, int) {
 		fmt.Fprintf(c.errw, "archivd: bad configuration:\n%v\n", err)
 		return nil, exitConfig
 	}
-	c.log = newLogger(c.errw, cfg.Log.Level, cfg.Log.Format)
+	c.log = archive.NewLogger(c.errw, cfg.Log.Level, cfg.Log.Format)
 	return cfg, exitOK
 }
 
@@ -268,24 +266,11 @@ func (c *cli) configCheck(path string) int {
 }
 
 func (c *cli) ocflValidate(path string) int {
-	fsys := os.DirFS(path)
-	var r *ocfl.Result
-	if _, err := os.Stat(filepath.Join(path, ocfl.RootDeclaration)); err == nil {
-		r = ocfl.ValidateRoot(fsys)
-	} else {
-		r = ocfl.ValidateObject(fsys, ".")
-	}
-	for _, f := range r.Errors {
-		fmt.Fprintf(c.out, "ERROR   %s\n", f)
-	}
-	for _, f := range r.Warnings {
-		fmt.Fprintf(c.out, "WARNING %s\n", f)
-	}
+	r := ocfl.ValidatePath(path)
+	r.WriteText(c.out, path)
 	if !r.Valid() {
-		fmt.Fprintf(c.out, "INVALID %s: %d error(s), %d warning(s)\n", path, len(r.Errors), len(r.Warnings))
 		return exitDataErr
 	}
-	fmt.Fprintf(c.out, "VALID %s: %d object(s), %d warning(s)\n", path, max(r.Objects, 1), len(r.Warnings))
 	return exitOK
 }
 
@@ -412,7 +397,7 @@ func (c *cli) exportWith(ctx context.Context, cfg *config.Config, id aip.ID, v i
 		if err != nil {
 			return c.fail(err, exitCode(err))
 		}
-		fmt.Fprintf(c.out, "exported %s v%d to %s: %d files, %d folders, %d bytes\n", id, rep.Version, target, rep.Files, rep.Dirs, rep.Bytes)
+		rep.WriteText(c.out, id, target)
 		return exitOK
 	})
 }

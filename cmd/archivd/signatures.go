@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/archivd/archivd/archive"
-	"github.com/archivd/archivd/formats"
 )
 
 // signaturesCmd: which signature files are in use; install newer ones.
@@ -49,13 +48,6 @@ func (c *cli) signaturesCmd(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.fail(err, exitConfig)
 	}
-	id := a.ID
-	sig, cont := id.Origin()
-	fmt.Fprintf(c.out, "signature file:           %s, version %s\n  sha256 %s\n  from %s\n", id.Source, id.Version, id.SHA256, sig)
-	if id.ContVer != "" {
-		fmt.Fprintf(c.out, "container signature file: %s, version %s\n  sha256 %s\n  from %s\n", id.ContSource, id.ContVer, id.ContSHA, cont)
-	}
-	fmt.Fprintf(c.out, "fallback:                 archivd's built-in set (%s), for what PRONOM cannot identify\n", formats.Builtin().Version)
-	fmt.Fprintln(c.out, "Every identification records the signature files and versions it used (PREMIS, catalog).")
+	a.ID.WriteOrigin(c.out)
 	return exitOK
 }
