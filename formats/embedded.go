@@ -74,15 +74,16 @@ func Load(f SignatureFiles) (*Identifier, error) {
 	if id := loaded[k]; id != nil {
 		return id, nil
 	}
+	remember := func(id *Identifier) (*Identifier, error) {
+		id.fallback = builtinFallback
+		loaded[k] = id
+		return id, nil
+	}
 	if f.Signature == "" {
-		gc := debug.SetGCPercent(-1)
-		id, err := decodeCompiled(shippedCompiled)
-		debug.SetGCPercent(gc)
+		id, err := withoutGC(func() (*Identifier, error) { return decodeCompiled(shippedCompiled) })
 		// The file names carry the versions; the test keeps the rest in step.
 		if err == nil && id.Source == embeddedSig && id.ContSource == embeddedCont && id.Path == "" {
-			id.fallback = builtinFallback
-			loaded[k] = id
-			return id, nil
+			return remember(id)
 		}
 		// Stale or damaged (a build without the generated file): compiled
 		// from the XML below, as for any other files.
@@ -90,15 +91,8 @@ func Load(f SignatureFiles) (*Identifier, error) {
 	name := ""
 	if f.Cache != "" {
 		name = filepath.Join(f.Cache, "signatures-"+k[:24]+".bin")
-		// Some 50,000 small objects, all kept: collecting while they are
-		// built only costs start-up time.
-		gc := debug.SetGCPercent(-1)
-		id, err := readCache(name)
-		debug.SetGCPercent(gc)
-		if err == nil {
-			id.fallback = builtinFallback
-			loaded[k] = id
-			return id, nil
+		if id, err := withoutGC(func() (*Identifier, error) { return readCache(name) }); err == nil {
+			return remember(id)
 		}
 	}
 	id, err := sig.compile(cont)
@@ -110,9 +104,15 @@ func Load(f SignatureFiles) (*Identifier, error) {
 		// nothing else.
 		writeCache(name, id)
 	}
-	id.fallback = builtinFallback
-	loaded[k] = id
-	return id, nil
+	return remember(id)
+}
+
+// withoutGC decodes a compiled form with the collector off: some 50,000
+// small objects, all kept; collecting while they are built only costs
+// start-up time.
+func withoutGC(decode func() (*Identifier, error)) (*Identifier, error) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	return decode()
 }
 
 // builtinFallback is the built-in set PRONOM identifiers fall back to,

@@ -141,14 +141,20 @@ func matchFixed(p pattern, data []byte, pos int) (end int, ok, simple bool) {
 	if !p.fixed() {
 		return 0, false, false
 	}
+	end, ok = matchRun(p, data, pos)
+	return end, ok, true
+}
+
+// matchRun matches a pattern that is fixed() at pos.
+func matchRun(p pattern, data []byte, pos int) (end int, ok bool) {
 	for i := range p {
 		n, ok, _ := matchOne(&p[i], data, pos)
 		if !ok {
-			return 0, false, true
+			return 0, false
 		}
 		pos += n
 	}
-	return pos, true, true
+	return pos, true
 }
 
 func matchFrom(p pattern, i int, data []byte, pos int, b *budget, k func(end int) bool) bool {

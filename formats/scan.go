@@ -83,10 +83,11 @@ func (s *source) release() {
 
 func newSource(r io.ReaderAt, size int64, bofWin, eofWin int, maxFull int64) (*source, error) {
 	s := &source{r: r, size: size, maxFull: maxFull}
+	whole := size <= int64(bofWin+eofWin) || size <= 1<<16 // read whole: the windows are views of it
 	if b, ok := inMemory(r); ok && int64(len(b)) == size {
 		// Views of the bytes in memory: nothing is copied or pooled.
 		s.mem = b
-		if size <= int64(bofWin+eofWin) || size <= 1<<16 {
+		if whole {
 			s.readFull()
 			s.bof, s.eof = s.full, s.full
 			return s, nil
@@ -95,7 +96,7 @@ func newSource(r io.ReaderAt, size int64, bofWin, eofWin int, maxFull int64) (*s
 		s.bytes = int64(bofWin + eofWin)
 		return s, nil
 	}
-	if size <= int64(bofWin+eofWin) || size <= 1<<16 {
+	if whole {
 		if err := s.readFull(); err != nil {
 			return nil, err
 		}
@@ -221,7 +222,7 @@ func matchForward(subs []subseq, i int, data []byte, from int, anchored bool, b 
 		}
 		if fixed {
 			b.steps++
-			if end, ok, _ := matchFixed(sub.pat, data, start); ok && matchForward(subs, i+1, data, end, anchored, b) {
+			if end, ok := matchRun(sub.pat, data, start); ok && matchForward(subs, i+1, data, end, anchored, b) {
 				return true
 			}
 		} else if sub.pat.match(data, start, b, next) {
