@@ -17,8 +17,7 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 		return code
 	}
 	if len(pos) != 0 {
-		fmt.Fprintln(c.errw, "usage: archivd run --config FILE")
-		return exitUsage
+		return c.usage("run")
 	}
 	err := daemon.Serve(ctx, cfg, archive.Options{Wait: c.wait, Log: c.log, Version: version, Purpose: c.command})
 	switch {
@@ -47,8 +46,7 @@ func (c *cli) status(ctx context.Context, args []string) int {
 // quarantine lists, shows and retries refused cases.
 func (c *cli) quarantine(ctx context.Context, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(c.errw, "usage: archivd quarantine list|show|retry --config FILE [--accept-formats \"WHO: WHY\"] [INBOX/CASE]")
-		return exitUsage
+		return c.usage("quarantine")
 	}
 	var override string
 	cfg, pos, code := c.configured("quarantine "+args[0], args[1:], func(fs *flag.FlagSet) {
@@ -88,6 +86,5 @@ func (c *cli) quarantine(ctx context.Context, args []string) int {
 			return exitOK
 		})
 	}
-	fmt.Fprintln(c.errw, "usage: archivd quarantine list|show|retry --config FILE [--accept-formats \"WHO: WHY\"] [INBOX/CASE]")
-	return exitUsage
+	return c.usage("quarantine")
 }

@@ -20,8 +20,7 @@ import (
 // fixityCmd: fixity run | fixity status.
 func (c *cli) fixityCmd(ctx context.Context, args []string) int {
 	if len(args) == 0 || (args[0] != "run" && args[0] != "status") {
-		fmt.Fprintln(c.errw, "usage: archivd fixity run|status --config FILE ...")
-		return exitUsage
+		return c.usage("fixity")
 	}
 	if args[0] == "status" {
 		return c.fixityStatus(ctx, args[1:])
@@ -40,8 +39,7 @@ func (c *cli) fixityCmd(ctx context.Context, args []string) int {
 		return code
 	}
 	if len(pos) > 0 || (quick && full) {
-		fmt.Fprintln(c.errw, "usage: archivd fixity run --config FILE [--all | --aip ID...] [--location NAME] [--quick|--full]")
-		return exitUsage
+		return c.usage("fixity run")
 	}
 	o := fixity.Options{Kind: fixity.Full, All: all || len(aips) > 0, AIPs: aips, Location: location}
 	if quick {
@@ -128,8 +126,7 @@ func (c *cli) reportCmd(ctx context.Context, args []string) int {
 		return c.reportVerify(args[1:])
 	}
 	if len(args) == 0 || args[0] != "build" {
-		fmt.Fprintln(c.errw, "usage: archivd report build --config FILE --period YYYY-MM | archivd report verify [--key PUB.pem] REPORT.json")
-		return exitUsage
+		return c.usage("report")
 	}
 	var period, dir string
 	cfg, _, code := c.configured("report build", args[1:], func(fs *flag.FlagSet) {
@@ -156,8 +153,7 @@ func (c *cli) reportVerify(args []string) int {
 		fs.StringVar(&keyPath, "key", "", "the archive's public key (PEM) to require")
 	})
 	if !ok || len(pos) != 1 {
-		fmt.Fprintln(c.errw, "usage: archivd report verify [--key PUB.pem] REPORT.json")
-		return exitUsage
+		return c.usage("report verify")
 	}
 	var pin *sign.Public
 	if keyPath != "" {

@@ -25,8 +25,7 @@ func (c *cli) identify(ctx context.Context, args []string) int {
 		fs.StringVar(&cfgPath, "config", "", "configuration file (signature files, validators, policy)")
 	})
 	if !ok || len(pos) == 0 || (format != "table" && format != "csv" && format != "json") {
-		fmt.Fprintln(c.errw, "usage: archivd identify [--format table|csv|json] [--signatures DROID.xml] [--container-signatures C.xml] FILE|DIR...")
-		return exitUsage
+		return c.usage("identify")
 	}
 	cfg, code := c.optionalConfig(cfgPath)
 	if code != exitOK {

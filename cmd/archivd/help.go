@@ -117,7 +117,20 @@ func (c *cli) help(args []string) int {
 
 // missing says which argument a command lacks.
 func (c *cli) missing(name, what string) int {
-	cmd := findCommand(strings.Fields(name))
-	fmt.Fprintf(c.errw, "archivd %s: %s is missing\nusage: archivd %s %s\n", name, what, cmd.name, cmd.args)
+	fmt.Fprintf(c.errw, "archivd %s: %s is missing\n", name, what)
+	return c.usage(name)
+}
+
+// usage prints how to call the command name, or every command it begins
+// ("dispose": propose, approve, ...), from the help table; it returns the
+// usage exit code.
+func (c *cli) usage(name string) int {
+	var lines []string
+	for _, cmd := range commands {
+		if cmd.name == name || strings.HasPrefix(cmd.name, name+" ") {
+			lines = append(lines, strings.TrimSpace("archivd "+cmd.name+" "+cmd.args))
+		}
+	}
+	fmt.Fprintf(c.errw, "usage: %s\n", strings.Join(lines, "\n       "))
 	return exitUsage
 }

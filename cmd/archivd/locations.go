@@ -60,8 +60,7 @@ func (c *cli) hold(ctx context.Context, args []string) int {
 		return c.holdList(ctx, cfg)
 	}
 	if len(pos) < 2 || (pos[0] != "set" && pos[0] != "clear") {
-		fmt.Fprintln(c.errw, "usage: archivd hold set|clear --config FILE --reason \"...\" AIP-ID... | archivd hold list --config FILE")
-		return exitUsage
+		return c.usage("hold")
 	}
 	ids, ok := c.parseIDs(pos[1:])
 	if !ok {

@@ -24,10 +24,9 @@ func (c *cli) actor(name string) (archive.Actor, int) {
 
 // asActor parses a command's subcommand and flags for a step taken in an
 // account's name (--name beside the OS account) and finds the account.
-func (c *cli) asActor(cmd, usage string, args []string, extra func(*flag.FlagSet)) (*config.Config, []string, archive.Actor, int) {
+func (c *cli) asActor(cmd string, args []string, extra func(*flag.FlagSet)) (*config.Config, []string, archive.Actor, int) {
 	if len(args) == 0 {
-		fmt.Fprintln(c.errw, usage)
-		return nil, nil, archive.Actor{}, exitUsage
+		return nil, nil, archive.Actor{}, c.usage(cmd)
 	}
 	var name string
 	cfg, pos, code := c.configured(cmd+" "+args[0], args[1:], func(fs *flag.FlagSet) {
@@ -71,8 +70,7 @@ func (c *cli) holdList(ctx context.Context, cfg *config.Config) int {
 // retentionCmd: retention classes | due | recompute.
 func (c *cli) retentionCmd(ctx context.Context, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(c.errw, "usage: archivd retention classes|due|recompute --config FILE ...")
-		return exitUsage
+		return c.usage("retention")
 	}
 	var before, format, class, name string
 	cfg, pos, code := c.configured("retention "+args[0], args[1:], func(fs *flag.FlagSet) {
@@ -141,15 +139,13 @@ func (c *cli) retentionCmd(ctx context.Context, args []string) int {
 			return exitOK
 		})
 	}
-	fmt.Fprintln(c.errw, "usage: archivd retention classes|due|recompute --config FILE ...")
-	return exitUsage
+	return c.usage("retention")
 }
 
 // disposeCmd: dispose propose | approve | execute | list | show.
 func (c *cli) disposeCmd(ctx context.Context, args []string) int {
-	usage := "usage: archivd dispose propose --config FILE --reason \"...\" AIP-ID... | approve|execute|show --config FILE BATCH | list --config FILE"
 	var reason string
-	cfg, pos, who, code := c.asActor("dispose", usage, args, func(fs *flag.FlagSet) {
+	cfg, pos, who, code := c.asActor("dispose", args, func(fs *flag.FlagSet) {
 		if args[0] == "propose" {
 			fs.StringVar(&reason, "reason", "", "why these AIPs go (recorded, and in the certificate)")
 		}
@@ -207,8 +203,7 @@ func (c *cli) disposeCmd(ctx context.Context, args []string) int {
 			return exitOK
 		})
 	}
-	fmt.Fprintln(c.errw, usage)
-	return exitUsage
+	return c.usage("dispose")
 }
 
 // executeBatch runs an execution and prints what it destroyed and kept.
@@ -232,8 +227,7 @@ func (c *cli) executeBatch(ctx context.Context, cfg *config.Config, who archive.
 
 // offerCmd: offer export BATCH DIR | offer confirm BATCH.
 func (c *cli) offerCmd(ctx context.Context, args []string) int {
-	usage := "usage: archivd offer export --config FILE BATCH DIR | archivd offer confirm --config FILE BATCH"
-	cfg, pos, who, code := c.asActor("offer", usage, args, nil)
+	cfg, pos, who, code := c.asActor("offer", args, nil)
 	if code != exitOK {
 		return code
 	}
@@ -256,6 +250,5 @@ func (c *cli) offerCmd(ctx context.Context, args []string) int {
 			return a.OfferConfirm(ctx, pos[0], who)
 		})
 	}
-	fmt.Fprintln(c.errw, usage)
-	return exitUsage
+	return c.usage("offer")
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,18 +67,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if h := handlers[args[0]]; h != nil {
 		return h(c, ctx, args[1:])
 	}
-	var known []string
-	for _, cmd := range commands {
-		if strings.HasPrefix(cmd.name, args[0]+" ") {
-			known = append(known, "archivd "+cmd.name+" "+cmd.args)
-		}
-	}
-	if len(known) == 0 {
+	if !slices.ContainsFunc(commands, func(cmd command) bool { return strings.HasPrefix(cmd.name, args[0]+" ") }) {
 		fmt.Fprintf(stderr, "archivd: unknown command %q\n\n%s", args[0], usageText())
-	} else {
-		fmt.Fprintf(stderr, "archivd: %q is not complete\nusage: %s\n", strings.Join(args, " "), strings.Join(known, "\n       "))
+		return exitUsage
 	}
-	return exitUsage
+	fmt.Fprintf(stderr, "archivd: %q is not complete\n", strings.Join(args, " "))
+	return c.usage(args[0])
 }
 
 // handlers run the commands, by their words ("catalog rebuild" before
@@ -191,8 +186,7 @@ func (c *cli) ingest(ctx context.Context, args []string) int {
 		return code
 	}
 	if len(pos) != 1 || pos[0] == "" {
-		fmt.Fprintln(c.errw, "usage: archivd ingest --config FILE FOLDER (the case folder, not empty)")
-		return exitUsage
+		return c.usage("ingest")
 	}
 	return c.ingestWith(ctx, cfg, pos[0], nil)
 }
@@ -206,8 +200,7 @@ func (c *cli) verify(ctx context.Context, args []string) int {
 		return code
 	}
 	if all == (len(pos) == 1) || len(pos) > 1 {
-		fmt.Fprintln(c.errw, "usage: archivd verify --config FILE AIP-ID | archivd verify --config FILE --all")
-		return exitUsage
+		return c.usage("verify")
 	}
 	var ids []aip.ID
 	if !all {
@@ -236,8 +229,7 @@ func (c *cli) export(ctx context.Context, args []string) int {
 		return code
 	}
 	if len(pos) != 2 {
-		fmt.Fprintln(c.errw, "usage: archivd export --config FILE [--version vN] AIP-ID TARGET")
-		return exitUsage
+		return c.usage("export")
 	}
 	id, err := aip.ParseID(pos[0])
 	if err != nil {

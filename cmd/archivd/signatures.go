@@ -25,8 +25,7 @@ func (c *cli) signaturesCmd(ctx context.Context, args []string) int {
 	}
 	if install {
 		if cfg == nil || len(pos) < 1 || len(pos) > 2 {
-			fmt.Fprintln(c.errw, "usage: archivd signatures install --config FILE DROID_SignatureFile.xml [container-signature.xml]")
-			return exitUsage
+			return c.usage("signatures install")
 		}
 		cont := ""
 		if len(pos) == 2 {
@@ -41,8 +40,7 @@ func (c *cli) signaturesCmd(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	if len(pos) != 0 {
-		fmt.Fprintln(c.errw, "usage: archivd signatures [--config FILE] | archivd signatures install --config FILE DROID.xml [CONTAINER.xml]")
-		return exitUsage
+		return c.usage("signatures")
 	}
 	a, err := archive.NewAnalyzer(cfg, "", "")
 	if err != nil {

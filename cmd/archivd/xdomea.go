@@ -12,10 +12,8 @@ import (
 
 // xdomeaCmd: xdomea inspect [--config F --inbox NAME] FILE.zip.
 func (c *cli) xdomeaCmd(ctx context.Context, args []string) int {
-	const usage = "usage: archivd xdomea inspect [--schemas DIR] [--config F --inbox NAME] FILE.zip"
 	if len(args) == 0 || args[0] != "inspect" {
-		fmt.Fprintln(c.errw, usage)
-		return exitUsage
+		return c.usage("xdomea inspect")
 	}
 	var schemas, cfgPath, inbox string
 	pos, ok := c.flags("xdomea inspect", args[1:], func(fs *flag.FlagSet) {
@@ -24,8 +22,7 @@ func (c *cli) xdomeaCmd(ctx context.Context, args []string) int {
 		fs.StringVar(&inbox, "inbox", "", "the xdomea inbox the transfer would arrive in (with --config)")
 	})
 	if !ok || len(pos) != 1 || (inbox != "" && cfgPath == "") {
-		fmt.Fprintln(c.errw, usage)
-		return exitUsage
+		return c.usage("xdomea inspect")
 	}
 	cfg, code := c.optionalConfig(cfgPath)
 	if code != exitOK {
